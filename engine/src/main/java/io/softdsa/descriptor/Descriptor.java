@@ -1,0 +1,248 @@
+package io.softdsa.descriptor;
+
+import io.softdsa.memory.Le;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static io.softdsa.descriptor.DescriptorLayout.*;
+
+/**
+ * Flyweight over one 64-byte descriptor in off-heap memory: reads and writes fields in place, no object per
+ * descriptor. Wrap it over an engine's fetch buffer to decode, or over a client's staging buffer to build one;
+ * the fluent setters double as a readable builder:
+ *
+ * <pre>{@code
+ * desc.clear().opcode(Opcode.MEMMOVE).flags(CRAV | RCR).completionAddress(cr)
+ *     .source(src).destination(dst).transferSize(4096);
+ * }</pre>
+ */
+public final class Descriptor {
+    private MemorySegment segment;
+    private long offset;
+
+    public Descriptor() {
+    }
+
+    public Descriptor(MemorySegment segment, long offset) {
+        wrap(segment, offset);
+    }
+
+    /** A flyweight over a fresh zeroed 64-byte, 64-byte-aligned segment of {@code arena}. */
+    public static Descriptor allocate(Arena arena) {
+        return new Descriptor(arena.allocate(LENGTH, LENGTH), 0);
+    }
+
+    public Descriptor wrap(MemorySegment segment, long offset) {
+        if (offset < 0 || offset + LENGTH > segment.byteSize()) {
+            throw new IndexOutOfBoundsException("descriptor at " + offset + " outside segment of " + segment.byteSize());
+        }
+        this.segment = segment;
+        this.offset = offset;
+        return this;
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    public Descriptor clear() {
+        segment.asSlice(offset, LENGTH).fill((byte) 0);
+        return this;
+    }
+
+    /** Copies the 64 bytes of {@code other} into this descriptor. */
+    public Descriptor copyFrom(Descriptor other) {
+        MemorySegment.copy(other.segment, other.offset, segment, offset, LENGTH);
+        return this;
+    }
+
+    // ---- word 0: PASID and Priv
+    public int pasidWord() {
+        return segment.get(Le.INT, offset + PASID_PRIV_OFFSET);
+    }
+
+    public int pasid() {
+        return pasidWord() & PASID_MASK;
+    }
+
+    public boolean priv() {
+        return (pasidWord() & PRIV_BIT) != 0;
+    }
+
+    public Descriptor pasid(int pasid) {
+        segment.set(Le.INT, offset + PASID_PRIV_OFFSET, (pasidWord() & ~PASID_MASK) | (pasid & PASID_MASK));
+        return this;
+    }
+
+    public Descriptor priv(boolean priv) {
+        final int word = pasidWord();
+        segment.set(Le.INT, offset + PASID_PRIV_OFFSET, priv ? word | PRIV_BIT : word & ~PRIV_BIT);
+        return this;
+    }
+
+    /** Raw write of bytes 0-3, reserved bits included (tests of the 0x12 check need it). */
+    public Descriptor pasidWord(int word) {
+        segment.set(Le.INT, offset + PASID_PRIV_OFFSET, word);
+        return this;
+    }
+
+    // ---- word 1: flags (23:0) and opcode (31:24)
+    public int flags() {
+        return segment.get(Le.INT, offset + FLAGS_OFFSET) & FLAGS_MASK;
+    }
+
+    public int opcode() {
+        return segment.get(Le.BYTE, offset + OPCODE_OFFSET) & 0xFF;
+    }
+
+    public Descriptor flags(int flags) {
+        final int word = segment.get(Le.INT, offset + FLAGS_OFFSET);
+        segment.set(Le.INT, offset + FLAGS_OFFSET, (word & ~FLAGS_MASK) | (flags & FLAGS_MASK));
+        return this;
+    }
+
+    public Descriptor addFlags(int flags) {
+        return flags(flags() | flags);
+    }
+
+    public Descriptor opcode(int opcode) {
+        segment.set(Le.BYTE, offset + OPCODE_OFFSET, (byte) opcode);
+        return this;
+    }
+
+    // ---- addresses and size
+    public long completionAddress() {
+        return segment.get(Le.LONG, offset + COMPLETION_ADDRESS_OFFSET);
+    }
+
+    public Descriptor completionAddress(long address) {
+        segment.set(Le.LONG, offset + COMPLETION_ADDRESS_OFFSET, address);
+        return this;
+    }
+
+    /** Source address; also fill pattern (low), batch list, delta record (apply), readback 1, fetch start. */
+    public long source() {
+        return segment.get(Le.LONG, offset + SOURCE_OFFSET);
+    }
+
+    public Descriptor source(long address) {
+        segment.set(Le.LONG, offset + SOURCE_OFFSET, address);
+        return this;
+    }
+
+    /** Destination address; also source 2 (compare, create delta), compare pattern, readback 2. */
+    public long destination() {
+        return segment.get(Le.LONG, offset + DESTINATION_OFFSET);
+    }
+
+    public Descriptor destination(long address) {
+        segment.set(Le.LONG, offset + DESTINATION_OFFSET, address);
+        return this;
+    }
+
+    /** Transfer size (unsigned 32 bits), batch descriptor count, or translation-fetch region size. */
+    public long transferSize() {
+        return Integer.toUnsignedLong(segment.get(Le.INT, offset + TRANSFER_SIZE_OFFSET));
+    }
+
+    public Descriptor transferSize(long size) {
+        segment.set(Le.INT, offset + TRANSFER_SIZE_OFFSET, (int) size);
+        return this;
+    }
+
+    public int interruptHandle() {
+        return segment.get(Le.SHORT, offset + INTERRUPT_HANDLE_OFFSET) & 0xFFFF;
+    }
+
+    public Descriptor interruptHandle(int handle) {
+        segment.set(Le.SHORT, offset + INTERRUPT_HANDLE_OFFSET, (short) handle);
+        return this;
+    }
+
+    public int reserved38() {
+        return segment.get(Le.SHORT, offset + RESERVED_38_OFFSET) & 0xFFFF;
+    }
+
+    public Descriptor reserved38(int value) {
+        segment.set(Le.SHORT, offset + RESERVED_38_OFFSET, (short) value);
+        return this;
+    }
+
+    // ---- operation-specific bytes 40-63, by absolute descriptor offset (see DescriptorLayout)
+    public int u8(int descriptorOffset) {
+        return segment.get(Le.BYTE, offset + descriptorOffset) & 0xFF;
+    }
+
+    public int u16(int descriptorOffset) {
+        return segment.get(Le.SHORT, offset + descriptorOffset) & 0xFFFF;
+    }
+
+    public int u32(int descriptorOffset) {
+        return segment.get(Le.INT, offset + descriptorOffset);
+    }
+
+    public long u64(int descriptorOffset) {
+        return segment.get(Le.LONG, offset + descriptorOffset);
+    }
+
+    public Descriptor u8(int descriptorOffset, int value) {
+        segment.set(Le.BYTE, offset + descriptorOffset, (byte) value);
+        return this;
+    }
+
+    public Descriptor u16(int descriptorOffset, int value) {
+        segment.set(Le.SHORT, offset + descriptorOffset, (short) value);
+        return this;
+    }
+
+    public Descriptor u32(int descriptorOffset, int value) {
+        segment.set(Le.INT, offset + descriptorOffset, value);
+        return this;
+    }
+
+    public Descriptor u64(int descriptorOffset, long value) {
+        segment.set(Le.LONG, offset + descriptorOffset, value);
+        return this;
+    }
+
+    // ---- named operation-specific setters for readability
+    public Descriptor fillPattern(long pattern) {
+        return source(pattern);
+    }
+
+    public Descriptor fillPatternHigh(long pattern) {
+        return u64(FILL_PATTERN_HIGH_OFFSET, pattern);
+    }
+
+    public Descriptor comparePattern(long pattern) {
+        return destination(pattern);
+    }
+
+    public Descriptor expectedResult(int expected) {
+        return u8(EXPECTED_RESULT_OFFSET, expected);
+    }
+
+    public Descriptor destination2(long address) {
+        return u64(DESTINATION2_OFFSET, address);
+    }
+
+    public Descriptor crcSeed(int seed) {
+        return u32(CRC_SEED_OFFSET, seed);
+    }
+
+    public Descriptor crcSeedAddress(long address) {
+        return u64(CRC_SEED_ADDRESS_OFFSET, address);
+    }
+
+    @Override
+    public String toString() {
+        return String.format("Descriptor{%s pasid=%d priv=%b flags=0x%06x cr=0x%x src=0x%x dst=0x%x size=%d ih=%d}",
+            Opcode.name(opcode()), pasid(), priv(), flags(), completionAddress(), source(), destination(),
+            transferSize(), interruptHandle());
+    }
+}

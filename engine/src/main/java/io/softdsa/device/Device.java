@@ -1,0 +1,341 @@
+package io.softdsa.device;
+
+import io.softdsa.completion.InterruptTable;
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.DescriptorLayout;
+import io.softdsa.device.config.DeviceCapabilities;
+import io.softdsa.device.config.DeviceConfig;
+import io.softdsa.device.config.GroupConfig;
+import io.softdsa.device.config.WqConfig;
+import io.softdsa.engine.DescriptorExecutor;
+import io.softdsa.engine.Engine;
+import io.softdsa.iommu.Iommu;
+import io.softdsa.memory.HostMemory;
+import io.softdsa.ops.Dma;
+import io.softdsa.ops.OpContext;
+import io.softdsa.ops.OperationRules;
+import io.softdsa.ops.OperationTable;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A software DSA device: WQs, groups and engines configured as accel-config does, executing descriptors on
+ * {@link HostMemory} through an {@link Iommu}. Lifecycle follows the hardware: configure while disabled, enable the
+ * device (engines start), enable WQs, submit through portals; disable WQs (drain) or abort them, disable the device.
+ *
+ * <pre>{@code
+ * try (HostMemory memory = HostMemory.allocate(64 << 20);
+ *      Device dsa = Device.create(memory, DeviceConfig.singleWq(WqMode.SHARED, 32, 1))) {
+ *     dsa.enableAll();
+ *     Portal portal = dsa.wq(0).portal();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class Device implements AutoCloseable {
+    private final HostMemory memory;
+    private final DeviceOptions options;
+    private final DeviceCapabilities caps;
+    private final Arena arena = Arena.ofShared();
+    private final SoftwareErrorRegister swerr = new SoftwareErrorRegister();
+    private final InterruptTable interrupts;
+    private final Iommu iommu;
+    private final OperationRules rules;
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private final ErrorHandler errorHandler;
+    private volatile long engineThreadErrors;
+
+    private DeviceConfig config;
+    private WorkQueue[] wqs = new WorkQueue[0];
+    private Engine[] engines = new Engine[0];
+    private volatile DeviceState state = DeviceState.DISABLED;
+
+    private Device(HostMemory memory, DeviceConfig config, DeviceOptions options) {
+        this.memory = memory;
+        this.options = options;
+        this.caps = options.capabilities();
+        this.iommu = options.iommu().apply(memory);
+        this.rules = new OperationRules(caps, OperationTable.implemented());
+        this.interrupts = new InterruptTable(caps.interruptHandles(), arena);
+        for (int h = 0; h < interrupts.size(); h++) {
+            interrupts.allocate(h); // MSI-X: every vector is set up at probe, handle = vector index
+        }
+        this.errorHandler = t -> engineThreadErrors++;
+        configure(config);
+    }
+
+    public static Device create(HostMemory memory, DeviceConfig config) {
+        return create(memory, config, DeviceOptions.defaults());
+    }
+
+    public static Device create(HostMemory memory, DeviceConfig config, DeviceOptions options) {
+        return new Device(memory, config, options);
+    }
+
+    /** Replaces the configuration (validated against the capabilities); only while the device is disabled. */
+    public synchronized void configure(DeviceConfig newConfig) {
+        if (state != DeviceState.DISABLED) {
+            throw new IllegalStateException("device enabled: configuration is read-only");
+        }
+        final DeviceConfig valid = newConfig.validate(caps);
+        final WorkQueue[] newWqs = new WorkQueue[caps.maxWqs()];
+        for (WqConfig w : valid.wqs()) {
+            newWqs[w.index()] = new WorkQueue(this, w, arena);
+        }
+        final List<Engine> newEngines = new ArrayList<>();
+        for (GroupConfig g : valid.groups()) {
+            final WorkQueue[] groupWqs = java.util.Arrays.stream(newWqs)
+                .filter(w -> w != null && w.config().groupId() == g.id() && w.config().size() > 0)
+                .sorted(Comparator.comparingInt((WorkQueue w) -> -w.config().priority())
+                    .thenComparingInt(WorkQueue::index))
+                .toArray(WorkQueue[]::new);
+            for (int e : g.engines()) {
+                newEngines.add(newEngine(valid, e, groupWqs));
+            }
+        }
+        final Engine[] all = newEngines.toArray(Engine[]::new);
+        for (Engine e : all) {
+            e.peers(all);
+        }
+        this.config = valid;
+        this.wqs = newWqs;
+        this.engines = all;
+    }
+
+    private Engine newEngine(DeviceConfig cfg, int id, WorkQueue[] groupWqs) {
+        final Descriptor fetch = new Descriptor(arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), 0);
+        final Dma dma = new Dma(memory.segment(), iommu);
+        dma.pageFaultHandler(options.pageFaultHandler());
+        final OpContext context = new OpContext(dma, caps, arena);
+        final DescriptorExecutor executor = new DescriptorExecutor(fetch, context, rules, new OperationTable(),
+            swerr, interrupts);
+        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, groupWqs, executor);
+    }
+
+    /** Enable device: engines start. WQs stay as they are; see {@link #enableAll()}. */
+    public synchronized void enable() {
+        if (state == DeviceState.ENABLED) {
+            throw new IllegalStateException("device already enabled");
+        }
+        if (options.threading() == Threading.THREAD_PER_ENGINE) {
+            for (Engine e : engines) {
+                final AgentRunner runner = new AgentRunner(options.idleStrategy().get(), errorHandler, null, e);
+                AgentRunner.startOnThread(runner);
+                runners.add(runner);
+            }
+        }
+        state = DeviceState.ENABLED;
+    }
+
+    /** Enables the device and every configured WQ (size > 0, in a group), as {@code accel-config enable-device}. */
+    public synchronized void enableAll() {
+        if (state != DeviceState.ENABLED) {
+            enable();
+        }
+        for (WorkQueue wq : wqs) {
+            if (wq != null && wq.config().size() > 0 && wq.config().groupId() >= 0 && !wq.isEnabled()) {
+                wq.enable();
+            }
+        }
+    }
+
+    /** Disable device: every enabled WQ drains and disables, then the engines stop. */
+    public synchronized void disable() {
+        if (state == DeviceState.DISABLED) {
+            return;
+        }
+        state = DeviceState.DRAINING;
+        for (WorkQueue wq : wqs) {
+            if (wq != null) {
+                wq.disable();
+            }
+        }
+        stopEngines();
+        state = DeviceState.DISABLED;
+    }
+
+    /** Disable device after discarding every queued descriptor (Abort All, then disable). */
+    public synchronized List<AbortReport> disableAborting() {
+        final List<AbortReport> reports = new ArrayList<>();
+        if (state == DeviceState.DISABLED) {
+            return reports;
+        }
+        state = DeviceState.DRAINING;
+        for (WorkQueue wq : wqs) {
+            if (wq != null && wq.isEnabled()) {
+                reports.add(wq.disableAborting());
+            }
+        }
+        stopEngines();
+        state = DeviceState.DISABLED;
+        return reports;
+    }
+
+    /** Drain All: returns when every descriptor accepted before the call, on every WQ, has completed. */
+    public void drainAll() {
+        for (WorkQueue wq : wqs) {
+            if (wq != null && wq.isEnabled()) {
+                wq.drain();
+            }
+        }
+    }
+
+    /** Abort All: discards what has not started on every enabled WQ; WQs stay enabled. */
+    public List<AbortReport> abortAll() {
+        final List<AbortReport> reports = new ArrayList<>();
+        for (WorkQueue wq : wqs) {
+            if (wq != null && wq.isEnabled()) {
+                reports.add(wq.abort());
+            }
+        }
+        return reports;
+    }
+
+    private void stopEngines() {
+        for (AgentRunner r : runners) {
+            r.close();
+        }
+        runners.clear();
+    }
+
+    /**
+     * Waits until the ring of {@code wq} has dispatched every position below {@code end} and no engine is still
+     * executing one of them. With embedder-driven engines, the waiting thread drives them itself.
+     */
+    void awaitCompleted(WorkQueue wq, long end) {
+        long idleNanos = 1_000;
+        while (true) {
+            if (wq.ring().headPosition() >= end && !anyEngineExecutingBefore(wq.index(), end)) {
+                return;
+            }
+            if (options.threading() == Threading.INVOKER || runners.isEmpty()) {
+                for (Engine e : engines) {
+                    e.invoke();
+                }
+            } else {
+                LockSupport.parkNanos(idleNanos);
+                idleNanos = Math.min(idleNanos * 2, 1_000_000);
+            }
+        }
+    }
+
+    private boolean anyEngineExecutingBefore(int wqIndex, long end) {
+        for (Engine e : engines) {
+            if (e.executingBefore(wqIndex, end)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public DeviceState state() {
+        return state;
+    }
+
+    public DeviceConfig config() {
+        return config;
+    }
+
+    public DeviceCapabilities capabilities() {
+        return caps;
+    }
+
+    public DeviceOptions options() {
+        return options;
+    }
+
+    public HostMemory memory() {
+        return memory;
+    }
+
+    public Iommu iommu() {
+        return iommu;
+    }
+
+    public SoftwareErrorRegister swerr() {
+        return swerr;
+    }
+
+    public InterruptTable interrupts() {
+        return interrupts;
+    }
+
+    public OperationRules rules() {
+        return rules;
+    }
+
+    /** The WQ at {@code index}; throws if it is not configured. */
+    public WorkQueue wq(int index) {
+        if (index < 0 || index >= wqs.length || wqs[index] == null) {
+            throw new IllegalArgumentException("wq" + config.deviceIndex() + "." + index + " is not configured");
+        }
+        return wqs[index];
+    }
+
+    /** A WQ by accel-config device name ({@code wq0.1}) or by its {@code name}. */
+    public Optional<WorkQueue> wq(String name) {
+        for (WorkQueue wq : wqs) {
+            if (wq != null && (wq.devName().equals(name) || wq.config().name().equals(name))) {
+                return Optional.of(wq);
+            }
+        }
+        return Optional.empty();
+    }
+
+    public List<WorkQueue> workQueues() {
+        final List<WorkQueue> list = new ArrayList<>();
+        for (WorkQueue wq : wqs) {
+            if (wq != null) {
+                list.add(wq);
+            }
+        }
+        return list;
+    }
+
+    public List<Engine> engines() {
+        return List.of(engines);
+    }
+
+    /** Drives every engine once on the caller's thread (INVOKER threading); returns the work done. */
+    public int invokeEngines() {
+        int work = 0;
+        for (Engine e : engines) {
+            work += e.invoke();
+        }
+        return work;
+    }
+
+    /** Descriptors completed by all engines. */
+    public long completedDescriptors() {
+        long total = 0;
+        for (Engine e : engines) {
+            total += e.completed();
+        }
+        return total;
+    }
+
+    /** Unexpected exceptions inside operations (each completed as a hardware error) plus engine-thread errors. */
+    public long internalErrors() {
+        long total = engineThreadErrors;
+        for (Engine e : engines) {
+            total += e.internalErrors();
+        }
+        return total;
+    }
+
+    /** Disables (draining) and releases the device's memory. Host memory stays the caller's. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            disable();
+        }
+        arena.close();
+    }
+}

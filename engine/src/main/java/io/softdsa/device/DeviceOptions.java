@@ -1,0 +1,66 @@
+package io.softdsa.device;
+
+import io.softdsa.device.config.DeviceCapabilities;
+import io.softdsa.iommu.Iommu;
+import io.softdsa.iommu.PassThroughIommu;
+import io.softdsa.memory.HostMemory;
+import io.softdsa.ops.PageFaultHandler;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * How a {@link Device} is built and run: its capabilities, who runs engines and how they idle, and the IOMMU and
+ * page-request handler its DMA goes through.
+ */
+public record DeviceOptions(
+    DeviceCapabilities capabilities,
+    Threading threading,
+    Supplier<IdleStrategy> idleStrategy,
+    Function<HostMemory, Iommu> iommu,
+    PageFaultHandler pageFaultHandler) {
+
+    public DeviceOptions {
+        Objects.requireNonNull(capabilities);
+        Objects.requireNonNull(threading);
+        Objects.requireNonNull(idleStrategy);
+        Objects.requireNonNull(iommu);
+        Objects.requireNonNull(pageFaultHandler);
+    }
+
+    /** Default capabilities, a thread per engine with a backoff idle strategy, pass-through addressing. */
+    public static DeviceOptions defaults() {
+        return new DeviceOptions(DeviceCapabilities.defaults(), Threading.THREAD_PER_ENGINE,
+            () -> new BackoffIdleStrategy(100, 10, 1_000, 100_000),
+            memory -> new PassThroughIommu(memory.size()), PageFaultHandler.NONE);
+    }
+
+    /** Busy-spinning engines, for benchmarks and latency measurement. */
+    public DeviceOptions busySpin() {
+        return idleStrategy(BusySpinIdleStrategy::new);
+    }
+
+    public DeviceOptions capabilities(DeviceCapabilities caps) {
+        return new DeviceOptions(caps, threading, idleStrategy, iommu, pageFaultHandler);
+    }
+
+    public DeviceOptions threading(Threading t) {
+        return new DeviceOptions(capabilities, t, idleStrategy, iommu, pageFaultHandler);
+    }
+
+    public DeviceOptions idleStrategy(Supplier<IdleStrategy> idle) {
+        return new DeviceOptions(capabilities, threading, idle, iommu, pageFaultHandler);
+    }
+
+    public DeviceOptions iommu(Function<HostMemory, Iommu> factory) {
+        return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler);
+    }
+
+    public DeviceOptions pageFaultHandler(PageFaultHandler handler) {
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler);
+    }
+}

@@ -1,0 +1,223 @@
+package io.softdsa.device;
+
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.DescriptorLayout;
+import io.softdsa.device.config.WqConfig;
+import io.softdsa.portal.DescriptorRing;
+import io.softdsa.portal.Portal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One work queue: its configuration, its descriptor ring, its portals and its state. Enable/disable, drain and abort
+ * are control-path commands (fact sheet section 11); the fields engines read per descriptor are final.
+ */
+public final class WorkQueue {
+    private final Device device;
+    private final WqConfig config;
+    private final DescriptorRing ring;
+    private final Portal unlimitedPortal;
+    private final Portal limitedPortal;
+    private volatile WqState state = WqState.DISABLED;
+
+    // read by engines for every descriptor
+    final int index;
+    final boolean dedicated;
+    final boolean pasidEnabled;
+    final int pasid;
+    final boolean priv;
+    final boolean blockOnFault;
+    final long maxTransferSize;
+    final int maxBatchSize;
+
+    WorkQueue(Device device, WqConfig config, Arena arena) {
+        this.device = device;
+        this.config = config;
+        this.index = config.index();
+        this.dedicated = config.isDedicated();
+        this.pasidEnabled = config.pasidEnabled();
+        this.pasid = config.pasid();
+        this.priv = config.priv();
+        this.blockOnFault = config.blockOnFault();
+        this.maxTransferSize = config.maxTransferSize();
+        this.maxBatchSize = config.maxBatchSize();
+        this.ring = new DescriptorRing(arena, Math.max(1, config.size()));
+        final Portal.DropListener drops = this::dropped;
+        final int size = Math.max(1, config.size());
+        this.unlimitedPortal = new Portal(ring, size, dedicated, -1, drops);
+        this.limitedPortal = dedicated ? unlimitedPortal
+            : new Portal(ring, Math.max(1, config.threshold()), false, -1, drops);
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public boolean isDedicated() {
+        return dedicated;
+    }
+
+    public boolean pasidEnabled() {
+        return pasidEnabled;
+    }
+
+    /** The PASID of a dedicated WQ's descriptors. */
+    public int pasid() {
+        return pasid;
+    }
+
+    /** Dedicated WQ: its requests' Priv. Shared WQ: whether Priv = 1 descriptors are allowed. */
+    public boolean priv() {
+        return priv;
+    }
+
+    public boolean blockOnFault() {
+        return blockOnFault;
+    }
+
+    public long maxTransferSize() {
+        return maxTransferSize;
+    }
+
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    public boolean opcodeAllowed(int opcode) {
+        return config.opcodeAllowed(opcode);
+    }
+
+    public WqConfig config() {
+        return config;
+    }
+
+    /** accel-config's device name of this WQ, e.g. {@code wq0.3}. */
+    public String devName() {
+        return "wq" + device.config().deviceIndex() + "." + index;
+    }
+
+    public WqState state() {
+        return state;
+    }
+
+    public boolean isEnabled() {
+        return state == WqState.ENABLED;
+    }
+
+    /** The portal for a submitter: the limited portal of a shared WQ (honours the threshold), or the DWQ portal. */
+    public Portal portal() {
+        return limitedPortal;
+    }
+
+    /** The unlimited portal (offset 0 of the WQ's BAR2 pages): ignores the threshold; for privileged software. */
+    public Portal unlimitedPortal() {
+        return unlimitedPortal;
+    }
+
+    /** The limited portal (offset 0x1000): says retry at the threshold. */
+    public Portal limitedPortal() {
+        return limitedPortal;
+    }
+
+    public DescriptorRing ring() {
+        return ring;
+    }
+
+    /** Descriptors queued and not yet dispatched to an engine. */
+    public int occupancy() {
+        return ring.occupancy();
+    }
+
+    /** Enable WQ: the device must be enabled and the WQ configured (size > 0, in a group). */
+    public synchronized void enable() {
+        if (device.state() != DeviceState.ENABLED) {
+            throw new IllegalStateException(devName() + ": device not enabled");
+        }
+        if (config.size() == 0 || config.groupId() < 0) {
+            throw new IllegalStateException(devName() + ": not configured (size " + config.size() + ", group "
+                + config.groupId() + ")");
+        }
+        if (state == WqState.ENABLED) {
+            throw new IllegalStateException(devName() + ": already enabled");
+        }
+        ring.open();
+        state = WqState.ENABLED;
+    }
+
+    /** Disable WQ: stops accepting, waits for every accepted descriptor to complete (Disable implies drain). */
+    public synchronized void disable() {
+        if (state != WqState.ENABLED) {
+            return;
+        }
+        final long end = ring.close();
+        device.awaitCompleted(this, end);
+        state = WqState.DISABLED;
+    }
+
+    /** Disable after discarding what has not started; returns what was discarded. */
+    public synchronized AbortReport disableAborting() {
+        if (state != WqState.ENABLED) {
+            return new AbortReport(index, List.of());
+        }
+        ring.close();
+        final AbortReport report = abortQueued();
+        state = WqState.DISABLED;
+        return report;
+    }
+
+    /** Drain WQ: returns once every descriptor accepted before the call has completed; submissions continue. */
+    public void drain() {
+        device.awaitCompleted(this, ring.tailPosition());
+    }
+
+    /**
+     * Abort WQ: discards every descriptor queued before the call that no engine has started (each reported and
+     * recorded in SWERR as 0xFF), waits for the ones in progress; the WQ stays enabled.
+     */
+    public synchronized AbortReport abort() {
+        return abortQueued();
+    }
+
+    private AbortReport abortQueued() {
+        final long end = ring.tailPosition();
+        final List<byte[]> discarded = new ArrayList<>();
+        try (Arena scratch = Arena.ofConfined()) {
+            final MemorySegment buffer = scratch.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
+            final Descriptor d = new Descriptor(buffer, 0);
+            long head;
+            while ((head = ring.headPosition()) < end) {
+                final long pos = ring.peek();
+                if (pos >= 0 && pos < end && ring.claim(pos, buffer, 0)) {
+                    final byte[] bytes = buffer.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                    discarded.add(bytes);
+                    device.swerr().record(new SwerrEntry(0xFF, index, true, d.opcode(), d.pasid(), d.priv(), false,
+                        0, false, 0, 0, bytes));
+                } else if (pos < 0 && ring.headPosition() == head) {
+                    Thread.onSpinWait(); // a producer claimed this position and is still writing it
+                }
+            }
+        }
+        device.awaitCompleted(this, end);
+        return new AbortReport(index, discarded);
+    }
+
+    private void dropped(int errorCode, MemorySegment src, long offset) {
+        final byte[] bytes = src.asSlice(offset, DescriptorLayout.LENGTH).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        final Descriptor d = new Descriptor(src, offset);
+        device.swerr().record(new SwerrEntry(errorCode, index, true, d.opcode(), d.pasid(), d.priv(), false, 0,
+            false, 0, 0, bytes));
+    }
+
+    /** Forced back to DISABLED by a device reset/disable after its ring was closed and emptied. */
+    void markDisabled() {
+        state = WqState.DISABLED;
+    }
+
+    @Override
+    public String toString() {
+        return devName() + "{" + config.mode().accelConfigName() + ", " + state + ", occupancy " + occupancy() + "}";
+    }
+}

@@ -1,0 +1,148 @@
+package io.softdsa.engine;
+
+import io.softdsa.device.WorkQueue;
+import io.softdsa.portal.DescriptorRing;
+import org.agrona.concurrent.Agent;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One DSA engine as an Agrona {@link Agent}: each {@link #doWork()} dispatches at most one descriptor from the
+ * highest-priority non-empty WQ of its group and runs it to completion. Runs on its own thread under an
+ * {@link org.agrona.concurrent.AgentRunner}, or is driven by the embedder through {@link #invoke()}.
+ * <p>
+ * The engine publishes which (WQ, position) it is executing so Drain and Disable can tell when every earlier
+ * descriptor has completed: the tag is stored before the claiming CAS on the ring head (whose release orders it), and
+ * cleared with a release store after the completion record and interrupt.
+ */
+public final class Engine implements Agent {
+    /** No descriptor in flight. */
+    public static final long IDLE = -1L;
+    private static final int POSITION_BITS = 48;
+    private static final VarHandle IN_FLIGHT;
+    private static final VarHandle COMPLETED;
+
+    static {
+        try {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            IN_FLIGHT = lookup.findVarHandle(Engine.class, "inFlight", long.class);
+            COMPLETED = lookup.findVarHandle(Engine.class, "completed", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final int id;
+    private final String roleName;
+    private final WorkQueue[] wqs;
+    private final DescriptorExecutor executor;
+    private final MemorySegment fetchBuffer;
+    private final AtomicBoolean invoking = new AtomicBoolean();
+    private Engine[] peers = new Engine[0];
+
+    @SuppressWarnings("unused") // accessed through IN_FLIGHT
+    private volatile long inFlight = IDLE;
+    @SuppressWarnings("unused") // accessed through COMPLETED; single writer
+    private volatile long completed;
+
+    /**
+     * @param wqs the group's WQs, highest priority first
+     */
+    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor) {
+        this.id = id;
+        this.roleName = roleName;
+        this.wqs = wqs.clone();
+        this.executor = executor;
+        this.fetchBuffer = executor.descriptor().segment();
+        executor.context().earlierWork = this::awaitEarlier;
+    }
+
+    /** The other engines of the device, consulted by Drain. */
+    public void peers(Engine[] engines) {
+        this.peers = engines.clone();
+    }
+
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public String roleName() {
+        return roleName;
+    }
+
+    @Override
+    public int doWork() {
+        for (WorkQueue wq : wqs) {
+            final DescriptorRing ring = wq.ring();
+            long position;
+            while ((position = ring.peek()) >= 0) {
+                // opaque is enough: the claim CAS below is a release, and a drainer that sees head past `position`
+                // (acquire) therefore sees this tag too
+                IN_FLIGHT.setOpaque(this, tag(wq.index(), position));
+                if (ring.claim(position, fetchBuffer, 0)) {
+                    currentWq = wq.index();
+                    currentPosition = position;
+                    executor.execute(wq);
+                    IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
+                    COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
+                    return 1;
+                }
+            }
+        }
+        IN_FLIGHT.setOpaque(this, IDLE);
+        return 0;
+    }
+
+    private int currentWq;
+    private long currentPosition;
+
+    /**
+     * Runs one duty cycle on the caller's thread (embedder-driven engines). Safe against a concurrent caller:
+     * only one thread runs the engine at a time; the loser returns 0.
+     */
+    public int invoke() {
+        if (!invoking.compareAndSet(false, true)) {
+            return 0;
+        }
+        try {
+            return doWork();
+        } finally {
+            invoking.set(false);
+        }
+    }
+
+    /** Whether this engine is executing a descriptor of {@code wqIndex} at a position below {@code end}. */
+    public boolean executingBefore(int wqIndex, long end) {
+        final long t = (long) IN_FLIGHT.getAcquire(this);
+        return t != IDLE && (int) (t >>> POSITION_BITS) == wqIndex && (t & ((1L << POSITION_BITS) - 1)) < end;
+    }
+
+    /** Descriptors this engine has completed. */
+    public long completed() {
+        return (long) COMPLETED.getOpaque(this);
+    }
+
+    public long internalErrors() {
+        return executor.internalErrors();
+    }
+
+    /** Drain: wait until no other engine is still executing an earlier descriptor of the current WQ. */
+    private void awaitEarlier() {
+        for (Engine e : peers) {
+            if (e == this) {
+                continue;
+            }
+            while (e.executingBefore(currentWq, currentPosition)) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private static long tag(int wqIndex, long position) {
+        return ((long) wqIndex << POSITION_BITS) | position;
+    }
+}

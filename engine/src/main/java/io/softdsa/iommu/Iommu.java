@@ -1,0 +1,26 @@
+package io.softdsa.iommu;
+
+/**
+ * The one door between the device's DMA and host memory: every address a descriptor carries passes through
+ * {@link #translate}. Operations never see any other address.
+ * <p>
+ * Implementations must be safe for concurrent use by all engines and must not allocate.
+ */
+public interface Iommu {
+    /** Translation succeeded; {@link Translation#hostAddress} and {@link Translation#length} are valid. */
+    int OK = 0;
+
+    /**
+     * Translates the start of {@code [address, address + length)} for one kind of access.
+     *
+     * @param t       the request context (PASID, Priv) and, on return, the host address and run length
+     *                ({@code 1 <= t.length <= length}) that share this translation
+     * @param address the device-visible (I/O virtual or, with PASID disabled, physical) address
+     * @param length  bytes wanted, at least 1
+     * @param access  {@link Translation#READ} or {@link Translation#WRITE}
+     * @return {@link #OK}, or the completion status of the failure: page fault
+     * ({@link io.softdsa.completion.Status#PAGE_FAULT_NOBOF}) or translation error
+     * ({@link io.softdsa.completion.Status#TRANSLATION_ERROR})
+     */
+    int translate(Translation t, long address, long length, int access);
+}

@@ -1,0 +1,58 @@
+package io.softdsa.ops;
+
+import io.softdsa.device.config.DeviceCapabilities;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Everything an operation may use while it runs on one engine: the DMA window, the result accumulator, the per-WQ
+ * limits and the engine's scratch units. One per engine; fields describing the current descriptor are set by the
+ * executor before each {@link Operation#execute}.
+ */
+public final class OpContext {
+    public final Dma dma;
+    public final OpResult result = new OpResult();
+    public final MemorySegment memory;
+    public final DeviceCapabilities caps;
+    public final Crc32cUnit crc;
+    public final PatternBlock pattern;
+
+    /** Current descriptor's flags (24 bits). */
+    public int flags;
+    /** The WQ's maximum transfer size and batch size. */
+    public long maxTransferSize;
+    public int maxBatchSize;
+    /** Waits until every descriptor dispatched earlier from the current WQ has completed (drain). */
+    public EarlierWork earlierWork = EarlierWork.NONE;
+
+    public OpContext(Dma dma, DeviceCapabilities caps, Arena scratch) {
+        this.dma = dma;
+        this.memory = dma.memory();
+        this.caps = caps;
+        this.crc = new Crc32cUnit(memory);
+        this.pattern = new PatternBlock(scratch);
+    }
+
+    public boolean flag(int mask) {
+        return (flags & mask) != 0;
+    }
+
+    /** Step 7's common rule: 0, or above the WQ maximum transfer size. */
+    public boolean badTransferSize(long size) {
+        return size == 0 || size > maxTransferSize;
+    }
+
+    /** Fails the operation at a mapping failure after {@code done} bytes. */
+    public int fault(long done) {
+        return result.fault(dma, done);
+    }
+
+    /** Waits for earlier descriptors of the same WQ (Drain); implemented by the engine. */
+    @FunctionalInterface
+    public interface EarlierWork {
+        EarlierWork NONE = () -> { };
+
+        void await();
+    }
+}

@@ -1,0 +1,177 @@
+package io.softdsa.ops;
+
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.DescriptorLayout;
+import io.softdsa.device.config.DeviceCapabilities;
+
+import static io.softdsa.descriptor.DescriptorFlags.*;
+import static io.softdsa.descriptor.Opcode.*;
+
+/**
+ * Per-opcode descriptor rules of fact sheet sections 1-3: which flags an operation allows on a device with given
+ * capabilities, and which bits of bytes 40-63 are reserved. Built once per device into flat tables that the
+ * executor indexes by opcode.
+ */
+public final class OperationRules {
+    /** Allowed on every operation: CRAV, RCR, RCI, completion steering tag (bit 5), completion TC (bit 12). */
+    static final int ALWAYS = COMPLETION_ADDRESS_VALID | REQUEST_COMPLETION_RECORD | REQUEST_COMPLETION_INTERRUPT
+        | COMPLETION_STEERING_TAG | COMPLETION_TRAFFIC_CLASS;
+    private static final int F = FENCE;
+    private static final int B = BLOCK_ON_FAULT;
+    private static final int CR = CHECK_RESULT;
+    private static final int CC = CACHE_CONTROL;
+    private static final int A1 = ADDRESS1_TRAFFIC_CLASS;
+    private static final int A2 = ADDRESS2_TRAFFIC_CLASS;
+    private static final int A3 = ADDRESS3_TRAFFIC_CLASS;
+    private static final int S = STRICT_ORDERING;
+    private static final int DR = DESTINATION_READBACK;
+    private static final int DS = DESTINATION_STEERING_TAG;
+    private static final int WRITERS = F | B | CC | A1 | A2 | S | DR | DS;
+
+    private final int[] allowedFlags = new int[256];
+    private final long[][] reservedMasks = new long[256][];
+    private final boolean[] implemented = new boolean[256];
+
+    public OperationRules(DeviceCapabilities caps, boolean[] implementedOps) {
+        for (int op = 0; op < 256; op++) {
+            implemented[op] = implementedOps[op] && caps.generationDefines(op);
+            allowedFlags[op] = ALWAYS | gate(op, genericFlags(op) | opSpecificFlags(op, caps), caps);
+            reservedMasks[op] = reservedMask(op);
+        }
+    }
+
+    public boolean implemented(int opcode) {
+        return implemented[opcode];
+    }
+
+    /** OPCAP: four 64-bit words, bit n = opcode n implemented. */
+    public long[] opcap() {
+        final long[] words = new long[4];
+        for (int op = 0; op < 256; op++) {
+            if (implemented[op]) {
+                words[op >>> 6] |= 1L << op;
+            }
+        }
+        return words;
+    }
+
+    public int allowedFlags(int opcode) {
+        return allowedFlags[opcode];
+    }
+
+    /** Whether any reserved bit of bytes 40-63 is set for this opcode (fill's upper pattern depends on a flag). */
+    public boolean reservedBitsSet(Descriptor d, int opcode, int flags) {
+        final long[] mask = reservedMasks[opcode];
+        long m0 = mask[0];
+        if (opcode == FILL && (flags & FILL_PATTERN_16) != 0) {
+            m0 = 0;
+        }
+        return (d.u64(40) & m0) != 0 || (d.u64(48) & mask[1]) != 0 || (d.u64(56) & mask[2]) != 0;
+    }
+
+    /** Step 4's generic part: PASID word bits 30:20 and bytes 38-39. */
+    public static boolean genericReservedSet(Descriptor d) {
+        return (d.pasidWord() & DescriptorLayout.PASID_RESERVED_MASK) != 0 || d.reserved38() != 0;
+    }
+
+    private static int genericFlags(int op) {
+        return switch (op) {
+            case NOOP -> F;
+            case BATCH -> A1;
+            case DRAIN -> A1 | A2;
+            case MEMMOVE, APPLY_DELTA, DIF_INSERT, DIF_STRIP, DIF_UPDATE, DIX_GENERATE -> WRITERS;
+            case FILL, CACHE_FLUSH -> WRITERS & ~A1;
+            case COMPARE -> F | B | CR | A1 | A2;
+            case COMPARE_PATTERN -> F | B | CR | A1;
+            case CREATE_DELTA -> WRITERS | CR | A3;
+            case DUALCAST, COPY_CRC -> WRITERS | A3;
+            case TRANSLATION_FETCH, DIF_CHECK -> F | B | A1;
+            case CRC_GENERATION -> F | B | A1 | A3;
+            default -> 0;
+        };
+    }
+
+    private static int opSpecificFlags(int op, DeviceCapabilities caps) {
+        return switch (op) {
+            case CRC_GENERATION, COPY_CRC -> CRC_SEED_FROM_MEMORY | CRC_BYPASS_INVERSION | CRC_BYPASS_DATA_REFLECTION;
+            case DRAIN -> caps.drainReadback()
+                ? DRAIN_READBACK1 | DRAIN_READBACK2 | DRAIN_SUPPRESS_TC_A | DRAIN_SUPPRESS_TC_B : 0;
+            case DUALCAST -> DUALCAST_DESTINATION2_STEERING;
+            case FILL -> caps.isDsa2() ? FILL_PATTERN_16 : 0;
+            default -> 0;
+        };
+    }
+
+    /** A flag whose GENCAP capability is 0 is reserved (fact sheet section 3). */
+    private static int gate(int op, int flags, DeviceCapabilities caps) {
+        if (!caps.blockOnFault()) {
+            flags &= ~B;
+        }
+        final boolean cacheControl = op == CACHE_FLUSH ? caps.cacheControlFlush() : caps.cacheControlMemory();
+        if (!cacheControl) {
+            flags &= ~CC;
+        }
+        if (!caps.destinationReadback()) {
+            flags &= ~DR;
+        }
+        return flags;
+    }
+
+    private static long[] reservedMask(int op) {
+        final long[] m = bytes(40, 64);
+        switch (op) {
+            case COMPARE, COMPARE_PATTERN -> clear(m, 40, 41);
+            case CREATE_DELTA -> {
+                clear(m, 40, 52);
+                clear(m, 56, 57);
+            }
+            case APPLY_DELTA -> clear(m, 40, 44);
+            case DUALCAST, FILL -> clear(m, 40, 48); // fill: only with the 16-byte flag (see reservedBitsSet)
+            case CRC_GENERATION, COPY_CRC -> {
+                clear(m, 40, 44);
+                clear(m, 48, 56);
+            }
+            case DIF_CHECK, DIF_STRIP -> {
+                clear(m, 40, 41);
+                clear(m, 42, 43);
+                clear(m, 48, 56);
+                setBits(m, 42, 0xF0);
+            }
+            case DIF_INSERT, DIX_GENERATE -> {
+                clear(m, 41, 43);
+                clear(m, 56, 64);
+                setBits(m, 41, 0x07);
+                setBits(m, 42, 0xF0);
+            }
+            case DIF_UPDATE -> {
+                clear(m, 40, 43);
+                clear(m, 48, 64);
+                setBits(m, 41, 0x07);
+                setBits(m, 42, 0xF0);
+            }
+            case TRANSLATION_FETCH -> clear(m, 48, 52);
+            default -> {
+                // noop, batch, drain, memmove, cache flush: all of 40-63 reserved
+            }
+        }
+        return m;
+    }
+
+    private static long[] bytes(int from, int to) {
+        final long[] m = new long[3];
+        for (int b = from; b < to; b++) {
+            setBits(m, b, 0xFF);
+        }
+        return m;
+    }
+
+    private static void clear(long[] m, int from, int to) {
+        for (int b = from; b < to; b++) {
+            m[(b - 40) >>> 3] &= ~(0xFFL << (((b - 40) & 7) * 8));
+        }
+    }
+
+    private static void setBits(long[] m, int b, int bits) {
+        m[(b - 40) >>> 3] |= (long) bits << (((b - 40) & 7) * 8);
+    }
+}

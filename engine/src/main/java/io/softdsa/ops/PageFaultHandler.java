@@ -1,0 +1,21 @@
+package io.softdsa.ops;
+
+import io.softdsa.completion.Status;
+import io.softdsa.iommu.Iommu;
+import io.softdsa.iommu.Translation;
+
+/**
+ * Resolves a block-on-fault page fault: raises a page request (PCIe PRI) for the faulting page and waits for the
+ * page group response. Called on the engine thread that faulted; other engines keep running.
+ */
+@FunctionalInterface
+public interface PageFaultHandler {
+    /** No page-request interface: the fault stands and completes as "invalid page response". */
+    PageFaultHandler NONE = (t, address, access) -> Status.PAGE_FAULT_IR;
+
+    /**
+     * @return {@link Iommu#OK} when the response was Success (retry the translation), else the completion status
+     * ({@link Status#PAGE_FAULT_IR} for Invalid Request or Response Failure)
+     */
+    int resolve(Translation context, long address, int access);
+}

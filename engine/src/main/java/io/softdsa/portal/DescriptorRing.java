@@ -1,0 +1,165 @@
+package io.softdsa.portal;
+
+import io.softdsa.memory.Le;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static io.softdsa.portal.RingLayout.*;
+
+/**
+ * A WQ's storage: a bounded lock-free multi-producer, multi-consumer ring of 64-byte descriptor slots in off-heap
+ * memory (a Vyukov sequence ring). Producers are submitters; consumers are the engines of the WQ's group and the
+ * Abort command.
+ * <p>
+ * The ring has a power-of-two capacity of at least twice the WQ size, and admission is bounded by occupancy
+ * (tail - head) against a limit (the WQ size, or its threshold on the limited portal), so a retry means the WQ
+ * really held {@code limit} descriptors at the moment head was read.
+ * <p>
+ * Ordering: a producer claims a position by CAS on tail, writes the 64 bytes with plain stores, then publishes with
+ * a <em>release</em> store of the slot's sequence ({@code pos + 1}). A consumer's <em>acquire</em> load of that
+ * sequence pairs with it, so an engine never sees a half-written descriptor. After copying the slot out, the
+ * consumer frees it with a release store of {@code pos + capacity}, which pairs with the producer's acquire load of
+ * the sequence on the next lap.
+ */
+public final class DescriptorRing {
+    /** {@link #offer} results. */
+    public static final int ACCEPTED = 0;
+    public static final int FULL = 1;
+    public static final int CLOSED_RESULT = 2;
+
+    private final MemorySegment memory;
+    private final int size;
+    private final int capacity;
+    private final int mask;
+    private final long slotsOffset;
+
+    /**
+     * @param arena owner of the ring memory
+     * @param size  the WQ size: the most descriptors the ring admits
+     */
+    public DescriptorRing(Arena arena, int size) {
+        if (size < 1 || size > 1 << 16) {
+            throw new IllegalArgumentException("WQ size must be 1..65536: " + size);
+        }
+        this.size = size;
+        this.capacity = Integer.highestOneBit(size) << (Integer.bitCount(size) == 1 ? 1 : 2);
+        this.mask = capacity - 1;
+        this.slotsOffset = RingLayout.slotsOffset(capacity);
+        this.memory = arena.allocate(RingLayout.totalLength(capacity), PAD);
+        for (int i = 0; i < capacity; i++) {
+            memory.set(Le.LONG, sequenceOffset(i), i);
+        }
+        Le.setLongRelease(memory, TAIL_OFFSET, CLOSED);
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Claims a slot and copies the 64 bytes at {@code src + srcOffset} into it.
+     *
+     * @param limit       admit only while occupancy is below this (WQ size, or threshold for the limited portal)
+     * @param pasidWord   if not -1, replaces descriptor bytes 0-3 (ENQCMD's PASID from IA32_PASID, Priv = 0)
+     * @return {@link #ACCEPTED}, {@link #FULL} or {@link #CLOSED_RESULT}
+     */
+    public int offer(MemorySegment src, long srcOffset, int limit, long pasidWord) {
+        for (;;) {
+            final long tail = Le.getLongVolatile(memory, TAIL_OFFSET);
+            if ((tail & CLOSED) != 0) {
+                return CLOSED_RESULT;
+            }
+            long head = (long) Le.LONG_HANDLE.getOpaque(memory, (long) HEAD_CACHE_OFFSET);
+            if (tail - head >= limit) {
+                // acquire: a head value paired with the consumer's CAS; tail was read first, so at this instant the
+                // real occupancy is at least tail - head and the retry is genuine
+                head = Le.getLongAcquire(memory, HEAD_OFFSET);
+                Le.setLongOpaque(memory, HEAD_CACHE_OFFSET, head);
+                if (tail - head >= limit) {
+                    return FULL;
+                }
+            }
+            final long seqOffset = sequenceOffset((int) tail & mask);
+            final long seq = Le.getLongAcquire(memory, seqOffset); // pairs with the consumer's release on free
+            if (seq == tail) {
+                if (Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
+                    final long slot = slotsOffset + ((tail & mask) << 6);
+                    copy64(src, srcOffset, memory, slot);
+                    if (pasidWord != -1) {
+                        memory.set(Le.INT, slot, (int) pasidWord);
+                    }
+                    Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
+                    return ACCEPTED;
+                }
+            } else if (seq < tail && Le.getLongVolatile(memory, TAIL_OFFSET) == tail) {
+                // the engine that dispatched this slot a lap ago still holds its entry: the WQ is full
+                return FULL;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** The position at head if its descriptor is published, else -1. */
+    public long peek() {
+        final long head = Le.getLongVolatile(memory, HEAD_OFFSET);
+        final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask)); // pairs with offer's release
+        return seq == head + 1 ? head : -1;
+    }
+
+    /**
+     * Takes the descriptor at {@code position} (from {@link #peek}) if no other consumer took it first, copying it
+     * to {@code dst + dstOffset}.
+     */
+    public boolean claim(long position, MemorySegment dst, long dstOffset) {
+        if (!Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1)) {
+            return false;
+        }
+        final int index = (int) position & mask;
+        copy64(memory, slotsOffset + ((long) index << 6), dst, dstOffset);
+        Le.setLongRelease(memory, sequenceOffset(index), position + capacity); // free: pairs with offer's acquire
+        return true;
+    }
+
+    /** Sets the CLOSED bit; returns the final tail position (every position below it was claimed by a producer). */
+    public long close() {
+        return Le.getAndBitwiseOrLong(memory, TAIL_OFFSET, CLOSED) & POSITION_MASK;
+    }
+
+    public void open() {
+        Le.LONG_HANDLE.getAndBitwiseAnd(memory, (long) TAIL_OFFSET, ~CLOSED);
+    }
+
+    public boolean isClosed() {
+        return (Le.getLongVolatile(memory, TAIL_OFFSET) & CLOSED) != 0;
+    }
+
+    public long tailPosition() {
+        return Le.getLongVolatile(memory, TAIL_OFFSET) & POSITION_MASK;
+    }
+
+    public long headPosition() {
+        return Le.getLongVolatile(memory, HEAD_OFFSET);
+    }
+
+    /** Descriptors submitted and not yet dispatched (a snapshot). */
+    public int occupancy() {
+        final long head = headPosition();
+        return (int) Math.max(0, tailPosition() - head);
+    }
+
+    private long sequenceOffset(int index) {
+        return SEQUENCES_OFFSET + 8L * index;
+    }
+
+    private static void copy64(MemorySegment from, long fromOffset, MemorySegment to, long toOffset) {
+        // eight plain 8-byte moves: the publishing release store (or the freeing one) orders them
+        for (int i = 0; i < 64; i += 8) {
+            to.set(Le.LONG, toOffset + i, from.get(Le.LONG, fromOffset + i));
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.softdsa.portal;
+
+import io.softdsa.descriptor.Descriptor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A WQ portal: the 64-byte write window a submitter owns (fact sheet section 11). {@link #enqcmd} is ENQCMD on a
+ * shared WQ: never blocks, answers accepted ({@code true}) or retry ({@code false}, ZF = 1). {@link #movdir64b} is
+ * MOVDIR64B on a dedicated WQ: posted, and a descriptor that finds the WQ full or disabled is dropped into SWERR by
+ * the device.
+ * <p>
+ * Both copy the 64 bytes atomically with respect to the engines (see {@link DescriptorRing}); the source may be
+ * reused as soon as the call returns. Allocation-free.
+ */
+public final class Portal {
+    private final DescriptorRing ring;
+    private final int limit;
+    private final boolean dedicated;
+    private final long pasidWord;
+    private final DropListener drops;
+
+    /** Where the device reports a posted descriptor it dropped (SWERR). */
+    @FunctionalInterface
+    public interface DropListener {
+        /** @param errorCode 0x30 (WQ full) or 0x31 (WQ not enabled) */
+        void dropped(int errorCode, MemorySegment descriptor, long offset);
+    }
+
+    /**
+     * @param limit     admission limit: the WQ size (unlimited portal, dedicated WQ) or the threshold (limited portal)
+     * @param pasidWord the submitter's PASID substituted into bytes 0-3 (ENQCMD from user mode), or -1 to take the
+     *                  descriptor's own (ENQCMDS, MOVDIR64B)
+     */
+    public Portal(DescriptorRing ring, int limit, boolean dedicated, long pasidWord, DropListener drops) {
+        this.ring = ring;
+        this.limit = limit;
+        this.dedicated = dedicated;
+        this.pasidWord = pasidWord;
+        this.drops = drops;
+    }
+
+    /** The same portal as seen by a process whose IA32_PASID holds {@code pasid}: ENQCMD substitutes it, Priv 0. */
+    public Portal boundTo(int pasid) {
+        if (pasid < 0 || pasid > 0xFFFFF) {
+            throw new IllegalArgumentException("PASID is 20 bits: " + pasid);
+        }
+        return new Portal(ring, limit, dedicated, pasid, drops);
+    }
+
+    public boolean isDedicated() {
+        return dedicated;
+    }
+
+    public int limit() {
+        return limit;
+    }
+
+    /** ENQCMD: true = accepted, false = retry (WQ full, at its threshold, or not enabled). */
+    public boolean enqcmd(Descriptor descriptor) {
+        return enqcmd(descriptor.segment(), descriptor.offset());
+    }
+
+    public boolean enqcmd(MemorySegment src, long offset) {
+        if (dedicated) {
+            throw new IllegalStateException("ENQCMD needs a shared WQ portal; use movdir64b on a dedicated WQ");
+        }
+        return ring.offer(src, offset, limit, pasidWord) == DescriptorRing.ACCEPTED;
+    }
+
+    /** MOVDIR64B: posted; a full or disabled dedicated WQ drops the descriptor into SWERR. */
+    public void movdir64b(Descriptor descriptor) {
+        movdir64b(descriptor.segment(), descriptor.offset());
+    }
+
+    public void movdir64b(MemorySegment src, long offset) {
+        if (!dedicated) {
+            throw new IllegalStateException("MOVDIR64B needs a dedicated WQ portal; use enqcmd on a shared WQ");
+        }
+        final int r = ring.offer(src, offset, limit, pasidWord);
+        if (r != DescriptorRing.ACCEPTED) {
+            drops.dropped(r == DescriptorRing.FULL ? 0x30 : 0x31, src, offset);
+        }
+    }
+}
