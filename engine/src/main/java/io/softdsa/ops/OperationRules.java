@@ -59,7 +59,7 @@ public final class OperationRules {
         return allowedFlags[opcode];
     }
 
-    /** Whether any reserved bit of bytes 40-63 is set for this opcode (fill's upper pattern depends on a flag). */
+    /** Whether any reserved bit of bytes 40-63 is set for this opcode (fill's bytes 40-47 are its pattern's high half only with op flag 18). */
     public boolean reservedBitsSet(Descriptor d, int opcode, int flags) {
         final long[] mask = reservedMasks[opcode];
         long m0 = mask[0];
@@ -126,7 +126,7 @@ public final class OperationRules {
                 clear(m, 56, 57);
             }
             case APPLY_DELTA -> clear(m, 40, 44);
-            case DUALCAST, FILL -> clear(m, 40, 48); // fill: only with the 16-byte flag (see reservedBitsSet)
+            case DUALCAST -> clear(m, 40, 48);
             case CRC_GENERATION, COPY_CRC -> {
                 clear(m, 40, 44);
                 clear(m, 48, 56);

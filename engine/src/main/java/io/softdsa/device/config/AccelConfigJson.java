@@ -95,6 +95,8 @@ public final class AccelConfigJson {
     private static final Pattern DSA_NAME = Pattern.compile("dsa(0|[1-9][0-9]{0,5})");
     private static final Pattern IAX_NAME = Pattern.compile("iax(0|[1-9][0-9]{0,5})");
     private static final Pattern SUB_NAME = Pattern.compile("(wq|group|engine)(0|[1-9][0-9]{0,5})\\.(0|[1-9][0-9]{0,4})");
+    /** Jackson's "[Source: REDACTED (...); " prefix in nested locations: no help to whoever reads the message. */
+    private static final Pattern SOURCE_NOISE = Pattern.compile("\\[Source: [^;]*; ");
     private static final Pattern HEX_WORD = Pattern.compile("[0-9a-fA-F]{1,8}");
     private static final List<String> WQ_TYPES = List.of("none", "kernel", "user", "mdev");
 
@@ -211,7 +213,8 @@ public final class AccelConfigJson {
         if (e instanceof JsonProcessingException jpe) {
             final JsonLocation at = jpe.getLocation();
             final String where = at == null ? "" : " at line " + at.getLineNr() + " column " + at.getColumnNr();
-            return new ConfigException(source + ": not valid JSON: " + jpe.getOriginalMessage() + where);
+            final String problem = SOURCE_NOISE.matcher(jpe.getOriginalMessage()).replaceAll("[");
+            return new ConfigException(source + ": not valid JSON: " + problem + where);
         }
         return new ConfigException(source + ": cannot read JSON (" + e + ")");
     }

@@ -157,8 +157,8 @@ public final class DeviceConfig {
                 throw ConfigException.invalid(obj, "block_on_fault", 1, "device has no block-on-fault capability");
             }
             normalised.add(w.toBuilder()
-                .maxTransferSize(Math.min(roundUpPow2(w.maxTransferSize()), caps.maxTransferSize()))
-                .maxBatchSize((int) Math.min(roundUpPow2(w.maxBatchSize()), caps.maxBatchSize()))
+                .maxTransferSize(roundUpPow2(Math.min(w.maxTransferSize(), caps.maxTransferSize())))
+                .maxBatchSize((int) roundUpPow2(Math.min(w.maxBatchSize(), caps.maxBatchSize())))
                 .build());
         }
         if (totalSize > caps.totalWqSize()) {
