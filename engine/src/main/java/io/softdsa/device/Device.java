@@ -62,7 +62,7 @@ public final class Device implements AutoCloseable {
         this.options = options;
         this.caps = options.capabilities();
         this.iommu = options.iommu().apply(memory);
-        this.rules = new OperationRules(caps, OperationTable.implemented());
+        this.rules = new OperationRules(caps, DescriptorExecutor.implementedOpcodes());
         this.interrupts = new InterruptTable(caps.interruptHandles(), arena);
         for (int h = 0; h < interrupts.size(); h++) {
             interrupts.allocate(h); // MSI-X: every vector is set up at probe, handle = vector index
@@ -114,7 +114,8 @@ public final class Device implements AutoCloseable {
         final Dma dma = new Dma(memory.segment(), iommu);
         dma.pageFaultHandler(options.pageFaultHandler());
         final OpContext context = new OpContext(dma, caps, arena);
-        final DescriptorExecutor executor = new DescriptorExecutor(fetch, context, rules, new OperationTable(),
+        final DescriptorExecutor executor = new DescriptorExecutor(fetch,
+            arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
             swerr, interrupts);
         return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, groupWqs, executor);
     }

@@ -6,24 +6,32 @@ import io.softdsa.completion.InterruptTable;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
+import io.softdsa.descriptor.DescriptorLayout;
+import io.softdsa.descriptor.Opcode;
 import io.softdsa.device.SoftwareErrorRegister;
 import io.softdsa.device.SwerrEntry;
 import io.softdsa.device.WorkQueue;
+import io.softdsa.iommu.Translation;
 import io.softdsa.ops.OpContext;
 import io.softdsa.ops.OpResult;
 import io.softdsa.ops.Operation;
 import io.softdsa.ops.OperationRules;
 import io.softdsa.ops.OperationTable;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * Runs one fetched descriptor to its end: the generic checks of fact sheet section 6 in the softdsa order, the
- * operation, then the completion record, SWERR and interrupt exactly as section 4 says. Never throws: an unexpected
- * exception inside an operation becomes a hardware-error completion and is counted.
+ * operation, then the completion record, SWERR and interrupt exactly as section 4 says. A Batch runs here too, since
+ * each of its descriptors goes through this same pipeline. Never throws: an unexpected exception inside an operation
+ * becomes a hardware-error completion and is counted.
  */
 public final class DescriptorExecutor {
+    private static final int NOT_IN_BATCH = -1;
+
     private final Descriptor d;
+    private final Descriptor inner;
     private final OpContext x;
     private final OperationRules rules;
     private final OperationTable operations;
@@ -31,14 +39,28 @@ public final class DescriptorExecutor {
     private final InterruptTable interrupts;
     private long internalErrors;
 
-    public DescriptorExecutor(Descriptor fetchBuffer, OpContext context, OperationRules rules,
-                              OperationTable operations, SoftwareErrorRegister swerr, InterruptTable interrupts) {
+    // PASID context of the descriptor being run (a batch's descriptors inherit the batch's)
+    private boolean pasidEnabled;
+    private int pasid;
+    private boolean priv;
+
+    public DescriptorExecutor(Descriptor fetchBuffer, MemorySegment innerBuffer, OpContext context,
+                              OperationRules rules, OperationTable operations, SoftwareErrorRegister swerr,
+                              InterruptTable interrupts) {
         this.d = fetchBuffer;
+        this.inner = new Descriptor(innerBuffer, 0);
         this.x = context;
         this.rules = rules;
         this.operations = operations;
         this.swerr = swerr;
         this.interrupts = interrupts;
+    }
+
+    /** Opcodes with an implementation: the operation table's plus Batch, which lives here. */
+    public static boolean[] implementedOpcodes() {
+        final boolean[] implemented = OperationTable.implemented();
+        implemented[Opcode.BATCH] = true;
+        return implemented;
     }
 
     public Descriptor descriptor() {
@@ -55,39 +77,46 @@ public final class DescriptorExecutor {
 
     /** Executes the descriptor in the fetch buffer, which came from {@code wq}. */
     public void execute(WorkQueue wq) {
-        final int flags = d.flags();
+        final boolean dedicated = wq.isDedicated();
+        pasidEnabled = wq.pasidEnabled();
+        pasid = dedicated ? wq.pasid() : d.pasid();
+        priv = dedicated ? wq.priv() : d.priv();
+        process(wq, d, NOT_IN_BATCH);
+    }
+
+    /** Validates, runs and completes one descriptor; returns its final status. */
+    private int process(WorkQueue wq, Descriptor desc, int batchIndex) {
+        final int flags = desc.flags();
         final boolean crav = (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0;
-        final long completionAddress = d.completionAddress();
+        final long completionAddress = desc.completionAddress();
         // step 1: a misaligned record address cannot be written: SWERR only, nothing else happens
         if (crav && (completionAddress & (CompletionRecordLayout.ALIGNMENT - 1)) != 0) {
-            reportSwerr(wq, Status.COMPLETION_RECORD_ALIGNMENT, 0, 0, false);
-            return;
+            reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_ALIGNMENT, 0, 0, false);
+            return Status.COMPLETION_RECORD_ALIGNMENT;
         }
-        final boolean dedicated = wq.isDedicated();
-        final boolean priv = dedicated ? wq.priv() : d.priv();
-        final int pasid = dedicated ? wq.pasid() : d.pasid();
+        int status;
+        try {
+            status = run(wq, desc, flags, batchIndex);
+        } catch (RuntimeException | StackOverflowError e) {
+            internalErrors++;
+            x.result.reset();
+            status = Status.HARDWARE_ERROR_READBACK;
+        }
+        complete(wq, desc, batchIndex, flags, crav, completionAddress, status);
+        return status;
+    }
+
+    private int run(WorkQueue wq, Descriptor desc, int flags, int batchIndex) {
+        final int opcode = desc.opcode();
         final boolean bof = (flags & DescriptorFlags.BLOCK_ON_FAULT) != 0 && wq.blockOnFault();
-        x.dma.context(wq.pasidEnabled(), pasid, priv, bof);
+        x.dma.context(pasidEnabled, pasid, priv, bof);
         x.flags = flags;
         x.maxTransferSize = wq.maxTransferSize();
         x.maxBatchSize = wq.maxBatchSize();
-        final OpResult r = x.result;
-        r.reset();
-
-        int status;
-        try {
-            status = run(wq, flags);
-        } catch (RuntimeException | StackOverflowError e) {
-            internalErrors++;
-            r.reset();
-            status = Status.HARDWARE_ERROR_READBACK;
-        }
-        complete(wq, flags, crav, completionAddress, status);
-    }
-
-    private int run(WorkQueue wq, int flags) {
-        final int opcode = d.opcode();
-        if (!rules.implemented(opcode) || !wq.opcodeAllowed(opcode)) {                       // step 2
+        x.result.reset();
+        final boolean inBatch = batchIndex != NOT_IN_BATCH;
+        if (!rules.implemented(opcode) || !wq.opcodeAllowed(opcode)
+            || (inBatch && (opcode == Opcode.BATCH || opcode == Opcode.DRAIN))) {            // step 2
             return Status.UNSUPPORTED_OPCODE;
         }
         final int invalid = flags & ~rules.allowedFlags(opcode);                              // step 3
@@ -95,45 +124,97 @@ public final class DescriptorExecutor {
             x.result.field16 = invalid;
             return Status.INVALID_FLAGS;
         }
-        if (OperationRules.genericReservedSet(d) || rules.reservedBitsSet(d, opcode, flags)) { // step 4
+        // step 4 (a batch's descriptors inherit its PASID and Priv, so their bytes 0-3 are not looked at)
+        final boolean reserved = inBatch ? desc.reserved38() != 0 : OperationRules.genericReservedSet(desc);
+        if (reserved || rules.reservedBitsSet(desc, opcode, flags)) {
             return Status.NONZERO_RESERVED;
         }
         if ((flags & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0
-            && !interrupts.isValid(d.interruptHandle())) {                                     // step 5
+            && !interrupts.isValid(desc.interruptHandle())) {                                  // step 5
             return Status.INVALID_INTERRUPT_HANDLE;
         }
-        if (!wq.isDedicated() && d.priv() && !wq.priv()) {                                    // step 6
+        if (!inBatch && !wq.isDedicated() && desc.priv() && !wq.priv()) {                    // step 6
             return Status.PRIVILEGE_ERROR;
         }
+        if (opcode == Opcode.BATCH) {
+            return runBatch(wq, desc);
+        }
         final Operation op = operations.get(opcode);                                          // steps 7-10
-        return op.execute(d, x);
+        return op.execute(desc, x);
     }
 
-    private void complete(WorkQueue wq, int flags, boolean crav, long completionAddress, int status) {
+    /**
+     * Batch (fact sheet section 7): reads the list one descriptor at a time and runs each through the whole
+     * pipeline; a Fence stops the batch if anything earlier did not end in Success.
+     */
+    private int runBatch(WorkQueue wq, Descriptor batch) {
+        final long list = batch.source();
+        final long count = batch.transferSize();
+        if (count < 2 || count > wq.maxBatchSize()) {
+            return Status.DESCRIPTOR_COUNT;
+        }
+        if ((list & (DescriptorLayout.LENGTH - 1)) != 0) {
+            return Status.DESCRIPTOR_LIST_ALIGNMENT;
+        }
+        boolean allSucceeded = true;
+        long processed = 0;
+        for (int i = 0; i < count; i++) {
+            x.dma.context(pasidEnabled, pasid, priv, false);
+            final long address = list + (long) i * DescriptorLayout.LENGTH;
+            if (!x.dma.map(address, DescriptorLayout.LENGTH, Translation.READ)) {
+                x.result.reset();
+                x.result.fault(x.dma, i);
+                x.flags = batch.flags();
+                return Status.BATCH_PAGE_FAULT;
+            }
+            MemorySegment.copy(x.memory, x.dma.hostAddress(), inner.segment(), 0, DescriptorLayout.LENGTH);
+            if ((inner.flags() & DescriptorFlags.FENCE) != 0 && !allSucceeded) {
+                processed = i;
+                break;
+            }
+            final int status = process(wq, inner, i);
+            allSucceeded &= status == Status.SUCCESS;
+            processed = i + 1;
+        }
+        final OpResult r = x.result;
+        r.reset();
+        x.flags = batch.flags();
+        r.bytesCompleted = processed;
+        if (allSucceeded && processed == count) {
+            return Status.SUCCESS;
+        }
+        r.result = 1;
+        return Status.BATCH_FAIL;
+    }
+
+    private void complete(WorkQueue wq, Descriptor desc, int batchIndex, int flags, boolean crav,
+                          long completionAddress, int status) {
         final OpResult r = x.result;
         if (crav) {
             if (status != Status.SUCCESS || (flags & DescriptorFlags.REQUEST_COMPLETION_RECORD) != 0) {
+                x.dma.context(pasidEnabled, pasid, priv, false);
                 if (!CompletionWriter.write(x.dma, completionAddress, status, r)) {
-                    reportSwerr(wq, Status.COMPLETION_RECORD_FAULT, 0, x.dma.faultAddress(), true);
+                    reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_FAULT, 0, x.dma.faultAddress(), true);
                 }
             }
         } else if (status != Status.SUCCESS && status != Status.SUCCESS_PRED) {
-            reportSwerr(wq, status, status == Status.INVALID_FLAGS ? (int) r.field16 : 0, r.faultAddress,
-                r.faultWrite);
+            reportSwerr(wq, desc, batchIndex, status, status == Status.INVALID_FLAGS ? (int) r.field16 : 0,
+                r.faultAddress, r.faultWrite);
         }
         if ((flags & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0) {
-            final int handle = d.interruptHandle();
+            final int handle = desc.interruptHandle();
             if (interrupts.isValid(handle)) {
                 interrupts.raise(handle); // after the record's release store: the handler sees the record
             }
         }
     }
 
-    private void reportSwerr(WorkQueue wq, int code, int invalidFlags, long faultAddress, boolean faultWrite) {
-        final byte[] bytes = d.segment().asSlice(d.offset(), 64).toArray(ValueLayout.JAVA_BYTE);
-        final boolean priv = wq.isDedicated() ? wq.priv() : d.priv();
-        final int pasid = wq.isDedicated() ? wq.pasid() : d.pasid();
-        swerr.record(new SwerrEntry(code, wq.index(), true, d.opcode(), pasid, priv, false, 0, faultWrite,
-            invalidFlags, faultAddress, bytes));
+    private void reportSwerr(WorkQueue wq, Descriptor desc, int batchIndex, int code, int invalidFlags,
+                             long faultAddress, boolean faultWrite) {
+        final byte[] bytes = desc.segment().asSlice(desc.offset(), DescriptorLayout.LENGTH)
+            .toArray(ValueLayout.JAVA_BYTE);
+        final boolean inBatch = batchIndex != NOT_IN_BATCH;
+        swerr.record(new SwerrEntry(code, wq.index(), true, desc.opcode(), pasid, priv, inBatch,
+            inBatch ? batchIndex : 0, faultWrite, invalidFlags, faultAddress, bytes));
     }
 }
