@@ -60,6 +60,19 @@ public record DeviceOptions(
         return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler);
     }
 
+    /**
+     * Shared virtual addressing through {@code iommu}: PASID-enabled WQs translate through its page tables, and
+     * block-on-fault faults go to its page request interface.
+     */
+    public DeviceOptions sva(io.softdsa.iommu.ScalableModeIommu iommu) {
+        return iommu(memory -> {
+            if (memory != iommu.memory()) {
+                throw new IllegalArgumentException("the IOMMU was built over other host memory");
+            }
+            return iommu;
+        }).pageFaultHandler(iommu.pageRequests());
+    }
+
     public DeviceOptions pageFaultHandler(PageFaultHandler handler) {
         return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler);
     }

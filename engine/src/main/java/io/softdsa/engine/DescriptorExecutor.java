@@ -82,6 +82,7 @@ public final class DescriptorExecutor {
         pasid = dedicated ? wq.pasid() : d.pasid();
         priv = dedicated ? wq.priv() : d.priv();
         process(wq, d, NOT_IN_BATCH);
+        x.dma.release();
     }
 
     /** Validates, runs and completes one descriptor; returns its final status. */

@@ -23,4 +23,11 @@ public interface Iommu {
      * ({@link io.softdsa.completion.Status#TRANSLATION_ERROR})
      */
     int translate(Translation t, long address, long length, int access);
+
+    /**
+     * The engine behind {@code t} holds no translation any more (its descriptor ended, or it waits on a page
+     * request): an IOTLB invalidation need not wait for it.
+     */
+    default void quiesce(Translation t) {
+    }
 }

@@ -21,6 +21,21 @@ public final class Translation {
     /** Bytes from {@link #hostAddress} that are host-physically contiguous and have the same translation status. */
     public long length;
 
+    // scratch of the page-table walker (one walk at a time per engine)
+    /** Leaf page size of the last walk, as a shift (12, 21 or 30). */
+    public int pageShift;
+    /** Host addresses of the entries the last walk used, leaf last. */
+    final long[] walkEntries = new long[5];
+    int walkDepth;
+    /** Effective writable and user of the last walk or IOTLB hit. */
+    public boolean leafWritable;
+    public boolean leafUser;
+    /** This engine's slot in the IOTLB's quiescence table, or -1 before its first translation. */
+    int iotlbSlot = -1;
+    /** Statistics of this engine's translations (single writer). */
+    public long iotlbHits;
+    public long walks;
+
     public Translation context(boolean pasidEnabled, int pasid, boolean priv) {
         this.pasidEnabled = pasidEnabled;
         this.pasid = pasid;

@@ -22,6 +22,15 @@ public final class Dma {
 
     private long hostAddress;
     private long length;
+
+    // Translations this descriptor already holds (one per operand at most), as the device keeps its translations for
+    // the duration of an access: a long source run is not translated again for each short destination run.
+    private static final int WINDOWS = 4;
+    private final long[] windowStart = new long[WINDOWS];
+    private final long[] windowLength = new long[WINDOWS];
+    private final long[] windowHost = new long[WINDOWS];
+    private final boolean[] windowWrite = new boolean[WINDOWS];
+    private int nextWindow;
     private int failureStatus;
     private long faultAddress;
     private boolean faultWrite;
@@ -37,8 +46,22 @@ public final class Dma {
 
     /** Sets the PASID context of the descriptor about to run and whether its page faults block (BOF). */
     public void context(boolean pasidEnabled, int pasid, boolean priv, boolean blockOnFault) {
+        if (pasidEnabled != translation.pasidEnabled || pasid != translation.pasid || priv != translation.priv) {
+            dropWindows();
+        }
         translation.context(pasidEnabled, pasid, priv);
         this.blockOnFault = blockOnFault;
+    }
+
+    /** The descriptor is done: forget its translations and tell the IOMMU this engine holds none. */
+    public void release() {
+        dropWindows();
+        iommu.quiesce(translation);
+    }
+
+    /** Translation statistics of this engine. */
+    public Translation translation() {
+        return translation;
     }
 
     public void pageFaultHandler(PageFaultHandler handler) {
@@ -64,21 +87,26 @@ public final class Dma {
      * {@link #failureStatus()}, {@link #faultAddress()} and {@link #faultWrite()} set
      */
     public boolean map(long address, long wanted, int access) {
+        for (int i = 0; i < WINDOWS; i++) {
+            final long into = address - windowStart[i];
+            if (Long.compareUnsigned(into, windowLength[i]) < 0 && (access == Translation.READ || windowWrite[i])) {
+                hostAddress = windowHost[i] + into;
+                length = Math.min(wanted, windowLength[i] - into);
+                return true;
+            }
+        }
         int status = iommu.translate(translation, address, wanted, access);
         if (status == Iommu.OK) {
-            hostAddress = translation.hostAddress;
-            length = Math.min(translation.length, wanted);
-            return true;
+            return mapped(address, wanted, access);
         }
         if (status == Status.PAGE_FAULT_NOBOF && blockOnFault) {
             // PRI: ask, wait for the page response, and retry once it says the page is there
+            dropWindows();
             status = pageFaultHandler.resolve(translation, address, access);
             if (status == Iommu.OK) {
                 status = iommu.translate(translation, address, wanted, access);
                 if (status == Iommu.OK) {
-                    hostAddress = translation.hostAddress;
-                    length = Math.min(translation.length, wanted);
-                    return true;
+                    return mapped(address, wanted, access);
                 }
                 if (status == Status.PAGE_FAULT_NOBOF) {
                     status = Status.PAGE_FAULT_IR;
@@ -89,6 +117,24 @@ public final class Dma {
         faultAddress = address;
         faultWrite = access == Translation.WRITE;
         return false;
+    }
+
+    private boolean mapped(long address, long wanted, int access) {
+        hostAddress = translation.hostAddress;
+        length = Math.min(translation.length, wanted);
+        final int w = nextWindow;
+        nextWindow = (w + 1) & (WINDOWS - 1);
+        windowStart[w] = address;
+        windowLength[w] = length;
+        windowHost[w] = hostAddress;
+        windowWrite[w] = access == Translation.WRITE;
+        return true;
+    }
+
+    private void dropWindows() {
+        for (int i = 0; i < WINDOWS; i++) {
+            windowLength[i] = 0;
+        }
     }
 
     /** Like {@link #map} but a fault never raises a page request (completion record writes, fact sheet 10). */

@@ -19,6 +19,15 @@ public final class OperationTable {
         operations[Opcode.DUALCAST] = new Dualcast();
         operations[Opcode.CRC_GENERATION] = new CrcGeneration(false);
         operations[Opcode.COPY_CRC] = new CrcGeneration(true);
+        operations[Opcode.CREATE_DELTA] = new CreateDelta();
+        operations[Opcode.APPLY_DELTA] = new ApplyDelta();
+        operations[Opcode.TRANSLATION_FETCH] = new TranslationFetch();
+        operations[Opcode.DIF_CHECK] = DifOperation.check();
+        operations[Opcode.DIF_INSERT] = DifOperation.insert();
+        operations[Opcode.DIF_STRIP] = DifOperation.strip();
+        operations[Opcode.DIF_UPDATE] = DifOperation.update();
+        operations[Opcode.DIX_GENERATE] = DifOperation.dixGenerate();
+        operations[Opcode.CACHE_FLUSH] = new CacheFlush();
     }
 
     /** Which opcodes have an implementation (for OPCAP and the executor's first check). */

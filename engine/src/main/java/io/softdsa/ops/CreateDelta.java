@@ -1,0 +1,139 @@
+package io.softdsa.ops;
+
+import io.softdsa.completion.Status;
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.DescriptorFlags;
+import io.softdsa.descriptor.DescriptorLayout;
+import io.softdsa.iommu.Translation;
+import io.softdsa.memory.Le;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.softdsa.ops.DeltaRecordLayout.ENTRY_LENGTH;
+import static io.softdsa.ops.DeltaRecordLayout.WORD;
+
+/**
+ * Create delta record (0x07, fact sheet section 7): compares source 1 (bytes 16-23) and source 2 (24-31) as 8-byte
+ * words and appends a {@link DeltaRecordLayout} entry for each differing word. Result 0 identical, 1 different, 2
+ * the record would exceed the maximum size (what fitted is written). Completion bytes 16-19 = delta record size.
+ * <p>
+ * Equal stretches are skipped with {@link MemorySegment#mismatch}. On a translation failure bytes completed = source
+ * bytes compared and the record size = whole entries written (section 10), so the remainder resumes with sources
+ * += n, delta address += size, maximum −= size.
+ */
+public final class CreateDelta implements Operation {
+    private final MemorySegment entry = MemorySegment.ofArray(new byte[ENTRY_LENGTH]);
+
+    // the delta record being written: bytes written, and the rest of the current translated run
+    private long deltaAddress;
+    private long maxSize;
+    private long written;
+    private long windowHost;
+    private long windowLeft;
+
+    @Override
+    public int execute(Descriptor d, OpContext x) {
+        final long size = d.transferSize();
+        final long src1 = d.source();
+        final long src2 = d.destination();
+        final long delta = d.u64(DescriptorLayout.DELTA_ADDRESS_OFFSET);
+        final long max = Integer.toUnsignedLong(d.u32(DescriptorLayout.MAX_DELTA_SIZE_OFFSET));
+        if (x.badTransferSize(size) || size % WORD != 0 || size > DeltaRecordLayout.MAX_SOURCE_SIZE) { // step 7
+            return Status.INVALID_TRANSFER_SIZE;
+        }
+        if (max % ENTRY_LENGTH != 0 || max < DeltaRecordLayout.MIN_MAX_RECORD_SIZE) {
+            return Status.DELTA_RECORD_SIZE;
+        }
+        if (DeltaRecordLayout.misaligned(src1) || DeltaRecordLayout.misaligned(src2)                   // step 8
+            || DeltaRecordLayout.misaligned(delta)) {
+            return Status.MISALIGNED_ADDRESS;
+        }
+        deltaAddress = delta;
+        maxSize = max;
+        written = 0;
+        windowLeft = 0;
+        final int status = compare(x, src1, src2, size);
+        x.result.field16 = written;
+        if (status != Status.SUCCESS) {
+            return status;
+        }
+        if (!x.flag(DescriptorFlags.CHECK_RESULT)) {
+            return Status.SUCCESS;
+        }
+        final int mask = d.u8(DescriptorLayout.EXPECTED_RESULT_MASK_OFFSET);
+        return (mask >>> x.result.result & 1) != 0 ? Status.SUCCESS : Status.SUCCESS_PRED;
+    }
+
+    private int compare(OpContext x, long src1, long src2, long size) {
+        final Dma dma = x.dma;
+        final MemorySegment m = x.memory;
+        long done = 0;
+        while (done < size) {
+            if (!dma.map(src1 + done, size - done, Translation.READ)) {
+                return x.fault(done);
+            }
+            final long a = dma.hostAddress();
+            if (!dma.map(src2 + done, dma.length(), Translation.READ)) {
+                return x.fault(done);
+            }
+            final long b = dma.hostAddress();
+            final long n = dma.length() & -WORD;
+            if (n == 0) {
+                // both addresses are 8-byte aligned and translation is page-granular: a run always holds a word
+                throw new IllegalStateException("translation run shorter than a word at 0x" + Long.toHexString(b));
+            }
+            long i = 0;
+            while (i < n) {
+                final long at = MemorySegment.mismatch(m, a + i, a + n, m, b + i, b + n);
+                if (at < 0) {
+                    break;
+                }
+                final long word = (i + at) & -WORD;
+                x.result.result = 1;
+                if (written + ENTRY_LENGTH > maxSize) {
+                    x.result.result = 2;
+                    return Status.SUCCESS;
+                }
+                if (!append(x, (int) ((done + word) / WORD), m.get(Le.LONG, b + word))) {
+                    return x.fault(done + word);
+                }
+                i = word + WORD;
+            }
+            done += n;
+        }
+        return Status.SUCCESS;
+    }
+
+    /** Appends one entry at the end of the record; false on a translation failure (the entry does not count). */
+    private boolean append(OpContext x, int index, long data) {
+        if (windowLeft >= ENTRY_LENGTH) {
+            DeltaRecordLayout.write(x.memory, windowHost, index, data);
+            windowHost += ENTRY_LENGTH;
+            windowLeft -= ENTRY_LENGTH;
+            written += ENTRY_LENGTH;
+            return true;
+        }
+        // the entry straddles translated runs: stage it and copy it piecewise
+        DeltaRecordLayout.write(entry, 0, index, data);
+        final Dma dma = x.dma;
+        long copied = 0;
+        while (copied < ENTRY_LENGTH) {
+            if (windowLeft == 0) {
+                final long at = written + copied;
+                if (!dma.map(deltaAddress + at, maxSize - at, Translation.WRITE)) {
+                    windowLeft = 0;
+                    return false;
+                }
+                windowHost = dma.hostAddress();
+                windowLeft = dma.length();
+            }
+            final long n = Math.min(windowLeft, ENTRY_LENGTH - copied);
+            MemorySegment.copy(entry, copied, x.memory, windowHost, n);
+            windowHost += n;
+            windowLeft -= n;
+            copied += n;
+        }
+        written += ENTRY_LENGTH;
+        return true;
+    }
+}
