@@ -55,6 +55,7 @@ public final class Device implements AutoCloseable {
     private DeviceConfig config;
     private WorkQueue[] wqs = new WorkQueue[0];
     private Engine[] engines = new Engine[0];
+    private int[] engineGroups = new int[0];
     private volatile DeviceState state = DeviceState.DISABLED;
 
     private Device(HostMemory memory, DeviceConfig config, DeviceOptions options) {
@@ -85,19 +86,22 @@ public final class Device implements AutoCloseable {
             throw new IllegalStateException("device enabled: configuration is read-only");
         }
         final DeviceConfig valid = newConfig.validate(caps);
-        final WorkQueue[] newWqs = new WorkQueue[caps.maxWqs()];
-        for (WqConfig w : valid.wqs()) {
-            newWqs[w.index()] = new WorkQueue(this, w, arena);
+        if (wqs.length == 0) {
+            wqs = new WorkQueue[caps.maxWqs()];
+            for (int i = 0; i < wqs.length; i++) {
+                wqs[i] = new WorkQueue(this, valid.wq(i).orElse(unconfigured(i)), arena, caps.totalWqSize());
+            }
+        } else {
+            for (int i = 0; i < wqs.length; i++) {
+                wqs[i].apply(valid.wq(i).orElse(unconfigured(i)));
+            }
         }
         final List<Engine> newEngines = new ArrayList<>();
+        final List<Integer> groupOf = new ArrayList<>();
         for (GroupConfig g : valid.groups()) {
-            final WorkQueue[] groupWqs = java.util.Arrays.stream(newWqs)
-                .filter(w -> w != null && w.config().groupId() == g.id() && w.config().size() > 0)
-                .sorted(Comparator.comparingInt((WorkQueue w) -> -w.config().priority())
-                    .thenComparingInt(WorkQueue::index))
-                .toArray(WorkQueue[]::new);
             for (int e : g.engines()) {
-                newEngines.add(newEngine(valid, e, groupWqs));
+                newEngines.add(newEngine(valid, e));
+                groupOf.add(g.id());
             }
         }
         final Engine[] all = newEngines.toArray(Engine[]::new);
@@ -105,11 +109,43 @@ public final class Device implements AutoCloseable {
             e.peers(all);
         }
         this.config = valid;
-        this.wqs = newWqs;
         this.engines = all;
+        this.engineGroups = groupOf.stream().mapToInt(Integer::intValue).toArray();
+        assignWqsToEngines();
     }
 
-    private Engine newEngine(DeviceConfig cfg, int id, WorkQueue[] groupWqs) {
+    /**
+     * Reconfigures one WQ while it is disabled; the device may stay enabled (WQCFG is writable per WQ when the device
+     * is configurable). Checked against the whole device (total WQ size, groups) before anything changes.
+     */
+    public synchronized void configureWq(WqConfig wqConfig) {
+        final WorkQueue wq = wq(wqConfig.index());
+        if (wq.isEnabled()) {
+            throw new IllegalStateException(wq.devName() + ": WQ enabled: configuration is read-only");
+        }
+        final DeviceConfig valid = config.withWq(wqConfig).validate(caps);
+        wq.apply(valid.wq(wqConfig.index()).orElseThrow());
+        this.config = valid;
+        assignWqsToEngines();
+    }
+
+    private static WqConfig unconfigured(int index) {
+        return WqConfig.builder(index).size(0).group(-1).threshold(0).build();
+    }
+
+    /** Gives every engine its group's configured WQs, highest priority first. */
+    private void assignWqsToEngines() {
+        for (int i = 0; i < engines.length; i++) {
+            final int group = engineGroups[i];
+            engines[i].serve(java.util.Arrays.stream(wqs)
+                .filter(w -> w.config().groupId() == group && w.config().size() > 0)
+                .sorted(Comparator.comparingInt((WorkQueue w) -> -w.config().priority())
+                    .thenComparingInt(WorkQueue::index))
+                .toArray(WorkQueue[]::new));
+        }
+    }
+
+    private Engine newEngine(DeviceConfig cfg, int id) {
         final Descriptor fetch = new Descriptor(arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), 0);
         final Dma dma = new Dma(memory.segment(), iommu);
         dma.pageFaultHandler(options.pageFaultHandler());
@@ -117,7 +153,7 @@ public final class Device implements AutoCloseable {
         final DescriptorExecutor executor = new DescriptorExecutor(fetch,
             arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
             swerr, interrupts);
-        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, groupWqs, executor);
+        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor);
     }
 
     /** Enable device: engines start. WQs stay as they are; see {@link #enableAll()}. */
@@ -272,10 +308,11 @@ public final class Device implements AutoCloseable {
         return rules;
     }
 
-    /** The WQ at {@code index}; throws if it is not configured. */
+    /** The WQ at {@code index} (every index below the device's WQ count exists; unconfigured ones have size 0). */
     public WorkQueue wq(int index) {
-        if (index < 0 || index >= wqs.length || wqs[index] == null) {
-            throw new IllegalArgumentException("wq" + config.deviceIndex() + "." + index + " is not configured");
+        if (index < 0 || index >= wqs.length) {
+            throw new IllegalArgumentException("wq" + config.deviceIndex() + "." + index + ": the device has "
+                + wqs.length + " WQs");
         }
         return wqs[index];
     }
@@ -290,10 +327,11 @@ public final class Device implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** The configured WQs (size > 0). */
     public List<WorkQueue> workQueues() {
         final List<WorkQueue> list = new ArrayList<>();
         for (WorkQueue wq : wqs) {
-            if (wq != null) {
+            if (wq.config().size() > 0) {
                 list.add(wq);
             }
         }

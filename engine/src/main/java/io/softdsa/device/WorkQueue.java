@@ -17,39 +17,50 @@ import java.util.List;
  */
 public final class WorkQueue {
     private final Device device;
-    private final WqConfig config;
     private final DescriptorRing ring;
-    private final Portal unlimitedPortal;
-    private final Portal limitedPortal;
+    private final int index;
+    private volatile WqConfig config;
+    private volatile Portal unlimitedPortal;
+    private volatile Portal limitedPortal;
     private volatile WqState state = WqState.DISABLED;
 
-    // read by engines for every descriptor
-    final int index;
-    final boolean dedicated;
-    final boolean pasidEnabled;
-    final int pasid;
-    final boolean priv;
-    final boolean blockOnFault;
-    final long maxTransferSize;
-    final int maxBatchSize;
+    // Read by engines for every descriptor. Written only while the WQ is disabled (its ring closed and empty); the
+    // ring's open() (a CAS) then orders these writes before any descriptor an engine can take from it.
+    private boolean dedicated;
+    private boolean pasidEnabled;
+    private int pasid;
+    private boolean priv;
+    private boolean blockOnFault;
+    private long maxTransferSize;
+    private int maxBatchSize;
 
-    WorkQueue(Device device, WqConfig config, Arena arena) {
+    /** @param ringSize the largest size this WQ may be configured with (the device's total WQ size) */
+    WorkQueue(Device device, WqConfig config, Arena arena, int ringSize) {
         this.device = device;
-        this.config = config;
         this.index = config.index();
-        this.dedicated = config.isDedicated();
-        this.pasidEnabled = config.pasidEnabled();
-        this.pasid = config.pasid();
-        this.priv = config.priv();
-        this.blockOnFault = config.blockOnFault();
-        this.maxTransferSize = config.maxTransferSize();
-        this.maxBatchSize = config.maxBatchSize();
-        this.ring = new DescriptorRing(arena, Math.max(1, config.size()));
+        this.ring = new DescriptorRing(arena, Math.max(1, ringSize));
+        apply(config);
+    }
+
+    /** Takes a new configuration; only while disabled (the device checks). */
+    void apply(WqConfig newConfig) {
+        if (state != WqState.DISABLED) {
+            throw new IllegalStateException(devName() + ": WQ enabled: configuration is read-only");
+        }
+        this.dedicated = newConfig.isDedicated();
+        this.pasidEnabled = newConfig.pasidEnabled();
+        this.pasid = newConfig.pasid();
+        this.priv = newConfig.priv();
+        this.blockOnFault = newConfig.blockOnFault();
+        this.maxTransferSize = newConfig.maxTransferSize();
+        this.maxBatchSize = newConfig.maxBatchSize();
         final Portal.DropListener drops = this::dropped;
-        final int size = Math.max(1, config.size());
-        this.unlimitedPortal = new Portal(ring, size, dedicated, -1, drops);
-        this.limitedPortal = dedicated ? unlimitedPortal
-            : new Portal(ring, Math.max(1, config.threshold()), false, -1, drops);
+        final int size = Math.max(1, newConfig.size());
+        final Portal unlimited = new Portal(ring, size, dedicated, -1, drops);
+        this.unlimitedPortal = unlimited;
+        this.limitedPortal = dedicated ? unlimited
+            : new Portal(ring, Math.max(1, newConfig.threshold()), false, -1, drops);
+        this.config = newConfig;
     }
 
     public int index() {
@@ -96,7 +107,8 @@ public final class WorkQueue {
 
     /** accel-config's device name of this WQ, e.g. {@code wq0.3}. */
     public String devName() {
-        return "wq" + device.config().deviceIndex() + "." + index;
+        final var cfg = device.config();
+        return "wq" + (cfg == null ? 0 : cfg.deviceIndex()) + "." + index;
     }
 
     public WqState state() {

@@ -37,7 +37,7 @@ public final class Engine implements Agent {
 
     private final int id;
     private final String roleName;
-    private final WorkQueue[] wqs;
+    private volatile WorkQueue[] wqs;
     private final DescriptorExecutor executor;
     private final MemorySegment fetchBuffer;
     private final AtomicBoolean invoking = new AtomicBoolean();
@@ -60,6 +60,11 @@ public final class Engine implements Agent {
         executor.context().earlierWork = this::awaitEarlier;
     }
 
+    /** Replaces the WQs this engine serves (highest priority first): its group's WQs were reconfigured. */
+    public void serve(WorkQueue[] groupWqs) {
+        this.wqs = groupWqs.clone();
+    }
+
     /** The other engines of the device, consulted by Drain. */
     public void peers(Engine[] engines) {
         this.peers = engines.clone();
@@ -76,7 +81,7 @@ public final class Engine implements Agent {
 
     @Override
     public int doWork() {
-        for (WorkQueue wq : wqs) {
+        for (WorkQueue wq : wqs) { // one volatile read: a reconfiguration takes effect at the next duty cycle
             final DescriptorRing ring = wq.ring();
             long position;
             while ((position = ring.peek()) >= 0) {

@@ -36,7 +36,7 @@ public final class DescriptorRing {
 
     /**
      * @param arena owner of the ring memory
-     * @param size  the WQ size: the most descriptors the ring admits
+     * @param size  the largest WQ size this ring must hold (admission limits are given per offer)
      */
     public DescriptorRing(Arena arena, int size) {
         if (size < 1 || size > 1 << 16) {

@@ -68,6 +68,17 @@ public final class Portal {
         return ring.offer(src, offset, limit, pasidWord) == DescriptorRing.ACCEPTED;
     }
 
+    /**
+     * ENQCMD as a guest executes it: the CPU substitutes the PASID its translation table gives for the guest's
+     * IA32_PASID (here {@code pasid}), with Priv 0. True = accepted, false = retry.
+     */
+    public boolean enqcmd(MemorySegment src, long offset, int pasid) {
+        if (dedicated) {
+            throw new IllegalStateException("ENQCMD needs a shared WQ portal; use movdir64b on a dedicated WQ");
+        }
+        return ring.offer(src, offset, limit, pasid & 0xFFFFF) == DescriptorRing.ACCEPTED;
+    }
+
     /** MOVDIR64B: posted; a full or disabled dedicated WQ drops the descriptor into SWERR. */
     public void movdir64b(Descriptor descriptor) {
         movdir64b(descriptor.segment(), descriptor.offset());

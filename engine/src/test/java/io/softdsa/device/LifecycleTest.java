@@ -120,6 +120,39 @@ class LifecycleTest {
     }
 
     @Test
+    void aWqIsReconfiguredWhileDisabledWithTheDeviceEnabled() {
+        try (Fixture f = Fixture.sharedWq()) {
+            final WorkQueue wq = f.device.wq(0);
+            assertThrows(IllegalStateException.class, () -> f.device.configureWq(
+                WqConfig.builder(0).dedicated().size(4).group(0).build()), "WQ enabled");
+            wq.disable();
+            f.device.configureWq(WqConfig.builder(0).dedicated().size(4).group(0).build());
+            wq.enable();
+            assertTrue(wq.isDedicated());
+            final CompletionRecord cr = f.client.completionRecord();
+            for (int i = 0; i < 5; i++) {
+                wq.portal().movdir64b(f.client.descriptor().opcode(Opcode.NOOP).completionAddress(cr.address())
+                    .flags(0x0C));
+            }
+            assertEquals(0x30, f.device.swerr().history().getFirst().errorCode(), "the new size 4 is enforced");
+            f.drive();
+            assertEquals(0x01, cr.status());
+            // a second WQ configured on the fly is served by the group's engine
+            f.device.configureWq(WqConfig.builder(3).shared().size(8).group(0).priority(15).build());
+            f.device.wq(3).enable();
+            final CompletionRecord cr3 = f.client.completionRecord();
+            assertTrue(f.device.wq(3).portal().enqcmd(f.client.descriptor().opcode(Opcode.NOOP)
+                .completionAddress(cr3.address()).flags(0x0C)));
+            f.drive();
+            assertEquals(0x01, cr3.status());
+            // the device's total WQ size still bounds everything
+            f.device.wq(3).disable();
+            assertThrows(io.softdsa.device.config.ConfigException.class, () -> f.device.configureWq(
+                WqConfig.builder(3).shared().size(125).group(0).build()));
+        }
+    }
+
+    @Test
     void configurationIsReadOnlyWhileEnabled() {
         try (Fixture f = Fixture.sharedWq()) {
             assertThrows(IllegalStateException.class,
@@ -165,8 +198,11 @@ class LifecycleTest {
     void wqCanBeFoundByDevNameOrName() {
         try (Fixture f = Fixture.sharedWq()) {
             assertTrue(f.device.wq("wq0.0").isPresent());
-            assertFalse(f.device.wq("wq0.5").isPresent());
-            assertThrows(IllegalArgumentException.class, () -> f.device.wq(5));
+            assertTrue(f.device.wq("wq0.5").isPresent(), "every WQ of the device exists");
+            assertFalse(f.device.wq("wq0.8").isPresent());
+            assertFalse(f.device.wq(5).config().size() > 0, "unconfigured");
+            assertThrows(IllegalArgumentException.class, () -> f.device.wq(8));
+            assertThrows(IllegalStateException.class, () -> f.device.wq(5).enable(), "size 0 cannot be enabled");
         }
     }
 }

@@ -71,6 +71,18 @@ public final class DeviceConfig {
         return wqs.stream().filter(w -> w.index() == index).findFirst();
     }
 
+    /** This configuration with WQ {@code wq.index()} replaced (or added); not validated. */
+    public DeviceConfig withWq(WqConfig wq) {
+        final List<WqConfig> list = new ArrayList<>();
+        for (WqConfig w : wqs) {
+            if (w.index() != wq.index()) {
+                list.add(w);
+            }
+        }
+        list.add(wq);
+        return new DeviceConfig(name, readBufferLimit, eventLogSize, groups, list);
+    }
+
     public Optional<GroupConfig> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
     }
