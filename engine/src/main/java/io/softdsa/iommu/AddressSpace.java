@@ -1,7 +1,6 @@
 package io.softdsa.iommu;
 
 import io.softdsa.memory.FrameAllocator;
-import io.softdsa.memory.HostMemory;
 import io.softdsa.memory.Le;
 
 import java.lang.foreign.MemorySegment;
@@ -43,11 +42,18 @@ public final class AddressSpace {
         }
     }
 
-    private static final long TABLE_FLAGS = PRESENT | WRITABLE | USER; // permissions live in the leaves
+    private static final long TABLE_FLAGS = PRESENT | WRITABLE | PagingLayout.USER; // permissions live in leaves
     private static final long VA_BASE = 0x0000_1000_0000_0000L;
 
+    /** Called after every change (unless switched off) with (pasid, va, length): the IOTLB invalidation to issue. */
+    @FunctionalInterface
+    public interface Invalidator {
+        void invalidate(int pasid, long va, long length);
+    }
+
     private final ScalableModeIommu iommu;
-    private final HostMemory memory;
+    private final PhysicalMemory memory;
+    private final Invalidator invalidator;
     private final MemorySegment m;
     private final int pasid;
     private final int levels;
@@ -60,12 +66,36 @@ public final class AddressSpace {
 
     AddressSpace(ScalableModeIommu iommu, int pasid, int levels, boolean supervisorRequests) {
         this.iommu = iommu;
-        this.memory = iommu.memory();
-        this.m = memory.segment();
+        this.memory = new HostPhysicalMemory(iommu.memory());
+        this.invalidator = (p, va, length) -> iommu.iotlb().invalidateRange(p, va, length);
+        this.m = memory.host();
         this.pasid = pasid;
         this.levels = levels;
         this.root = newTable();
         iommu.pasidTable().set(pasid, PasidTableLayout.PGTT_FIRST_LEVEL, root, levels, supervisorRequests, 0);
+    }
+
+    private AddressSpace(PhysicalMemory memory, int pasid, int levels, Invalidator invalidator) {
+        this.iommu = null;
+        this.memory = memory;
+        this.invalidator = invalidator;
+        this.m = memory.host();
+        this.pasid = pasid;
+        this.levels = levels;
+        this.root = newTable();
+    }
+
+    /**
+     * Page tables a guest keeps in its own physical memory (stage 1 of nested translation): addresses in the tables
+     * are guest-physical; {@code invalidator} is the guest's IOTLB invalidation (forwarded by the host). Bind its
+     * {@link #root()} with {@link ScalableModeIommu#bindNested}.
+     */
+    public static AddressSpace inGuest(PhysicalMemory guestMemory, int guestPasid, int levels,
+                                       Invalidator invalidator) {
+        if (levels != 4 && levels != 5) {
+            throw new IllegalArgumentException("paging levels must be 4 or 5: " + levels);
+        }
+        return new AddressSpace(guestMemory, guestPasid, levels, invalidator);
     }
 
     public int pasid() {
@@ -76,7 +106,7 @@ public final class AddressSpace {
         return levels;
     }
 
-    /** Host-physical address of the top-level table. */
+    /** Physical address (host, or guest for {@link #inGuest}) of the top-level table. */
     public long root() {
         return root;
     }
@@ -99,14 +129,14 @@ public final class AddressSpace {
             throw new IllegalArgumentException("va, host address and length must be multiples of " + page);
         }
         if (!memory.contains(hostAddress, length)) {
-            throw new IllegalArgumentException("host range outside host memory: 0x" + Long.toHexString(hostAddress));
+            throw new IllegalArgumentException("physical range outside memory: 0x" + Long.toHexString(hostAddress));
         }
         checkCanonical(va, length);
         for (long off = 0; off < length; off += page) {
             final long slot = slot(va + off, size.level, true);
             final long leaf = ((hostAddress + off) & ADDRESS_MASK) | PRESENT | protBits(prot)
                 | (size == PageSize.SIZE_4K ? 0 : PAGE_SIZE);
-            Le.setLongRelease(m, slot, leaf);
+            Le.setLongRelease(m, host(slot), leaf);
         }
         invalidate(va, length);
     }
@@ -114,15 +144,15 @@ public final class AddressSpace {
     /** Removes every leaf in [va, va + length); a large page must be covered whole. */
     public synchronized void unmap(long va, long length) {
         checkBound();
-        forEachLeaf(va, length, (slot, entry, pageBytes) -> Le.setLongRelease(m, slot, 0));
+        forEachLeaf(va, length, (slot, entry, pageBytes, start) -> Le.setLongRelease(m, host(slot), 0));
         invalidate(va, length);
     }
 
     /** Changes the protection of every leaf in [va, va + length), keeping address, accessed and dirty. */
     public synchronized void protect(long va, long length, int prot) {
         checkBound();
-        forEachLeaf(va, length, (slot, entry, pageBytes) ->
-            Le.setLongRelease(m, slot, (entry & ~(WRITABLE | USER)) | protBits(prot)));
+        forEachLeaf(va, length, (slot, entry, pageBytes, start) ->
+            Le.setLongRelease(m, host(slot), (entry & ~(WRITABLE | PagingLayout.USER)) | protBits(prot)));
         invalidate(va, length);
     }
 
@@ -138,14 +168,12 @@ public final class AddressSpace {
         final long rounded = (length + page - 1) & -page;
         final long va = reserve(rounded, size);
         if (contiguous || size != PageSize.SIZE_4K) {
-            final long run = memory.frames().allocateContiguous(rounded, page);
-            m.asSlice(run, rounded).fill((byte) 0);
+            final long run = memory.allocateContiguous(rounded, page);
             dataRuns.add(new long[] {run, rounded});
             map(va, run, rounded, prot, size);
         } else {
             for (long off = 0; off < rounded; off += page) {
-                final long frame = memory.frames().allocateFrame();
-                m.asSlice(frame, page).fill((byte) 0);
+                final long frame = memory.allocateFrame();
                 dataRuns.add(new long[] {frame, page});
                 map(va + off, frame, page, prot, size);
             }
@@ -168,9 +196,15 @@ public final class AddressSpace {
 
     /** The host address behind {@code va} as the CPU would see it (no accessed/dirty update), or -1. */
     public synchronized long hostAddress(long va) {
+        final long pa = physicalAddress(va);
+        return pa < 0 ? -1 : memory.toHost(pa);
+    }
+
+    /** The physical address (host, or guest for {@link #inGuest}) behind {@code va}, or -1. */
+    public synchronized long physicalAddress(long va) {
         long table = root;
         for (int level = levels; level >= 1; level--) {
-            final long e = m.get(Le.LONG, table + (long) index(va, level) * ENTRY_SIZE);
+            final long e = m.get(Le.LONG, host(table + (long) index(va, level) * ENTRY_SIZE));
             if ((e & PRESENT) == 0) {
                 return -1;
             }
@@ -210,7 +244,7 @@ public final class AddressSpace {
         long table = root;
         for (int level = levels; level >= 1; level--) {
             final long slot = table + (long) index(va, level) * ENTRY_SIZE;
-            final long e = Le.getLongVolatile(m, slot);
+            final long e = Le.getLongVolatile(m, host(slot));
             if ((e & PRESENT) == 0) {
                 return 0;
             }
@@ -227,13 +261,17 @@ public final class AddressSpace {
         if (!bound) {
             return;
         }
-        iommu.pasidTable().clear(pasid);
-        iommu.iotlb().invalidatePasid(pasid);
+        if (iommu != null) {
+            iommu.pasidTable().clear(pasid);
+            iommu.iotlb().invalidatePasid(pasid);
+        } else {
+            invalidator.invalidate(pasid, 0, -1L >>> 1);
+        }
         for (long frame : tableFrames) {
-            memory.frames().free(frame, FrameAllocator.FRAME_SIZE);
+            memory.free(frame, FrameAllocator.FRAME_SIZE);
         }
         for (long[] run : dataRuns) {
-            memory.frames().free(run[0], run[1]);
+            memory.free(run[0], run[1]);
         }
         tableFrames.clear();
         dataRuns.clear();
@@ -250,8 +288,18 @@ public final class AddressSpace {
 
     private void invalidate(long va, long length) {
         if (invalidateOnChange) {
-            iommu.iotlb().invalidateRange(pasid, va, length);
+            invalidator.invalidate(pasid, va, length);
         }
+    }
+
+    /** Host address of a table entry at physical address {@code pa}. */
+    private long host(long pa) {
+        final long h = memory.toHost(pa);
+        if (h < 0) {
+            throw new IllegalStateException("page-table memory at physical 0x" + Long.toHexString(pa)
+                + " is not backed");
+        }
+        return h;
     }
 
     /** The host address of the entry for {@code va} at {@code targetLevel}, creating tables on the way. */
@@ -259,14 +307,14 @@ public final class AddressSpace {
         long table = root;
         for (int level = levels; level > targetLevel; level--) {
             final long slot = table + (long) index(va, level) * ENTRY_SIZE;
-            long e = m.get(Le.LONG, slot);
+            long e = m.get(Le.LONG, host(slot));
             if ((e & PRESENT) == 0) {
                 if (!create) {
                     return -1;
                 }
                 final long next = newTable();
                 e = next | TABLE_FLAGS;
-                Le.setLongRelease(m, slot, e);
+                Le.setLongRelease(m, host(slot), e);
             } else if ((e & PAGE_SIZE) != 0) {
                 throw new IllegalStateException("0x" + Long.toHexString(va) + " lies in a large page; unmap it first");
             }
@@ -275,12 +323,27 @@ public final class AddressSpace {
         return table + (long) index(va, targetLevel) * ENTRY_SIZE;
     }
 
+    /** Visits a present leaf: the physical address of its entry, the entry, the page's size and first address. */
     @FunctionalInterface
-    private interface LeafVisitor {
-        void visit(long slot, long entry, long pageBytes);
+    interface LeafVisitor {
+        void visit(long slot, long entry, long pageBytes, long pageStart);
+    }
+
+    /** Every present leaf overlapping [va, va + length), large pages included whole (for scans such as dirty logs). */
+    synchronized void visitLeaves(long va, long length, LeafVisitor visitor) {
+        walkLeaves(va, length, false, visitor);
+    }
+
+    /** Host address of the entry at physical {@code pa} of these tables. */
+    long entryHostAddress(long pa) {
+        return host(pa);
     }
 
     private void forEachLeaf(long va, long length, LeafVisitor visitor) {
+        walkLeaves(va, length, true, visitor);
+    }
+
+    private void walkLeaves(long va, long length, boolean strict, LeafVisitor visitor) {
         final long end = va + length;
         long cursor = va & ~0xFFFL;
         while (Long.compareUnsigned(cursor, end) < 0) {
@@ -288,7 +351,7 @@ public final class AddressSpace {
             long step = FrameAllocator.FRAME_SIZE;
             for (int level = levels; level >= 1; level--) {
                 final long slot = table + (long) index(cursor, level) * ENTRY_SIZE;
-                final long e = m.get(Le.LONG, slot);
+                final long e = m.get(Le.LONG, host(slot));
                 if ((e & PRESENT) == 0) {
                     step = Math.max(FrameAllocator.FRAME_SIZE, (1L << indexShift(level))
                         - (cursor & ((1L << indexShift(level)) - 1)));
@@ -296,12 +359,13 @@ public final class AddressSpace {
                 }
                 if (level == 1 || (e & PAGE_SIZE) != 0) {
                     final long pageBytes = 1L << indexShift(level);
-                    if ((cursor & (pageBytes - 1)) != 0 || Long.compareUnsigned(cursor + pageBytes, end) > 0) {
+                    if (strict && ((cursor & (pageBytes - 1)) != 0
+                        || Long.compareUnsigned((cursor & -pageBytes) + pageBytes, end) > 0)) {
                         throw new IllegalArgumentException("range splits a " + pageBytes + "-byte page at 0x"
                             + Long.toHexString(cursor & -pageBytes));
                     }
-                    visitor.visit(slot, e, pageBytes);
-                    step = pageBytes;
+                    visitor.visit(slot, e, pageBytes, cursor & -pageBytes);
+                    step = pageBytes - (cursor & (pageBytes - 1));
                     break;
                 }
                 table = e & ADDRESS_MASK;
@@ -311,17 +375,14 @@ public final class AddressSpace {
     }
 
     private long newTable() {
-        final long frame = memory.frames().allocateFrame();
-        m.asSlice(frame, FrameAllocator.FRAME_SIZE).fill((byte) 0);
+        final long frame = memory.allocateFrame();
         tableFrames.add(frame);
         return frame;
     }
 
     private static long protBits(int prot) {
-        return ((prot & WRITE) != 0 ? WRITABLE : 0) | ((prot & USER) != 0 ? USER_BIT : 0);
+        return ((prot & WRITE) != 0 ? WRITABLE : 0) | ((prot & USER) != 0 ? PagingLayout.USER : 0);
     }
-
-    private static final long USER_BIT = PagingLayout.USER;
 
     private void checkCanonical(long va, long length) {
         if (!canonical(va, levels) || !canonical(va + length - 1, levels)) {

@@ -46,6 +46,7 @@ public final class PageRequestService implements PageFaultHandler {
             return Status.PAGE_FAULT_IR;
         }
         iommu.quiesce(t);
+        t.translationsDropped = true;
         requests.incrementAndGet();
         final boolean write = access == Translation.WRITE;
         final PageRequest request = new PageRequest(t.pasid, address & ~0xFFFL, !write, write, t.priv, true,

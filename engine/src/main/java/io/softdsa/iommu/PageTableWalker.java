@@ -5,16 +5,31 @@ import io.softdsa.memory.Le;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.softdsa.iommu.PagingLayout.*;
+import static io.softdsa.iommu.PagingLayout.ADDRESS_MASK;
+import static io.softdsa.iommu.PagingLayout.ENTRY_SIZE;
+import static io.softdsa.iommu.PagingLayout.PAGE_SIZE;
+import static io.softdsa.iommu.PagingLayout.PRESENT;
+import static io.softdsa.iommu.PagingLayout.WRITABLE;
+import static io.softdsa.iommu.PagingLayout.canonical;
+import static io.softdsa.iommu.PagingLayout.index;
+import static io.softdsa.iommu.PagingLayout.indexShift;
 
 /**
- * Walks x86-64 first-level page tables in host memory for one access (fact sheet section 13): present and
- * reserved-bit checks at every level, effective writable/user over all levels, Priv against the PASID's
- * supervisor-request enable, then accessed on every entry used and dirty on the leaf for a write, each set with a
+ * Walks page tables in host memory for one access (fact sheet section 13): first-level (x86-64) tables, second-level
+ * (stage-2, guest-physical to host-physical) tables, or both nested — every stage-1 table access and the final
+ * guest-physical address then go through stage 2. Present and reserved-bit checks at every level, effective
+ * permissions over all levels, then accessed on every entry used and dirty on the leaf for a write, each set with a
  * compare-and-set on the 8-byte entry as hardware does. Stateless and thread-safe; results go to the caller's
  * {@link Translation}.
  */
 public final class PageTableWalker {
+    /** A stage-2 miss: {@link Translation#stage2FaultAddress} says where; the host resolves it, not the guest. */
+    public static final int STAGE2_FAULT = -2;
+
+    // second-level (VT-d) entry bits that differ from first level: R = bit 0 (present), W = bit 1, no U/S, A/D 8/9
+    static final long SL_ACCESSED = 1L << 8;
+    static final long SL_DIRTY = 1L << 9;
+
     private final MemorySegment memory;
     private final long memorySize;
 
@@ -24,20 +39,32 @@ public final class PageTableWalker {
     }
 
     /**
+     * First-level walk, directly in host memory ({@code stage2Root} < 0) or nested through stage 2.
+     *
      * @return {@link Iommu#OK} with {@code t.hostAddress} (of {@code va}) and {@code t.pageShift}; a page fault
-     * (not present, permission); or a translation error (non-canonical, reserved bits, beyond host memory)
+     * (not present, permission); a translation error (non-canonical, reserved bits, beyond memory); or
+     * {@link #STAGE2_FAULT}
      */
-    public int walk(Translation t, long root, int levels, boolean supervisorRequests, long va, int access) {
+    public int walk(Translation t, long root, int levels, boolean supervisorRequests, long va, int access,
+                    long stage2Root) {
         if (!canonical(va, levels)) {
             return Status.TRANSLATION_ERROR;
         }
         final boolean write = access == Translation.WRITE;
+        final boolean nested = stage2Root >= 0;
         boolean writable = true;
         boolean user = true;
         long table = root;
         int depth = 0;
         for (int level = levels; level >= 1; level--) {
-            final long entryAddress = table + (long) index(va, level) * ENTRY_SIZE;
+            long entryAddress = table + (long) index(va, level) * ENTRY_SIZE;
+            if (nested) {
+                final int s = stage2(t, stage2Root, entryAddress, Translation.READ);
+                if (s != Iommu.OK) {
+                    return s;
+                }
+                entryAddress = t.stage2Host;
+            }
             if (entryAddress < 0 || entryAddress > memorySize - ENTRY_SIZE) {
                 return Status.TRANSLATION_ERROR;
             }
@@ -47,7 +74,7 @@ public final class PageTableWalker {
                 return Status.PAGE_FAULT_NOBOF;
             }
             writable &= (e & WRITABLE) != 0;
-            user &= (e & USER) != 0;
+            user &= (e & PagingLayout.USER) != 0;
             final long address = e & ADDRESS_MASK;
             final boolean large = (e & PAGE_SIZE) != 0;
             if (large && level > 3) {
@@ -56,23 +83,88 @@ public final class PageTableWalker {
             if (level == 1 || large) {
                 final int shift = indexShift(level);
                 final long pageMask = (1L << shift) - 1;
-                if ((address & pageMask) != 0 || address > memorySize - (1L << shift)) {
+                if ((address & pageMask) != 0 || (!nested && address > memorySize - (1L << shift))) {
                     return Status.TRANSLATION_ERROR;
                 }
                 if ((write && !writable) || (!t.priv && !user) || (t.priv && !supervisorRequests)) {
                     return Status.PAGE_FAULT_NOBOF;
                 }
+                long host = address + (va & pageMask);
+                int effectiveShift = shift;
+                if (nested) {
+                    final int s = stage2(t, stage2Root, host, access);
+                    if (s != Iommu.OK) {
+                        return s;
+                    }
+                    host = t.stage2Host;
+                    effectiveShift = Math.min(shift, t.stage2Shift);
+                }
                 for (int i = 0; i < depth; i++) {
-                    setBits(t.walkEntries[i], ACCESSED);
+                    setBits(t.walkEntries[i], PagingLayout.ACCESSED);
                 }
                 if (write) {
-                    setBits(entryAddress, DIRTY);
+                    setBits(entryAddress, PagingLayout.DIRTY);
                 }
                 t.walkDepth = depth;
-                t.pageShift = shift;
-                t.hostAddress = address + (va & pageMask);
+                t.pageShift = effectiveShift;
+                t.hostAddress = host;
                 t.leafWritable = writable;
                 t.leafUser = user;
+                return Iommu.OK;
+            }
+            if (!nested && address > memorySize - 4096) {
+                return Status.TRANSLATION_ERROR;
+            }
+            table = address;
+        }
+        return Status.TRANSLATION_ERROR;
+    }
+
+    /**
+     * Second-level walk of guest-physical {@code gpa}: fills {@code t.stage2Host} and {@code t.stage2Shift}, or
+     * returns {@link #STAGE2_FAULT} (not present, or a write to a read-only page) / a translation error.
+     */
+    public int stage2(Translation t, long root, long gpa, int access) {
+        if (gpa < 0 || (gpa >>> 48) != 0) {
+            return Status.TRANSLATION_ERROR;
+        }
+        final boolean write = access == Translation.WRITE;
+        boolean writable = true;
+        long table = root;
+        int depth = 0;
+        for (int level = 4; level >= 1; level--) {
+            final long entryAddress = table + (long) index(gpa, level) * ENTRY_SIZE;
+            if (entryAddress < 0 || entryAddress > memorySize - ENTRY_SIZE) {
+                return Status.TRANSLATION_ERROR;
+            }
+            final long e = Le.getLongAcquire(memory, entryAddress);
+            t.stage2Entries[depth++] = entryAddress;
+            if ((e & PRESENT) == 0) {
+                return stage2Fault(t, gpa, write);
+            }
+            writable &= (e & WRITABLE) != 0;
+            final long address = e & ADDRESS_MASK;
+            final boolean large = (e & PAGE_SIZE) != 0;
+            if (large && level > 3) {
+                return Status.TRANSLATION_ERROR;
+            }
+            if (level == 1 || large) {
+                final int shift = indexShift(level);
+                final long pageMask = (1L << shift) - 1;
+                if ((address & pageMask) != 0 || address > memorySize - (1L << shift)) {
+                    return Status.TRANSLATION_ERROR;
+                }
+                if (write && !writable) {
+                    return stage2Fault(t, gpa, true);
+                }
+                for (int i = 0; i < depth; i++) {
+                    setBits(t.stage2Entries[i], SL_ACCESSED);
+                }
+                if (write) {
+                    setBits(entryAddress, SL_DIRTY);
+                }
+                t.stage2Host = address + (gpa & pageMask);
+                t.stage2Shift = shift;
                 return Iommu.OK;
             }
             if (address > memorySize - 4096) {
@@ -81,6 +173,12 @@ public final class PageTableWalker {
             table = address;
         }
         return Status.TRANSLATION_ERROR;
+    }
+
+    private static int stage2Fault(Translation t, long gpa, boolean write) {
+        t.stage2FaultAddress = gpa;
+        t.stage2FaultWrite = write;
+        return STAGE2_FAULT;
     }
 
     private void setBits(long entryAddress, long bits) {

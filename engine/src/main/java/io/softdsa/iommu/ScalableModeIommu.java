@@ -21,6 +21,9 @@ public final class ScalableModeIommu implements Iommu {
     private final Iotlb iotlb;
     private final PageTableWalker walker;
     private final PageRequestService pageRequests;
+    private final java.util.BitSet allocatedPasids = new java.util.BitSet();
+    private final java.util.concurrent.ConcurrentHashMap<Long, SecondLevelTables> secondLevels =
+        new java.util.concurrent.ConcurrentHashMap<>();
 
     public ScalableModeIommu(HostMemory memory) {
         this(memory, 8192);
@@ -72,6 +75,60 @@ public final class ScalableModeIommu implements Iommu {
         return new AddressSpace(this, pasid, levels, supervisorRequests);
     }
 
+    /** Allocates a free host PASID (1 .. 2^20 - 1; PASID 0 is the requester's own, RID_PASID). */
+    public synchronized int allocatePasid() {
+        int p = allocatedPasids.nextClearBit(1);
+        while (p <= PasidTableLayout.MAX_PASID && pasids.lookup(p) >= 0) {
+            p = allocatedPasids.nextClearBit(p + 1);
+        }
+        if (p > PasidTableLayout.MAX_PASID) {
+            throw new IllegalStateException("PASID space exhausted: all " + PasidTableLayout.MAX_PASID + " in use");
+        }
+        allocatedPasids.set(p);
+        return p;
+    }
+
+    /** Returns a PASID from {@link #allocatePasid()}; its binding, if any, is removed. */
+    public synchronized void freePasid(int pasid) {
+        if (!allocatedPasids.get(pasid)) {
+            throw new IllegalArgumentException("PASID " + pasid + " was not allocated");
+        }
+        unbindPasid(pasid);
+        allocatedPasids.clear(pasid);
+    }
+
+    /** Fresh, empty stage-2 tables for a guest. */
+    public SecondLevelTables newSecondLevel() {
+        final SecondLevelTables s2 = new SecondLevelTables(this);
+        secondLevels.put(s2.root(), s2);
+        return s2;
+    }
+
+    /** Requests with {@code hostPasid} carry guest-physical addresses translated by {@code stage2} only. */
+    public void bindSecondLevel(int hostPasid, SecondLevelTables stage2) {
+        pasids.set(hostPasid, PasidTableLayout.PGTT_SECOND_LEVEL, 0, 4, false, stage2.root());
+        iotlb.invalidatePasid(hostPasid);
+    }
+
+    /**
+     * Nested translation for {@code hostPasid}: the guest's first-level tables at guest-physical
+     * {@code guestRoot}, each table access and the final address translated by {@code stage2}.
+     */
+    public void bindNested(int hostPasid, long guestRoot, int levels, boolean supervisorRequests,
+                           SecondLevelTables stage2) {
+        if (levels != 4 && levels != 5) {
+            throw new IllegalArgumentException("paging levels must be 4 or 5: " + levels);
+        }
+        pasids.set(hostPasid, PasidTableLayout.PGTT_NESTED, guestRoot, levels, supervisorRequests, stage2.root());
+        iotlb.invalidatePasid(hostPasid);
+    }
+
+    /** Removes {@code hostPasid}'s binding of any kind and its IOTLB entries. */
+    public void unbindPasid(int hostPasid) {
+        pasids.clear(hostPasid);
+        iotlb.invalidatePasid(hostPasid);
+    }
+
     @Override
     public int translate(Translation t, long address, long length, int access) {
         if (!t.pasidEnabled) {
@@ -114,33 +171,77 @@ public final class ScalableModeIommu implements Iommu {
     /** One page: IOTLB, else a walk of the PASID's tables (and a fill). */
     private int translatePage(Translation t, long va, int access) {
         final boolean write = access == Translation.WRITE;
-        if (iotlb.lookup(t.pasid, va, t, write)) {
-            if ((write && !t.leafWritable) || (!t.priv && !t.leafUser)) {
-                return Status.PAGE_FAULT_NOBOF;
-            }
-            if (t.priv && !supervisorAllowed(t.pasid)) {
-                return Status.PAGE_FAULT_NOBOF;
-            }
+        if (iotlb.lookup(t.pasid, va, t, write)
+            && !(write && !t.leafWritable) && (t.priv || t.leafUser)
+            && (!t.priv || supervisorAllowed(t.pasid))) {
             t.iotlbHits++;
             return OK;
         }
-        final long entry = pasids.lookup(t.pasid);
-        if (entry < 0) {
-            return Status.TRANSLATION_ERROR; // unbound PASID: a translation error, not a page fault
+        // a miss, or a hit that would fault: walk, so the fault is reported exactly as the tables say
+        for (int attempt = 0; ; attempt++) {
+            final long entry = pasids.lookup(t.pasid);
+            if (entry < 0) {
+                return Status.TRANSLATION_ERROR; // unbound PASID: a translation error, not a page fault
+            }
+            final long q0 = pasids.qword0(entry);
+            final long q2 = pasids.qword2(entry);
+            final long stage2Root = q0 & PasidTableLayout.ADDRESS_MASK;
+            t.walks++;
+            final int status = switch (PasidTable.pgtt(q0)) {
+                case PasidTableLayout.PGTT_FIRST_LEVEL -> walker.walk(t, PasidTable.firstLevelRoot(q2),
+                    PasidTable.levels(q2), PasidTable.supervisorRequests(q2), va, access, -1);
+                case PasidTableLayout.PGTT_NESTED -> walker.walk(t, PasidTable.firstLevelRoot(q2),
+                    PasidTable.levels(q2), PasidTable.supervisorRequests(q2), va, access, stage2Root);
+                case PasidTableLayout.PGTT_SECOND_LEVEL -> secondLevelOnly(t, stage2Root, va, access);
+                case PasidTableLayout.PGTT_PASS_THROUGH ->
+                    PassThroughIommu.translatePhysical(t, va, 1, memory.size()) == OK ? passThrough(t) : Status.TRANSLATION_ERROR;
+                default -> Status.TRANSLATION_ERROR;
+            };
+            if (status == OK) {
+                final long hostPage = t.hostAddress - (va & ((1L << t.pageShift) - 1));
+                iotlb.insert(t.pasid, va, t.pageShift, hostPage, t.leafWritable, t.leafUser, write);
+                return OK;
+            }
+            if (status != PageTableWalker.STAGE2_FAULT) {
+                return status;
+            }
+            if (attempt == 3 || !resolveStage2(t, stage2Root)) {
+                return Status.TRANSLATION_ERROR; // the host could not back it: never the guest's page fault
+            }
         }
-        final long q0 = pasids.qword0(entry);
-        final long q2 = pasids.qword2(entry);
-        if (PasidTable.pgtt(q0) != PasidTableLayout.PGTT_FIRST_LEVEL) {
-            return Status.TRANSLATION_ERROR;
+    }
+
+    private int secondLevelOnly(Translation t, long stage2Root, long gpa, int access) {
+        final int s = walker.stage2(t, stage2Root, gpa, access);
+        if (s == OK) {
+            t.hostAddress = t.stage2Host;
+            t.pageShift = t.stage2Shift;
+            t.leafWritable = access == Translation.WRITE;
+            t.leafUser = true;
         }
-        t.walks++;
-        final int status = walker.walk(t, PasidTable.firstLevelRoot(q2), PasidTable.levels(q2),
-            PasidTable.supervisorRequests(q2), va, access);
-        if (status == OK) {
-            final long hostPage = t.hostAddress - (va & ((1L << t.pageShift) - 1));
-            iotlb.insert(t.pasid, va, t.pageShift, hostPage, t.leafWritable, t.leafUser, write);
+        return s;
+    }
+
+    private static int passThrough(Translation t) {
+        t.pageShift = 12;
+        t.leafWritable = true;
+        t.leafUser = true;
+        return OK;
+    }
+
+    /** The host backs a stage-2 miss; this engine holds no translation meanwhile (the handler may remap). */
+    private boolean resolveStage2(Translation t, long stage2Root) {
+        final SecondLevelTables s2 = secondLevels.get(stage2Root);
+        if (s2 == null) {
+            return false;
         }
-        return status;
+        iotlb.leave(t.iotlbSlot);
+        t.translationsDropped = true;
+        try {
+            return s2.resolve(t.stage2FaultAddress, t.stage2FaultWrite);
+        } finally {
+            iotlb.enter(t.iotlbSlot);
+        }
     }
 
     private boolean supervisorAllowed(int pasid) {

@@ -27,6 +27,17 @@ public final class Translation {
     /** Host addresses of the entries the last walk used, leaf last. */
     final long[] walkEntries = new long[5];
     int walkDepth;
+    /** Stage-2 walk scratch (nested translation). */
+    final long[] stage2Entries = new long[4];
+    long stage2Host;
+    int stage2Shift;
+    long stage2FaultAddress;
+    boolean stage2FaultWrite;
+    /**
+     * Set when this engine stopped holding translations in the middle of a descriptor (it waited for a page response
+     * or a stage-2 fault resolution): translations it kept from before may be stale.
+     */
+    public boolean translationsDropped;
     /** Effective writable and user of the last walk or IOTLB hit. */
     public boolean leafWritable;
     public boolean leafUser;

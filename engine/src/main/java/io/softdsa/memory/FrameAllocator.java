@@ -21,7 +21,7 @@ public final class FrameAllocator {
     private long freeFrames;
     private long cursor;
 
-    FrameAllocator(long bytes) {
+    public FrameAllocator(long bytes) {
         this.frameCount = bytes >>> FRAME_SHIFT;
         this.used = new long[(int) ((frameCount + 63) >>> 6)];
         this.freeFrames = frameCount;

@@ -56,6 +56,7 @@ public final class Dma {
     /** The descriptor is done: forget its translations and tell the IOMMU this engine holds none. */
     public void release() {
         dropWindows();
+        translation.translationsDropped = false;
         iommu.quiesce(translation);
     }
 
@@ -87,6 +88,10 @@ public final class Dma {
      * {@link #failureStatus()}, {@link #faultAddress()} and {@link #faultWrite()} set
      */
     public boolean map(long address, long wanted, int access) {
+        if (translation.translationsDropped) {
+            translation.translationsDropped = false; // this engine let go of its translations mid-descriptor
+            dropWindows();
+        }
         for (int i = 0; i < WINDOWS; i++) {
             final long into = address - windowStart[i];
             if (Long.compareUnsigned(into, windowLength[i]) < 0 && (access == Translation.READ || windowWrite[i])) {
