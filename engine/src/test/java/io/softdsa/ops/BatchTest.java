@@ -125,6 +125,87 @@ class BatchTest {
         }
     }
 
+    /**
+     * Every operation in one batch, producers and consumers chained with fences so each inner result is checked by
+     * the device itself as well as by plain references: DIF insert then DIF check and strip, create delta then apply
+     * delta, copy-with-CRC then CRC generation of the copy, and a failing descriptor in the middle after which the
+     * unfenced rest still runs.
+     */
+    @Test
+    void batchOfEveryOperationWithAFailureInTheMiddle() {
+        final int n = 17;
+        final BatchList b = new BatchList(n);
+        final int blocks = 4;
+        final HostBuffer data = f.buffer(512L * blocks);
+        final HostBuffer protectedData = f.buffer(520L * blocks);
+        final HostBuffer stripped = f.buffer(512L * blocks);
+        final HostBuffer s1 = f.buffer(4096);
+        final HostBuffer s2 = f.buffer(4096);
+        final HostBuffer delta = f.buffer(4096);
+        final HostBuffer patched = f.buffer(4096);
+        final HostBuffer copy = f.buffer(4096);
+        final HostBuffer d1 = f.buffer(8192);
+        final HostBuffer d2 = f.buffer(8192);
+        final HostBuffer filled = f.buffer(4096);
+        Fixture.fillRandom(data.segment(), 21);
+        Fixture.fillRandom(s1.segment(), 22);
+        MemorySegment.copy(s1.segment(), 0, s2.segment(), 0, 4096);
+        MemorySegment.copy(s1.segment(), 0, patched.segment(), 0, 4096);
+        for (int w : new int[] {0, 7, 300, 511}) {
+            s2.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, 8L * w, 0x0123_4567_89AB_CDEFL ^ w);
+        }
+        int i = 0;
+        b.at(i++).opcode(Opcode.DIF_INSERT).source(data.address()).destination(protectedData.address())
+            .transferSize(512L * blocks).u32(56, 100);                                            // 0
+        b.at(i++).opcode(Opcode.CREATE_DELTA).source(s1.address()).destination(s2.address())
+            .transferSize(4096).u64(40, delta.address()).u32(48, 4090);                           // 1
+        b.at(i++).opcode(Opcode.COPY_CRC).source(s1.address()).destination(copy.address()).transferSize(4096); // 2
+        b.at(i++).opcode(Opcode.DUALCAST).source(s1.address()).destination(d1.address())
+            .destination2(d2.address()).transferSize(4096);                                       // 3
+        b.at(i++).opcode(Opcode.FILL).fillPattern(0x1122_3344_5566_7788L).destination(filled.address())
+            .transferSize(4096);                                                                  // 4
+        b.at(i++).opcode(Opcode.CACHE_FLUSH).destination(filled.address()).transferSize(4096);   // 5
+        b.at(i++).opcode(Opcode.TRANSLATION_FETCH).source(s1.address()).transferSize(4096);      // 6
+        b.at(i++).opcode(Opcode.NOOP);                                                            // 7
+        final int failing = i;
+        b.at(i++).opcode(Opcode.DUALCAST).source(s1.address()).destination(d1.address())
+            .destination2(d2.address() + 8).transferSize(64);                                     // 8: 0x17
+        // consumers: each fenced on everything before it — but the failure above stops fenced ones, so these run
+        // unfenced and check the producers' results themselves
+        b.at(i++).opcode(Opcode.DIF_CHECK).source(protectedData.address()).transferSize(520L * blocks)
+            .u32(48, 100);                                                                        // 9
+        b.at(i++).opcode(Opcode.DIF_STRIP).source(protectedData.address()).destination(stripped.address())
+            .transferSize(520L * blocks).u32(48, 100);                                            // 10
+        b.at(i++).opcode(Opcode.APPLY_DELTA).source(delta.address()).destination(patched.address())
+            .transferSize(4096).u32(40, 40);                                                      // 11: 4 entries
+        b.at(i++).opcode(Opcode.COMPARE).source(s1.address()).destination(copy.address()).transferSize(4096); // 12
+        b.at(i++).opcode(Opcode.COMPARE_PATTERN).source(filled.address()).comparePattern(0x1122_3344_5566_7788L)
+            .transferSize(4096);                                                                  // 13
+        b.at(i++).opcode(Opcode.CRC_GENERATION).source(d2.address()).transferSize(4096);         // 14
+        b.at(i++).opcode(Opcode.MEMMOVE).source(d1.address()).destination(d1.address() + 4096).transferSize(4096); // 15
+        b.at(i++).opcode(Opcode.NOOP).addFlags(0x01);                                             // 16: fenced, stops
+        assertEquals(n, i);
+
+        assertEquals(0x05, f.run(b.batch(), batchRecord));
+        assertEquals(1, batchRecord.result());
+        assertEquals(16, batchRecord.bytesCompleted(), "stopped at the fenced descriptor 16");
+        for (int k = 0; k < n; k++) {
+            final int expected = k == failing ? 0x17 : k == 16 ? 0 : 0x01;
+            assertEquals(expected, b.records.get(k).rawStatus(), "descriptor " + k + " " + Opcode.name(
+                new Descriptor(f.mem(), b.list.address() + 64L * k).opcode()));
+        }
+        assertEquals(1, b.records.get(1).result(), "create delta: differences found");
+        assertEquals(40, b.records.get(1).deltaRecordSize(), "four 10-byte entries");
+        assertArrayEquals(bytes(s2.segment()), bytes(patched.segment()), "apply reproduced source 2");
+        assertArrayEquals(bytes(data.segment()), bytes(stripped.segment()), "insert, check, strip round trip");
+        assertEquals(0, b.records.get(12).result(), "the CRC copy equals its source");
+        assertEquals(0, b.records.get(13).result(), "fill wrote the pattern");
+        final int crc = CoreOperationsTest.referenceCrc(bytes(s1.segment()), 0, 0);
+        assertEquals(crc, b.records.get(2).crcValue());
+        assertEquals(crc, b.records.get(14).crcValue(), "dualcast's second copy has the source's CRC");
+        assertArrayEquals(bytes(s1.segment()), bytes(d1.segment().asSlice(4096, 4096)));
+    }
+
     @Test
     void allSucceedGivesSuccessWithTheCount() {
         final BatchList b = new BatchList(5);
