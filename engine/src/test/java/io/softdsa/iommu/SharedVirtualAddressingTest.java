@@ -252,6 +252,51 @@ class SharedVirtualAddressingTest {
         }
     }
 
+    /** Create delta stops at a faulting page of source 2; resuming as section 10 says yields a record that applies. */
+    @Test
+    void createDeltaResumesAfterAPageFault() {
+        try (SvaFixture f = SvaFixture.invoker()) {
+            final AddressSpace as = f.iommu.bind(PASID);
+            final int size = 4 * 4096;
+            final long s1 = mapScattered(f, as, 4, 21);
+            final long s2 = mapScattered(f, as, 4, 22);
+            final long delta = as.allocate(8192, AddressSpace.RW_USER);
+            final long target = as.allocate(size, AddressSpace.RW_USER);
+            final byte[] a = random(size, 23);
+            final byte[] b = a.clone();
+            for (int w = 0; w < size / 8; w += 37) {
+                b[8 * w] ^= 0x5A;
+            }
+            as.write(s1, MemorySegment.ofArray(a));
+            as.write(s2, MemorySegment.ofArray(b));
+            as.write(target, MemorySegment.ofArray(a));
+            final long hole = as.hostAddress(s2 + 2 * 4096);
+            as.unmap(s2 + 2 * 4096, 4096);
+            final SvaFixture.VaRecord cr = f.record(as);
+            final int max = 2000;
+            assertEquals(0x03, f.run(f.client.descriptor().opcode(Opcode.CREATE_DELTA).pasid(PASID).source(s1)
+                .destination(s2).transferSize(size).u64(40, delta).u32(48, max), cr));
+            final long compared = cr.cr.bytesCompleted();
+            final long written = cr.cr.u32(16);
+            assertEquals(2 * 4096, compared, "source bytes compared before the faulting page");
+            assertEquals(s2 + 2 * 4096, cr.cr.faultAddress());
+            as.map(s2 + 2 * 4096, hole, 4096, AddressSpace.RW_USER);
+            assertEquals(0x01, f.run(f.client.descriptor().opcode(Opcode.CREATE_DELTA).pasid(PASID)
+                .source(s1 + compared).destination(s2 + compared).transferSize(size - compared)
+                .u64(40, delta + written).u32(48, (int) (max - written)), cr));
+            final long written2 = cr.cr.u32(16);
+            // apply each part at its own offset: the indices of the second part restart at the resumed source
+            if (written > 0) {
+                assertEquals(0x01, f.run(f.client.descriptor().opcode(Opcode.APPLY_DELTA).pasid(PASID).source(delta)
+                    .destination(target).transferSize(compared).u32(40, (int) written), cr));
+            }
+            assertEquals(0x01, f.run(f.client.descriptor().opcode(Opcode.APPLY_DELTA).pasid(PASID)
+                .source(delta + written).destination(target + compared).transferSize(size - compared)
+                .u32(40, (int) written2), cr));
+            assertArrayEquals(b, as.read(target, size));
+        }
+    }
+
     @Test
     void backwardOverlappingMoveResumesByShrinkingTheSize() {
         try (SvaFixture f = SvaFixture.invoker()) {
