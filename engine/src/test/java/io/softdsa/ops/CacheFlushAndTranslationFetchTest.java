@@ -5,8 +5,7 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.memory.HostBuffer;
 import io.softdsa.testing.Fixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.softdsa.testing.SharedWqTestBase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,20 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * Cache flush (0x20) and translation fetch (0x0A): both only translate (fact sheet section 7), so they must leave
  * memory alone, fail exactly where a write (flush) or read (fetch) would, and report progress in bytes.
  */
-class CacheFlushAndTranslationFetchTest {
-    private Fixture f;
-    private CompletionRecord cr;
-
-    @BeforeEach
-    void setUp() {
-        f = Fixture.sharedWq();
-        cr = f.client.completionRecord();
-    }
-
-    @AfterEach
-    void tearDown() {
-        f.close();
-    }
+class CacheFlushAndTranslationFetchTest extends SharedWqTestBase {
 
     private Descriptor flush(long dst, long size) {
         return f.client.descriptor().opcode(Opcode.CACHE_FLUSH).destination(dst).transferSize(size);

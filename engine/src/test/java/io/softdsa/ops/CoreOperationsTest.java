@@ -5,8 +5,7 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.memory.HostBuffer;
 import io.softdsa.testing.Fixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.softdsa.testing.SharedWqTestBase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,24 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Every core operation against a plain reference loop or a fact-sheet check value (expected values are literals). */
-class CoreOperationsTest {
-    private Fixture f;
-    private CompletionRecord cr;
+class CoreOperationsTest extends SharedWqTestBase {
 
-    @BeforeEach
-    void setUp() {
-        f = Fixture.sharedWq();
-        cr = f.client.completionRecord();
-    }
-
-    @AfterEach
-    void tearDown() {
-        f.close();
-    }
-
-    private Descriptor desc(int opcode) {
-        return f.client.descriptor().opcode(opcode);
-    }
 
     @Test
     void noopSucceeds() {

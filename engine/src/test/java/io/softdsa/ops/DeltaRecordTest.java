@@ -5,8 +5,7 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.memory.HostBuffer;
 import io.softdsa.testing.Fixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.softdsa.testing.SharedWqTestBase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,20 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * Create delta record (0x07) and apply delta record (0x08) against a plain reference of fact sheet section 7, every
  * status they can produce, and partial completion (section 10). Offsets and codes are literals from the fact sheet.
  */
-class DeltaRecordTest {
-    private Fixture f;
-    private CompletionRecord cr;
-
-    @BeforeEach
-    void setUp() {
-        f = Fixture.sharedWq();
-        cr = f.client.completionRecord();
-    }
-
-    @AfterEach
-    void tearDown() {
-        f.close();
-    }
+class DeltaRecordTest extends SharedWqTestBase {
 
     private Descriptor create(long src1, long src2, long size, long delta, long maxDelta) {
         return f.client.descriptor().opcode(Opcode.CREATE_DELTA).source(src1).destination(src2).transferSize(size)

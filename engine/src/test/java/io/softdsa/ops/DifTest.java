@@ -5,8 +5,7 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.memory.HostBuffer;
 import io.softdsa.testing.Fixture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.softdsa.testing.SharedWqTestBase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,22 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * (bitwise CRC-16, tuples assembled byte by byte) and the CRC-16 check values of section 17. Descriptor offsets,
  * flag bits and status codes are the fact sheet's literals.
  */
-class DifTest {
+class DifTest extends SharedWqTestBase {
     private static final int[] BLOCK = {512, 520, 4096, 4104};
 
-    private Fixture f;
-    private CompletionRecord cr;
-
-    @BeforeEach
-    void setUp() {
-        f = Fixture.sharedWq();
-        cr = f.client.completionRecord();
-    }
-
-    @AfterEach
-    void tearDown() {
-        f.close();
-    }
 
     // ---- the independent reference
 
