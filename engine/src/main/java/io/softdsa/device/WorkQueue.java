@@ -23,6 +23,13 @@ public final class WorkQueue {
     private volatile Portal unlimitedPortal;
     private volatile Portal limitedPortal;
     private volatile WqState state = WqState.DISABLED;
+    /**
+     * Abort PASID in progress: (pasid << 44) | end position, or -1. Engines discard descriptors of that PASID below
+     * the end position instead of running them. Written with a volatile store before the abort waits; read by engines
+     * once per descriptor.
+     */
+    private volatile long pasidAbortFilter = -1;
+    private final List<byte[]> pasidAborted = new ArrayList<>();
 
     // Read by engines for every descriptor. Written only while the WQ is disabled (its ring closed and empty); the
     // ring's open() (a CAS) then orders these writes before any descriptor an engine can take from it.
@@ -214,6 +221,54 @@ public final class WorkQueue {
         }
         device.awaitCompleted(this, end);
         return new AbortReport(index, discarded);
+    }
+
+    /**
+     * Abort PASID: discards every descriptor of {@code abortPasid} queued before the call that no engine has started
+     * (each recorded in SWERR as 0xFF and returned), waits for those in progress; other PASIDs' descriptors run.
+     */
+    public synchronized AbortReport abortPasid(int abortPasid) {
+        final long end = ring.tailPosition();
+        synchronized (pasidAborted) {
+            pasidAborted.clear();
+        }
+        pasidAbortFilter = ((long) (abortPasid & 0xFFFFF) << 44) | end;
+        try {
+            device.awaitCompleted(this, end);
+        } finally {
+            pasidAbortFilter = -1;
+        }
+        synchronized (pasidAborted) {
+            return new AbortReport(index, pasidAborted);
+        }
+    }
+
+    /** Drain PASID: every descriptor accepted before the call has completed (all PASIDs': a superset). */
+    public void drainPasid(int drainPasid) {
+        drain();
+    }
+
+    /**
+     * Called by an engine for each descriptor it takes: true if an Abort PASID covers it, in which case it is
+     * reported as aborted and must not run.
+     */
+    public boolean discardForPasidAbort(long position, Descriptor d) {
+        final long filter = pasidAbortFilter;
+        if (filter < 0 || position >= (filter & ((1L << 44) - 1))) {
+            return false;
+        }
+        final int descriptorPasid = dedicated ? pasid : d.pasid();
+        if (descriptorPasid != (int) (filter >>> 44)) {
+            return false;
+        }
+        final byte[] bytes = d.segment().asSlice(d.offset(), DescriptorLayout.LENGTH)
+            .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        synchronized (pasidAborted) {
+            pasidAborted.add(bytes);
+        }
+        device.swerr().record(new SwerrEntry(0xFF, index, true, d.opcode(), descriptorPasid, d.priv(), false, 0,
+            false, 0, 0, bytes));
+        return true;
     }
 
     private void dropped(int errorCode, MemorySegment src, long offset) {

@@ -91,7 +91,9 @@ public final class Engine implements Agent {
                 if (ring.claim(position, fetchBuffer, 0)) {
                     currentWq = wq.index();
                     currentPosition = position;
-                    executor.execute(wq);
+                    if (!wq.discardForPasidAbort(position, executor.descriptor())) {
+                        executor.execute(wq);
+                    }
                     IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
                     COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
                     return 1;
