@@ -1,0 +1,185 @@
+package io.softdsa.mdev.host;
+
+import io.softdsa.device.Device;
+import io.softdsa.device.DeviceOptions;
+import io.softdsa.device.SwerrEntry;
+import io.softdsa.device.SwerrLayout;
+import io.softdsa.device.WorkQueue;
+import io.softdsa.device.config.DeviceCapabilities;
+import io.softdsa.device.config.DeviceConfig;
+import io.softdsa.device.config.WqConfig;
+import io.softdsa.iommu.PageRequest;
+import io.softdsa.iommu.ScalableModeIommu;
+import io.softdsa.memory.HostMemory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The host kernel's side of one DSA: the device over a scalable-mode IOMMU, brought up from an accel-config style
+ * configuration, and the bookkeeping both the userspace-DMA driver and the virtual devices need — who owns which WQ
+ * (accel-config {@code type}: {@code user} WQs go to the userspace-DMA driver, {@code mdev} WQs to virtual devices,
+ * which enable them themselves), host PASIDs, the interrupt-handle pool, and routing of SWERR entries (by WQ) and
+ * page requests (by PASID) to their owners. Entries nobody owns stay in the host's own log.
+ */
+public final class HostDsa implements AutoCloseable {
+    public static final String TYPE_USER = "user";
+    public static final String TYPE_MDEV = "mdev";
+    public static final String TYPE_KERNEL = "kernel";
+    /** Interrupt table size the host asks for: room for an IMS-like pool of guest handles. */
+    public static final int INTERRUPT_HANDLES = 2048;
+
+    private final HostMemory memory;
+    private final ScalableModeIommu iommu;
+    private final Device device;
+    private final InterruptHandles handles;
+    private final ConcurrentHashMap<Integer, WqOwner> wqOwners = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, PasidOwner> pasidOwners = new ConcurrentHashMap<>();
+    private final List<SwerrEntry> hostLog = new ArrayList<>();
+    private volatile boolean closed;
+
+    private HostDsa(HostMemory memory, DeviceConfig config, DeviceOptions options) {
+        this.memory = memory;
+        this.iommu = new ScalableModeIommu(memory);
+        DeviceCapabilities caps = options.capabilities();
+        if (caps.interruptHandles() < INTERRUPT_HANDLES) {
+            caps = caps.withInterruptHandles(INTERRUPT_HANDLES);
+        }
+        this.device = Device.create(memory, config, options.capabilities(caps).sva(iommu));
+        this.handles = new InterruptHandles(device.interrupts());
+        device.swerr().listener(this::route);
+        iommu.pageRequests().handler(this::route);
+        device.enable();
+        for (WorkQueue wq : device.workQueues()) {
+            final WqConfig c = wq.config();
+            if (c.groupId() >= 0 && !TYPE_MDEV.equals(c.type())) {
+                wq.enable();
+            }
+        }
+    }
+
+    /** Brings the device up from {@code config} with default options (an engine thread each). */
+    public static HostDsa start(HostMemory memory, DeviceConfig config) {
+        return start(memory, config, DeviceOptions.defaults());
+    }
+
+    /**
+     * Brings the device up: the device is enabled, then every configured WQ except the {@code mdev} ones. The IOMMU
+     * is always a fresh {@link ScalableModeIommu} over {@code memory} (the options' IOMMU is replaced).
+     */
+    public static HostDsa start(HostMemory memory, DeviceConfig config, DeviceOptions options) {
+        return new HostDsa(memory, config, options);
+    }
+
+    /** Brings device {@code devName} ("dsa0") up from an accel-config saved configuration (JSON). */
+    public static HostDsa start(HostMemory memory, java.nio.file.Path accelConfigJson, String devName) {
+        return start(memory, io.softdsa.device.config.AccelConfigJson.loadDevice(accelConfigJson, devName));
+    }
+
+    public HostMemory memory() {
+        return memory;
+    }
+
+    public ScalableModeIommu iommu() {
+        return iommu;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public InterruptHandles interruptHandles() {
+        return handles;
+    }
+
+    // ---- WQ ownership
+
+    /** WQ indexes whose accel-config type is {@code type}, configured (size > 0, in a group). */
+    public List<Integer> wqsOfType(String type) {
+        final List<Integer> out = new ArrayList<>();
+        for (WorkQueue wq : device.workQueues()) {
+            if (type.equals(wq.config().type()) && wq.config().groupId() >= 0) {
+                out.add(wq.index());
+            }
+        }
+        return out;
+    }
+
+    /** Assigns host WQ {@code index} to {@code owner}; false if someone else holds it. */
+    public boolean claimWq(int index, WqOwner owner) {
+        device.wq(index);
+        return wqOwners.putIfAbsent(index, owner) == null;
+    }
+
+    public void releaseWq(int index, WqOwner owner) {
+        wqOwners.remove(index, owner);
+    }
+
+    public WqOwner wqOwner(int index) {
+        return wqOwners.get(index);
+    }
+
+    // ---- PASIDs
+
+    /** A fresh host PASID (the IOMMU's PASID space). */
+    public int allocatePasid() {
+        return iommu.allocatePasid();
+    }
+
+    /** Frees a host PASID; its binding and page-request owner go with it. */
+    public void freePasid(int pasid) {
+        pasidOwners.remove(pasid);
+        iommu.freePasid(pasid);
+    }
+
+    /** Page requests for {@code pasid} go to {@code owner}. */
+    public void pasidOwner(int pasid, PasidOwner owner) {
+        if (owner == null) {
+            pasidOwners.remove(pasid);
+        } else {
+            pasidOwners.put(pasid, owner);
+        }
+    }
+
+    // ---- routing
+
+    private void route(SwerrEntry entry) {
+        final WqOwner owner = entry.wqIndex() >= 0 ? wqOwners.get(entry.wqIndex()) : null;
+        if (owner != null) {
+            try {
+                owner.softwareError(entry);
+            } catch (RuntimeException ignored) {
+                // an owner's failure must not stop the host's error handling
+            }
+        } else {
+            synchronized (hostLog) {
+                hostLog.add(entry);
+            }
+        }
+        // the host driver's misc-interrupt handler: the entry is consumed, the latch is freed for the next one
+        device.swerr().clear(SwerrLayout.VALID | SwerrLayout.OVERFLOW);
+    }
+
+    private void route(PageRequest request, io.softdsa.iommu.PageRequestHandler.PageResponder responder) {
+        final PasidOwner owner = pasidOwners.get(request.pasid());
+        if (owner == null || closed) {
+            responder.respond(PageRequest.RESPONSE_INVALID_REQUEST);
+            return;
+        }
+        owner.pageRequest(request, responder);
+    }
+
+    /** SWERR entries for WQs nobody owns (host kernel WQs), oldest first. */
+    public List<SwerrEntry> hostLog() {
+        synchronized (hostLog) {
+            return List.copyOf(hostLog);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        device.close();
+    }
+}

@@ -1,0 +1,74 @@
+package io.softdsa.mdev.host;
+
+import io.softdsa.completion.InterruptHandler;
+import io.softdsa.completion.InterruptTable;
+
+import java.util.BitSet;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The host driver's pool of the device's interrupt handles (the IMS entries a VDCM hands out): every handle but the
+ * misc entry 0 starts free; an allocation names its owner and handler. Ownership is what a submission is checked
+ * against, so that a descriptor can only name a handle its submitter was given.
+ */
+public final class InterruptHandles {
+    /** A handle value no interrupt table entry has (handles are 16 bits, tables at most 2048 entries). */
+    public static final int INVALID_HANDLE = 0xFFFF;
+
+    private final InterruptTable table;
+    private final BitSet free = new BitSet();
+    private final AtomicReferenceArray<Object> owners;
+
+    InterruptHandles(InterruptTable table) {
+        this.table = table;
+        this.owners = new AtomicReferenceArray<>(table.size());
+        for (int h = 1; h < table.size(); h++) {
+            if (table.isValid(h)) {
+                table.release(h);
+            }
+            free.set(h);
+        }
+    }
+
+    /** Allocates a handle for {@code owner} delivering to {@code handler}; -1 if none is left. */
+    public synchronized int allocate(Object owner, InterruptHandler handler) {
+        final int h = free.nextSetBit(1);
+        if (h < 0) {
+            return -1;
+        }
+        free.clear(h);
+        table.allocate(h);
+        table.handler(h, handler);
+        owners.set(h, owner);
+        return h;
+    }
+
+    /** Releases {@code handle} if {@code owner} holds it; false otherwise. */
+    public synchronized boolean release(int handle, Object owner) {
+        if (!ownedBy(handle, owner)) {
+            return false;
+        }
+        owners.set(handle, null);
+        table.release(handle);
+        free.set(handle);
+        return true;
+    }
+
+    /** Whether {@code owner} holds {@code handle} (lock-free: the submission path asks). */
+    public boolean ownedBy(int handle, Object owner) {
+        return handle > 0 && handle < owners.length() && owner != null && owners.get(handle) == owner;
+    }
+
+    public synchronized int available() {
+        return free.cardinality();
+    }
+
+    public int size() {
+        return table.size();
+    }
+
+    /** Deliveries of {@code handle} so far. */
+    public long count(int handle) {
+        return table.count(handle);
+    }
+}

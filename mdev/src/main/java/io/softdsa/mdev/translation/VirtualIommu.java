@@ -1,0 +1,282 @@
+package io.softdsa.mdev.translation;
+
+import io.softdsa.iommu.PageRequest;
+import io.softdsa.iommu.PageRequestHandler.PageResponder;
+import io.softdsa.mdev.host.HostDsa;
+import io.softdsa.mdev.host.PasidOwner;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A guest's IOMMU as the host emulates it for shared virtual addressing in the guest (fact sheet section 13, nested
+ * translation). The guest's own PASID space — numbers chosen by and meaningful to the guest only — is translated to
+ * host PASIDs here: one table serves both the IOMMU (bindings, invalidations, page requests) and the CPU's PASID
+ * translation of ENQCMD/ENQCMDS in the guest ({@link #hostPasid}).
+ * <ul>
+ * <li>{@link #allocatePasid} / {@link #freePasid}: a guest PASID and the host PASID behind it.</li>
+ * <li>{@link #bindGuestPageTable}: the guest's first-level tables (in guest memory) become stage 1 of a nested
+ *     translation whose stage 2 is the guest's memory mapping; {@link #unbindGuestPageTable} undoes it.</li>
+ * <li>{@link #invalidate} and friends: the guest's IOTLB invalidations, forwarded to the device's IOTLB for the host
+ *     PASID (never touching another guest's entries).</li>
+ * <li>Page requests raised for a host PASID of this guest come back with the guest PASID
+ *     ({@link GuestPageRequestHandler}); the guest's {@link #pageResponse} goes to the waiting engine.</li>
+ * </ul>
+ * Requests from a device with PASID disabled use the guest's <em>default domain</em>, a host PASID bound to stage 2
+ * only (guest-physical addresses), allocated when the IOMMU is created.
+ */
+public final class VirtualIommu implements PasidOwner, AutoCloseable {
+    /** Guest PASIDs this emulation hands out: 1 .. MAX_GUEST_PASID (0 is the guest's "no PASID"). */
+    public static final int DEFAULT_MAX_GUEST_PASIDS = 1024;
+
+    private final HostDsa host;
+    private final GuestMemory memory;
+    private final int maxGuestPasid;
+    private final AtomicIntegerArray hostOf; // guest PASID -> host PASID (0 = free)
+    private final boolean[] bound;
+    private final ConcurrentHashMap<Integer, Integer> guestOf = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, PageResponder> pending = new ConcurrentHashMap<>();
+    private final int defaultHostPasid;
+    private final AtomicLong forwarded = new AtomicLong();
+    private final AtomicLong responses = new AtomicLong();
+    private final AtomicLong ignoredResponses = new AtomicLong();
+    private volatile GuestPageRequestHandler handler;
+    private volatile boolean closed;
+
+    public VirtualIommu(HostDsa host, GuestMemory memory) {
+        this(host, memory, DEFAULT_MAX_GUEST_PASIDS);
+    }
+
+    public VirtualIommu(HostDsa host, GuestMemory memory, int maxGuestPasids) {
+        if (maxGuestPasids < 1 || maxGuestPasids > 0xFFFFF) {
+            throw new IllegalArgumentException("guest PASIDs 1..2^20-1: " + maxGuestPasids);
+        }
+        this.host = host;
+        this.memory = memory;
+        this.maxGuestPasid = maxGuestPasids;
+        this.hostOf = new AtomicIntegerArray(maxGuestPasids + 1);
+        this.bound = new boolean[maxGuestPasids + 1];
+        this.defaultHostPasid = host.allocatePasid();
+        host.iommu().bindSecondLevel(defaultHostPasid, memory.stage2());
+        host.pasidOwner(defaultHostPasid, this);
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    /** The host PASID of the guest's default (stage-2 only) DMA domain. */
+    public int defaultHostPasid() {
+        return defaultHostPasid;
+    }
+
+    /**
+     * Allocates the lowest free guest PASID and a host PASID behind it.
+     *
+     * @throws IllegalStateException when the guest's PASID space or the host's is exhausted
+     */
+    public synchronized int allocatePasid() {
+        checkOpen();
+        for (int g = 1; g <= maxGuestPasid; g++) {
+            if (hostOf.get(g) == 0) {
+                final int h = host.allocatePasid();
+                hostOf.set(g, h);
+                guestOf.put(h, g);
+                host.pasidOwner(h, this);
+                return g;
+            }
+        }
+        throw new IllegalStateException("guest PASID space exhausted (" + maxGuestPasid + " in use)");
+    }
+
+    /** Frees guest PASID {@code gpasid}: unbinds it and returns its host PASID. */
+    public synchronized void freePasid(int gpasid) {
+        final int h = requireAllocated(gpasid);
+        hostOf.set(gpasid, 0);
+        bound[gpasid] = false;
+        guestOf.remove(h);
+        failPending(gpasid);
+        host.freePasid(h);
+    }
+
+    /**
+     * Binds the guest page table at guest-physical {@code rootGpa} to {@code gpasid}: from now on the device
+     * translates that PASID's addresses through it, nested inside the guest's stage 2.
+     */
+    public synchronized void bindGuestPageTable(int gpasid, long rootGpa, int levels, boolean supervisorRequests) {
+        final int h = requireAllocated(gpasid);
+        if ((rootGpa & 0xFFF) != 0 || !memory.physical().contains(rootGpa, 4096)) {
+            throw new IllegalArgumentException("guest page-table root outside guest memory: 0x"
+                + Long.toHexString(rootGpa));
+        }
+        host.iommu().bindNested(h, rootGpa, levels, supervisorRequests, memory.stage2());
+        bound[gpasid] = true;
+    }
+
+    public synchronized void unbindGuestPageTable(int gpasid) {
+        final int h = requireAllocated(gpasid);
+        host.iommu().unbindPasid(h);
+        bound[gpasid] = false;
+        failPending(gpasid);
+    }
+
+    public synchronized boolean isBound(int gpasid) {
+        return gpasid > 0 && gpasid <= maxGuestPasid && bound[gpasid];
+    }
+
+    /** IOTLB invalidation of a range of one guest PASID. */
+    public void invalidate(int gpasid, long va, long length) {
+        final int h = hostPasid(gpasid);
+        if (h > 0) {
+            host.iommu().iotlb().invalidateRange(h, va, length);
+        }
+    }
+
+    /** IOTLB invalidation of every entry of one guest PASID. */
+    public void invalidatePasid(int gpasid) {
+        final int h = hostPasid(gpasid);
+        if (h > 0) {
+            host.iommu().iotlb().invalidatePasid(h);
+        }
+    }
+
+    /** The guest's "global" invalidation: every PASID of this guest (and its default domain), nobody else's. */
+    public void invalidateAll() {
+        final List<Integer> hs = new ArrayList<>(guestOf.keySet());
+        hs.add(defaultHostPasid);
+        for (int h : hs) {
+            host.iommu().iotlb().invalidatePasid(h);
+        }
+    }
+
+    /** The PASID translation: the host PASID behind guest PASID {@code gpasid}, or -1. Lock-free. */
+    public int hostPasid(int gpasid) {
+        if (gpasid <= 0 || gpasid > maxGuestPasid) {
+            return -1;
+        }
+        final int h = hostOf.get(gpasid);
+        return h == 0 ? -1 : h;
+    }
+
+    /** The guest PASID behind host PASID {@code hpasid}: 0 for the default domain, -1 if not this guest's. */
+    public int guestPasid(int hpasid) {
+        if (hpasid == defaultHostPasid) {
+            return 0;
+        }
+        final Integer g = guestOf.get(hpasid);
+        return g == null ? -1 : g;
+    }
+
+    // ---- page requests
+
+    public void pageRequestHandler(GuestPageRequestHandler h) {
+        this.handler = h;
+    }
+
+    @Override
+    public void pageRequest(PageRequest request, PageResponder responder) {
+        final int g = guestPasid(request.pasid());
+        final GuestPageRequestHandler h = handler;
+        if (g <= 0 || h == null || closed) {
+            // a fault in the default domain is a stage-2 matter, resolved (or refused) by the host: never the guest's
+            responder.respond(PageRequest.RESPONSE_INVALID_REQUEST);
+            return;
+        }
+        final PageRequest guestRequest = new PageRequest(g, request.pageAddress(), request.read(), request.write(),
+            request.privileged(), request.lastInGroup(), request.groupIndex());
+        pending.put(key(g, request.groupIndex()), responder);
+        forwarded.incrementAndGet();
+        try {
+            h.pageRequest(guestRequest);
+        } catch (RuntimeException e) {
+            final PageResponder r = pending.remove(key(g, request.groupIndex()));
+            if (r != null) {
+                r.respond(PageRequest.RESPONSE_FAILURE);
+            }
+        }
+    }
+
+    /**
+     * The guest's page group response. Ignored (false) unless a request of this guest with that PASID and group index
+     * is outstanding.
+     */
+    public boolean pageResponse(int gpasid, int groupIndex, int code) {
+        final PageResponder r = pending.remove(key(gpasid, groupIndex));
+        if (r == null) {
+            ignoredResponses.incrementAndGet();
+            return false;
+        }
+        responses.incrementAndGet();
+        r.respond(code == PageRequest.RESPONSE_SUCCESS || code == PageRequest.RESPONSE_INVALID_REQUEST
+            ? code : PageRequest.RESPONSE_FAILURE);
+        return true;
+    }
+
+    /** Page requests forwarded to the guest so far. */
+    public long pageRequestsForwarded() {
+        return forwarded.get();
+    }
+
+    public long pageResponses() {
+        return responses.get();
+    }
+
+    public long ignoredPageResponses() {
+        return ignoredResponses.get();
+    }
+
+    public int outstandingPageRequests() {
+        return pending.size();
+    }
+
+    private void failPending(int gpasid) {
+        pending.entrySet().removeIf(e -> {
+            if ((int) (e.getKey() >>> 16) == gpasid) {
+                e.getValue().respond(PageRequest.RESPONSE_FAILURE);
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private static long key(int gpasid, int groupIndex) {
+        return ((long) gpasid << 16) | (groupIndex & 0xFFFF);
+    }
+
+    private int requireAllocated(int gpasid) {
+        checkOpen();
+        final int h = hostPasid(gpasid);
+        if (h < 0) {
+            throw new IllegalArgumentException("guest PASID " + gpasid + " is not allocated");
+        }
+        return h;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("virtual IOMMU closed");
+        }
+    }
+
+    /** Fails every outstanding page request and frees every host PASID of this guest. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        pending.values().forEach(r -> r.respond(PageRequest.RESPONSE_FAILURE));
+        pending.clear();
+        for (int g = 1; g <= maxGuestPasid; g++) {
+            if (hostOf.get(g) != 0) {
+                host.freePasid(hostOf.get(g));
+                hostOf.set(g, 0);
+            }
+        }
+        guestOf.clear();
+        host.freePasid(defaultHostPasid);
+    }
+}

@@ -1,0 +1,71 @@
+package io.softdsa.mdev.userspace;
+
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.DescriptorFlags;
+import io.softdsa.descriptor.DescriptorLayout;
+import io.softdsa.mdev.host.InterruptHandles;
+import io.softdsa.portal.Portal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A WQ portal page as mmap'ed into one process by its open WQ file. What the hardware and the kernel guarantee is
+ * enforced here, whatever the process wrote in its descriptor: on a shared WQ, ENQCMD puts the process's PASID in
+ * bytes 0-3 with Priv 0; on a dedicated WQ the WQ's PASID (the owner's, programmed at open) is used. A process has no
+ * interrupt handles, so a completion-interrupt request names no valid handle (status 0x19). Once the file is closed
+ * the page is unmapped: a store faults ({@link IllegalStateException}, the process's SIGSEGV).
+ */
+public final class UserPortal {
+    private final WqFile file;
+    private final Portal portal;
+    private final boolean dedicated;
+    private final MemorySegment staging = Arena.ofAuto().allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
+    private final Descriptor view = new Descriptor(staging, 0);
+
+    UserPortal(WqFile file, Portal portal, boolean dedicated) {
+        this.file = file;
+        this.portal = portal;
+        this.dedicated = dedicated;
+    }
+
+    public boolean isDedicated() {
+        return dedicated;
+    }
+
+    /** ENQCMD from user mode on a shared WQ: true = accepted, false = retry. */
+    public synchronized boolean enqcmd(Descriptor d) {
+        file.checkMapped();
+        if (dedicated) {
+            throw new IllegalStateException("ENQCMD to a dedicated WQ portal: use movdir64b");
+        }
+        stage(d);
+        return portal.enqcmd(staging, 0);
+    }
+
+    /** MOVDIR64B on a dedicated WQ: posted. */
+    public synchronized void movdir64b(Descriptor d) {
+        file.checkMapped();
+        if (!dedicated) {
+            throw new IllegalStateException("MOVDIR64B to a shared WQ portal: use enqcmd");
+        }
+        stage(d);
+        portal.movdir64b(staging, 0);
+    }
+
+    /** ENQCMD or MOVDIR64B as the WQ mode requires; false = retry (shared WQ full). */
+    public boolean submit(Descriptor d) {
+        if (dedicated) {
+            movdir64b(d);
+            return true;
+        }
+        return enqcmd(d);
+    }
+
+    private void stage(Descriptor d) {
+        view.copyFrom(d);
+        if ((view.flags() & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0) {
+            view.interruptHandle(InterruptHandles.INVALID_HANDLE);
+        }
+    }
+}
