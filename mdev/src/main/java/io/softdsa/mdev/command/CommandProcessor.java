@@ -432,8 +432,8 @@ public final class CommandProcessor implements AutoCloseable {
     /**
      * Drain / Abort PASID. The operand is a guest PASID: one the guest allocated, or a dedicated WQ's configured
      * PASID, else 0x13. Drain waits for every enabled WQ (a superset of the PASID's descriptors). Abort aborts the
-     * dedicated WQs of that PASID and drains the shared ones (softdsa rule: the engine's abort is per WQ, and the
-     * other PASIDs' descriptors on a shared WQ must not be discarded).
+     * dedicated WQs of that PASID and, on shared WQs, discards only that PASID's queued descriptors (the host PASID
+     * the guest PASID translates to); other PASIDs' descriptors run.
      */
     private int pasidCommand(int code, int operand) {
         final int gpasid = operand;
@@ -459,7 +459,9 @@ public final class CommandProcessor implements AutoCloseable {
                 if (s.guestPasidEnabled() && s.guestPasid() == gpasid) {
                     backend.abortHostWq(q);
                 }
-            } else if (code == DRAIN_PASID || !s.dedicated()) {
+            } else if (code == ABORT_PASID && backend.hostPasid(gpasid) >= 0) {
+                backend.abortHostWqPasid(q, backend.hostPasid(gpasid));
+            } else {
                 backend.drainHostWq(q);
             }
         }

@@ -43,6 +43,9 @@ public interface DeviceBackend {
 
     void abortHostWq(int wq);
 
+    /** Abort PASID on the host WQ behind {@code wq}: only {@code hostPasid}'s queued descriptors are discarded. */
+    void abortHostWqPasid(int wq, int hostPasid);
+
     /** A host interrupt handle delivering to guest vector {@code vector}, or -1 if none is left. */
     int requestInterruptHandle(int vector);
 

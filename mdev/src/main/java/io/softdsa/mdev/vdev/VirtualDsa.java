@@ -581,6 +581,14 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     }
 
     @Override
+    public void abortHostWqPasid(int wq, int hostPasid) {
+        final WorkQueue hw = host.device().wq(hostWq[wq]);
+        if (hw.isEnabled()) {
+            hw.abortPasid(hostPasid);
+        }
+    }
+
+    @Override
     public int requestInterruptHandle(int vector) {
         synchronized (lock) {
             if (vectorHandle[vector] != 0) {
