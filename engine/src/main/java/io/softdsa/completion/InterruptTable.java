@@ -16,13 +16,18 @@ public final class InterruptTable {
     public static final int MISC = 0;
 
     private final int size;
+    /** Owner tag 0: a device-wide handle any WQ may use. */
+    public static final int ANY_OWNER = 0;
+
     private final boolean[] allocated;
+    private final int[] owners;
     private final InterruptHandler[] handlers;
     private final MemorySegment counts;
 
     public InterruptTable(int size, Arena arena) {
         this.size = size;
         this.allocated = new boolean[size];
+        this.owners = new int[size];
         this.handlers = new InterruptHandler[size];
         this.counts = arena.allocate(8L * size, 8);
     }
@@ -55,6 +60,25 @@ public final class InterruptTable {
         check(handle);
         allocated[handle] = false;
         handlers[handle] = null;
+        owners[handle] = ANY_OWNER;
+    }
+
+    /**
+     * Restricts {@code handle} to WQs whose owner tag is {@code owner} (a guest or process the handle was allocated
+     * to); {@link #ANY_OWNER} makes it device-wide again.
+     */
+    public synchronized void owner(int handle, int owner) {
+        check(handle);
+        owners[handle] = owner;
+    }
+
+    /** Whether a descriptor from a WQ owned by {@code wqOwner} may raise {@code handle} (else status 0x19). */
+    public boolean isValid(int handle, int wqOwner) {
+        if (!isValid(handle)) {
+            return false;
+        }
+        final int owner = owners[handle];
+        return owner == ANY_OWNER || owner == wqOwner;
     }
 
     public synchronized void handler(int handle, InterruptHandler handler) {

@@ -29,6 +29,8 @@ public final class WorkQueue {
      * once per descriptor.
      */
     private volatile long pasidAbortFilter = -1;
+    /** Who owns this WQ for interrupt-handle checks (a guest or process tag; 0 = the host). */
+    private volatile int interruptOwner = io.softdsa.completion.InterruptTable.ANY_OWNER;
     private final List<byte[]> pasidAborted = new ArrayList<>();
 
     // Read by engines for every descriptor. Written only while the WQ is disabled (its ring closed and empty); the
@@ -102,6 +104,16 @@ public final class WorkQueue {
 
     public int maxBatchSize() {
         return maxBatchSize;
+    }
+
+    /** The owner tag completion interrupt handles must carry (see {@code InterruptTable.owner}). */
+    public int interruptOwner() {
+        return interruptOwner;
+    }
+
+    /** Hands the WQ to an owner (a guest's virtual device, a user process): only its handles are valid here. */
+    public void interruptOwner(int owner) {
+        this.interruptOwner = owner;
     }
 
     public boolean opcodeAllowed(int opcode) {

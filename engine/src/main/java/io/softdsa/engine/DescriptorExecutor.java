@@ -131,7 +131,7 @@ public final class DescriptorExecutor {
             return Status.NONZERO_RESERVED;
         }
         if ((flags & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0
-            && !interrupts.isValid(desc.interruptHandle())) {                                  // step 5
+            && !interrupts.isValid(desc.interruptHandle(), wq.interruptOwner())) {              // step 5
             return Status.INVALID_INTERRUPT_HANDLE;
         }
         if (!inBatch && !wq.isDedicated() && desc.priv() && !wq.priv()) {                    // step 6
@@ -204,7 +204,7 @@ public final class DescriptorExecutor {
         }
         if ((flags & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0) {
             final int handle = desc.interruptHandle();
-            if (interrupts.isValid(handle)) {
+            if (interrupts.isValid(handle, wq.interruptOwner())) {
                 interrupts.raise(handle); // after the record's release store: the handler sees the record
             }
         }

@@ -148,6 +148,18 @@ class ValidationTest {
     }
 
     @Test
+    void interruptHandleMustBelongToTheWqsOwner() {
+        f.device.interrupts().owner(4, 77);            // handle 4 allocated to owner 77
+        assertEquals(0x19, f.run(memmove(64).flags(0x10).interruptHandle(4), cr), "WQ owned by the host");
+        f.device.wq(0).interruptOwner(77);
+        assertEquals(0x01, f.run(memmove(64).flags(0x10).interruptHandle(4), cr), "WQ handed to owner 77");
+        assertEquals(0x01, f.run(memmove(64).flags(0x10).interruptHandle(5), cr), "device-wide handles stay valid");
+        f.device.wq(0).interruptOwner(78);
+        assertEquals(0x19, f.run(memmove(64).flags(0x10).interruptHandle(4), cr), "another owner's handle");
+        assertEquals(1, f.device.interrupts().count(4));
+    }
+
+    @Test
     void privilegeOnAWqThatDoesNotAllowIt() {
         assertEquals(0x1D, f.run(memmove(64).priv(true), cr));
     }

@@ -18,6 +18,7 @@ public final class InterruptHandles {
     private final InterruptTable table;
     private final BitSet free = new BitSet();
     private final AtomicReferenceArray<Object> owners;
+    private final java.util.IdentityHashMap<Object, Integer> tags = new java.util.IdentityHashMap<>();
 
     InterruptHandles(InterruptTable table) {
         this.table = table;
@@ -39,6 +40,7 @@ public final class InterruptHandles {
         free.clear(h);
         table.allocate(h);
         table.handler(h, handler);
+        table.owner(h, tag(owner)); // the engine's own step-5 check: only WQs of this owner may raise it
         owners.set(h, owner);
         return h;
     }
@@ -52,6 +54,14 @@ public final class InterruptHandles {
         table.release(handle);
         free.set(handle);
         return true;
+    }
+
+    /**
+     * The engine-side owner tag of {@code owner} (stable, never {@code InterruptTable.ANY_OWNER}); host WQs handed
+     * to that owner carry it, so the device rejects other owners' handles with 0x19 even inside batches.
+     */
+    public synchronized int tag(Object owner) {
+        return tags.computeIfAbsent(owner, o -> tags.size() + 1);
     }
 
     /** Whether {@code owner} holds {@code handle} (lock-free: the submission path asks). */

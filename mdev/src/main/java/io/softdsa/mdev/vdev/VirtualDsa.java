@@ -465,6 +465,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                     wq.disableAborting();
                 }
                 host.device().configureWq(originalHostConfig[q]);
+                wq.interruptOwner(io.softdsa.completion.InterruptTable.ANY_OWNER);
             } catch (RuntimeException e) {
                 lastHostError = e;
             }
@@ -541,6 +542,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                 hw.disable();
             }
             host.device().configureWq(cfg);
+            hw.interruptOwner(host.interruptHandles().tag(this));
             hw.enable();
             return CmdStatus.SUCCESS;
         } catch (RuntimeException e) {
