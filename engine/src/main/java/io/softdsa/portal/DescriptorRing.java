@@ -13,14 +13,16 @@ import static io.softdsa.portal.RingLayout.*;
  * Abort command.
  * <p>
  * The ring has a power-of-two capacity of at least twice the WQ size, and admission is bounded by occupancy
- * (tail - head) against a limit (the WQ size, or its threshold on the limited portal), so a retry means the WQ
- * really held {@code limit} descriptors at the moment head was read.
+ * (tail - head: descriptors submitted and not yet taken) against a limit (the WQ size, or its threshold on the
+ * limited portal), so a retry means the WQ really held {@code limit} descriptors at that moment.
  * <p>
  * Ordering: a producer claims a position by CAS on tail, writes the 64 bytes with plain stores, then publishes with
  * a <em>release</em> store of the slot's sequence ({@code pos + 1}). A consumer's <em>acquire</em> load of that
- * sequence pairs with it, so an engine never sees a half-written descriptor. After copying the slot out, the
- * consumer frees it with a release store of {@code pos + capacity}, which pairs with the producer's acquire load of
- * the sequence on the next lap.
+ * sequence pairs with it, so an engine never sees a half-written descriptor. The consumer copies the slot while the
+ * sequence still says "published" (nothing can overwrite it then), and takes it with one CAS of the sequence from
+ * {@code pos + 1} to {@code pos + capacity}: taking and freeing are one atomic step, so no slot is ever held by a
+ * consumer that has not finished with it (a slot "claimed but not yet freed" would make a producer see a full ring
+ * that is not full). Head then follows with a CAS that anyone who sees a taken slot at head helps along.
  */
 public final class DescriptorRing {
     /** {@link #offer} results. */
@@ -76,39 +78,55 @@ public final class DescriptorRing {
             }
             long head = (long) Le.LONG_HANDLE.getOpaque(memory, (long) HEAD_CACHE_OFFSET);
             if (tail - head >= limit) {
-                // acquire: a head value paired with the consumer's CAS; tail was read first, so at this instant the
-                // real occupancy is at least tail - head and the retry is genuine
-                head = Le.getLongAcquire(memory, HEAD_OFFSET);
+                // tail was read first, so at the instant head is read the real occupancy is at least tail - head
+                head = currentHead();
                 Le.setLongOpaque(memory, HEAD_CACHE_OFFSET, head);
                 if (tail - head >= limit) {
                     return FULL;
                 }
             }
             final long seqOffset = sequenceOffset((int) tail & mask);
-            final long seq = Le.getLongAcquire(memory, seqOffset); // pairs with the consumer's release on free
-            if (seq == tail) {
-                if (Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
-                    final long slot = slotsOffset + ((tail & mask) << 6);
-                    copy64(src, srcOffset, memory, slot);
-                    if (pasidWord != -1) {
-                        memory.set(Le.INT, slot, (int) pasidWord);
-                    }
-                    Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
-                    return ACCEPTED;
+            final long seq = Le.getLongAcquire(memory, seqOffset); // pairs with the consumer's taking CAS
+            if (seq == tail && Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
+                final long slot = slotsOffset + ((tail & mask) << 6);
+                copy64(src, srcOffset, memory, slot);
+                if (pasidWord != -1) {
+                    memory.set(Le.INT, slot, (int) pasidWord);
                 }
-            } else if (seq < tail && Le.getLongVolatile(memory, TAIL_OFFSET) == tail) {
-                // the engine that dispatched this slot a lap ago still holds its entry: the WQ is full
-                return FULL;
+                Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
+                return ACCEPTED;
             }
+            // another producer moved tail, or our reads were stale (a slot a lap back is always taken once
+            // occupancy < limit <= capacity / 2): read again
             Thread.onSpinWait();
         }
     }
 
-    /** The position at head if its descriptor is published, else -1. */
+    /** Head, first helping it past slots already taken whose taker has not advanced it yet. */
+    private long currentHead() {
+        for (;;) {
+            final long head = Le.getLongAcquire(memory, HEAD_OFFSET);
+            final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask));
+            if (seq < head + capacity) {
+                return head; // not taken yet (published, or still being written)
+            }
+            Le.compareAndSetLong(memory, HEAD_OFFSET, head, head + 1);
+        }
+    }
+
+    /** The position at head if its descriptor is published and not taken, else -1. */
     public long peek() {
-        final long head = Le.getLongVolatile(memory, HEAD_OFFSET);
-        final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask)); // pairs with offer's release
-        return seq == head + 1 ? head : -1;
+        for (;;) {
+            final long head = Le.getLongVolatile(memory, HEAD_OFFSET);
+            final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask)); // pairs with offer
+            if (seq == head + 1) {
+                return head;
+            }
+            if (seq < head + capacity) {
+                return -1; // empty, or the producer of this position is still writing it
+            }
+            Le.compareAndSetLong(memory, HEAD_OFFSET, head, head + 1); // taken: help head along
+        }
     }
 
     /**
@@ -116,12 +134,16 @@ public final class DescriptorRing {
      * to {@code dst + dstOffset}.
      */
     public boolean claim(long position, MemorySegment dst, long dstOffset) {
-        if (!Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1)) {
-            return false;
-        }
         final int index = (int) position & mask;
+        final long seqOffset = sequenceOffset(index);
+        // optimistic copy: while the sequence says "published" (position + 1) the producer of the next lap cannot
+        // write the slot, so a successful CAS below proves the bytes copied are the descriptor's
         copy64(memory, slotsOffset + ((long) index << 6), dst, dstOffset);
-        Le.setLongRelease(memory, sequenceOffset(index), position + capacity); // free: pairs with offer's acquire
+        if (!Le.compareAndSetLong(memory, seqOffset, position + 1, position + capacity)) {
+            return false; // another consumer took it
+        }
+        // take-and-free done (a release CAS: pairs with offer's acquire of the sequence); now move head
+        Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1);
         return true;
     }
 
@@ -142,8 +164,9 @@ public final class DescriptorRing {
         return Le.getLongVolatile(memory, TAIL_OFFSET) & POSITION_MASK;
     }
 
+    /** Positions taken by consumers (head, after helping it past taken slots). */
     public long headPosition() {
-        return Le.getLongVolatile(memory, HEAD_OFFSET);
+        return currentHead();
     }
 
     /** Descriptors submitted and not yet dispatched (a snapshot). */
