@@ -1,0 +1,132 @@
+package io.softdsa.reliability.lincheck;
+
+import io.softdsa.portal.DescriptorRing;
+import io.softdsa.reliability.lincheck.broken.PublishBeforeCopyRing;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Constructor;
+
+/**
+ * Rings and descriptors for the portal proofs. A test descriptor carries its id in every one of its eight words
+ * ({@code id << 8 | word index}), so a consumer can tell a whole descriptor from a torn or stale one.
+ */
+final class Rings {
+    /** What a dispatch returns when the ring holds nothing. */
+    static final int EMPTY = 0;
+    /** What a dispatch returns when the 64 bytes it copied are not one whole descriptor. */
+    static final int TORN = -1;
+
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private Rings() {
+    }
+
+    /** The engine's {@link DescriptorRing}, as shipped (real threads, no switch points). */
+    static RingAccess engine(int size) {
+        return engine(new DescriptorRing(Arena.ofAuto(), size));
+    }
+
+    static RingAccess engine(DescriptorRing ring) {
+        return new RingAccess() {
+            @Override
+            public int offer(MemorySegment src, long srcOffset, int limit, long pasidWord) {
+                return ring.offer(src, srcOffset, limit, pasidWord);
+            }
+
+            @Override
+            public long peek() {
+                return ring.peek();
+            }
+
+            @Override
+            public boolean claim(long position, MemorySegment dst, long dstOffset) {
+                return ring.claim(position, dst, dstOffset);
+            }
+
+            @Override
+            public long close() {
+                return ring.close();
+            }
+
+            @Override
+            public void open() {
+                ring.open();
+            }
+
+            @Override
+            public long headPosition() {
+                return ring.headPosition();
+            }
+
+            @Override
+            public long tailPosition() {
+                return ring.tailPosition();
+            }
+        };
+    }
+
+    /** The twin of the engine's {@link DescriptorRing}: its bytecode with a switch point at every off-heap access. */
+    static RingAccess engineTwin(int size) {
+        return twin(DescriptorRing.class, size);
+    }
+
+    /** The twin of the deliberately broken {@link PublishBeforeCopyRing}. */
+    static RingAccess publishBeforeCopyTwin(int size) {
+        return twin(PublishBeforeCopyRing.class, size);
+    }
+
+    private static RingAccess twin(Class<?> original, int size) {
+        try {
+            final Constructor<?> c = OffHeapTwin.define(original, RingAccess.class).getConstructor(Arena.class,
+                int.class);
+            return (RingAccess) c.newInstance(Arena.ofAuto(), size);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A fresh 64-byte descriptor (on the heap: it is the submitter's own buffer) carrying {@code id}. */
+    static MemorySegment descriptor(int id) {
+        final MemorySegment d = MemorySegment.ofArray(new long[8]);
+        for (int i = 0; i < 8; i++) {
+            d.set(WORD, 8L * i, (long) id << 8 | i);
+        }
+        return d;
+    }
+
+    /** The id of a whole descriptor, or {@link #TORN}. */
+    static int decode(MemorySegment d) {
+        final long first = d.get(WORD, 0);
+        for (int i = 0; i < 8; i++) {
+            if (d.get(WORD, 8L * i) != ((first & ~0xFFL) | i)) {
+                return TORN;
+            }
+        }
+        final long id = first >>> 8;
+        return id >= 1 && id <= Integer.MAX_VALUE ? (int) id : TORN;
+    }
+
+    /**
+     * An engine's fetch (as {@code Engine.doWork}: peek, then claim the position with a CAS on head), returning the
+     * dispatched descriptor's id. Where the engine would simply come back later when the slot at head is claimed by a
+     * producer that has not published it yet, this waits for the publish, so that an empty answer means the WQ
+     * really held nothing: head had reached tail.
+     */
+    static int dispatch(RingAccess ring) {
+        final MemorySegment fetch = MemorySegment.ofArray(new long[8]);
+        for (;;) {
+            final long position = ring.peek();
+            if (position >= 0) {
+                if (ring.claim(position, fetch, 0)) {
+                    return decode(fetch);
+                }
+            } else if (ring.headPosition() >= ring.tailPosition()) {
+                return EMPTY;
+            } else {
+                Thread.onSpinWait(); // a producer owns the slot at head and is still writing it
+            }
+        }
+    }
+}
