@@ -1,0 +1,85 @@
+package io.softdsa.bench;
+
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.List;
+import java.util.Locale;
+
+/** QuickRun's table: one line per row as it completes, then a note on rows disturbed by other processes. */
+final class ResultTable {
+    private final Table table;
+    private final PrintStream out;
+
+    ResultTable(PrintStream out, List<Workload> workloads) {
+        int operation = "operation".length();
+        int baseline = "baseline".length();
+        for (Workload w : workloads) {
+            operation = Math.max(operation, w.operation().length());
+            baseline = Math.max(baseline, w.baselineName().length());
+        }
+        final String micro = out.charset().newEncoder().canEncode('µ') ? "µs" : "us";
+        this.out = out;
+        this.table = new Table(out, List.of(
+            new Table.Column("operation", operation, Table.Align.LEFT),
+            new Table.Column("size", 7, Table.Align.RIGHT),
+            new Table.Column("softdsa", 13, Table.Align.RIGHT),
+            new Table.Column("baseline", baseline, Table.Align.LEFT),
+            new Table.Column("baseline", 13, Table.Align.RIGHT),
+            new Table.Column("ratio", 7, Table.Align.RIGHT),
+            new Table.Column("p50 " + micro, 8, Table.Align.RIGHT),
+            new Table.Column("p99 " + micro, 8, Table.Align.RIGHT),
+            new Table.Column("at rate", 7, Table.Align.RIGHT)));
+    }
+
+    void printHeader() {
+        table.printHeader();
+    }
+
+    void print(RowResult r) {
+        final LatencyMeter.Latency l = r.latency();
+        table.printRow(
+            r.operation(),
+            Sizes.readable(r.size()),
+            number(r.softdsaValue()) + " " + r.unit().symbol(),
+            r.baselineName(),
+            number(r.baselineValue()) + " " + r.unit().symbol(),
+            number(r.ratio()) + "x",
+            micros(l.micros(50)),
+            micros(l.micros(99)),
+            rate(l.ratePerSecond()) + (r.disturbed() ? " *" : ""));
+    }
+
+    void printFailure(Workload w, Exception e) {
+        table.printNote(w.operation() + " " + Sizes.readable(w.size()) + "  FAILED: " + e);
+    }
+
+    /** After the table: which rows ran while other processes took a noticeable share of the CPUs. */
+    void printDisturbed(List<RowResult> rows) {
+        final List<String> disturbed = rows.stream().filter(RowResult::disturbed)
+            .map(r -> String.format(Locale.ROOT, "%s %.0f%%", r.id(), r.foreignCpuShare() * 100)).toList();
+        if (!disturbed.isEmpty()) {
+            out.println("* other processes used this share of all CPU time during the row; rerun on a quiet machine: "
+                + String.join(", ", disturbed));
+        }
+    }
+
+    /** Two decimals from 1 up (one from 100), three significant digits below 1, so nothing positive prints as 0. */
+    static String number(double v) {
+        if (v >= 100) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        if (v >= 1 || v <= 0 || !Double.isFinite(v)) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        return new BigDecimal(v).round(new MathContext(3)).toPlainString();
+    }
+
+    private static String micros(double us) {
+        return us >= 1000 ? String.format(Locale.ROOT, "%.0f", us) : number(us);
+    }
+
+    private static String rate(long perSecond) {
+        return perSecond >= 1000 && perSecond % 1000 == 0 ? perSecond / 1000 + "k/s" : perSecond + "/s";
+    }
+}
