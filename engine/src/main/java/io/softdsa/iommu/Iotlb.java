@@ -159,6 +159,10 @@ public final class Iotlb {
     }
 
     private void clear(int pasid, long va, long length) {
+        if (pasid >= 0 && length >= 0 && length <= TARGETED_LIMIT) {
+            clearTargeted(pasid, va, length);
+            return;
+        }
         final long end = length < 0 ? -1 : va + length;
         for (int base = 0; base < entries.length; base += STRIDE) {
             final long value = (long) LONGS.getAcquire(entries, base + VALUE);
@@ -186,6 +190,38 @@ public final class Iotlb {
                     break;
                 }
                 Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** Ranges up to this many bytes are invalidated by probing their entries' slots instead of scanning the table. */
+    private static final long TARGETED_LIMIT = 1L << 20;
+
+    /** Each page of the range at every page size has exactly one possible slot: probe those. */
+    private void clearTargeted(int pasid, long va, long length) {
+        final long end = va + Math.max(length, 1);
+        for (int size = 0; size < 3; size++) {
+            final int shift = 12 + 9 * size;
+            for (long page = va >>> shift; page <= (end - 1) >>> shift; page++) {
+                final int base = index(pasid, page, size) * STRIDE;
+                for (;;) {
+                    final long v = (long) LONGS.getAcquire(entries, base + VERSION);
+                    final long value = entries[base + VALUE];
+                    if ((value & VALID) == 0 || entries[base + PAGE] != page || entries[base + PASID] != pasid
+                        || ((value >>> SIZE_SHIFT) & 3) != size) {
+                        if ((long) LONGS.getAcquire(entries, base + VERSION) == v && (v & 1) == 0) {
+                            break; // a stable look: not ours
+                        }
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    if ((v & 1) == 0 && LONGS.compareAndSet(entries, base + VERSION, v, v + 1)) {
+                        entries[base + VALUE] = 0;
+                        LONGS.setRelease(entries, base + VERSION, v + 2);
+                        break;
+                    }
+                    Thread.onSpinWait();
+                }
             }
         }
     }

@@ -26,7 +26,7 @@ public final class ScalableModeIommu implements Iommu {
         new java.util.concurrent.ConcurrentHashMap<>();
 
     public ScalableModeIommu(HostMemory memory) {
-        this(memory, 8192);
+        this(memory, 65536);
     }
 
     public ScalableModeIommu(HostMemory memory, int iotlbEntries) {
