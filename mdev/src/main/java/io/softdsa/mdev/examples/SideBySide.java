@@ -69,6 +69,7 @@ public final class SideBySide {
         final int depth = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         System.out.printf("%-26s %8s %10s %10s %12s %12s %8s%n", "path", "bytes", "p50 ns", "p99 ns", "ops/s (qd1)",
             "ops/s (qd" + depth + ")", "GB/s");
+        run(bytes, Math.max(1, iterations / 4), depth); // JIT warm-up of all three paths: the first would pay for it
         for (Result r : run(bytes, iterations, depth)) {
             System.out.println(r);
         }
