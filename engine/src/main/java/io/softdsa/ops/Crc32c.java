@@ -37,10 +37,20 @@ public final class Crc32c {
      * {@code combine(S, crc32c(B), len(B))}.
      */
     public static int combine(int crcA, int crcB, long lengthB) {
-        if (lengthB == 0) {
-            return crcA ^ crcB;
+        if (lengthB == 0 || crcA == 0) {
+            return crcA ^ crcB; // x^n * 0 = 0: a zero seed leaves the CRC as it is
         }
-        return multModP(x2nModP(lengthB, 3), crcA) ^ crcB;
+        return combine(crcA, crcB, shiftOperator(lengthB));
+    }
+
+    /** {@link #combine} with the length's operator from {@link #shiftOperator} (cacheable per length). */
+    public static int combine(int crcA, int crcB, int shift) {
+        return multModP(shift, crcA) ^ crcB;
+    }
+
+    /** x^(8·length) modulo p(x): the operator that shifts a CRC over {@code length} zero bytes. */
+    public static int shiftOperator(long length) {
+        return x2nModP(length, 3);
     }
 
     /** Multiplies a(x) by b(x) modulo p(x), reflected representation (bit 31 = x^0). */

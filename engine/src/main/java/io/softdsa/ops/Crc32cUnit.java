@@ -24,6 +24,9 @@ public final class Crc32cUnit {
     private boolean bypassInversion;
     private boolean software;
     private int register;
+    // the shift operator of the last length seen: descriptors of one size repeat it
+    private long operatorLength = -1;
+    private int operator;
 
     public Crc32cUnit(MemorySegment memory) {
         this.memory = memory;
@@ -68,17 +71,23 @@ public final class Crc32cUnit {
         }
     }
 
+    private int shift(long length) {
+        if (length != operatorLength) {
+            operator = Crc32c.shiftOperator(length);
+            operatorLength = length;
+        }
+        return operator;
+    }
+
     /** The device's CRC value after {@code totalLength} bytes since {@link #begin}. */
     public int value(long totalLength) {
         if (software) {
             return Crc32c.msbFinish(register, bypassInversion);
         }
         final int plain = (int) crc.getValue();
-        if (!bypassInversion) {
-            return Crc32c.combine(seed, plain, totalLength);
-        }
         // no inversion: raw(r0, data) = ~crc_{~r0}(data), and the MSB-first register is the bit-reversed raw one
-        final int r0 = Integer.reverse(seed);
-        return Integer.reverse(~Crc32c.combine(~r0, plain, totalLength));
+        final int start = bypassInversion ? ~Integer.reverse(seed) : seed;
+        final int value = start == 0 || totalLength == 0 ? start ^ plain : Crc32c.combine(start, plain, shift(totalLength));
+        return bypassInversion ? Integer.reverse(~value) : value;
     }
 }
