@@ -42,7 +42,13 @@ public final class CompletionRecord {
 
     /** Zeroes the whole record; the status byte is zeroed with release so a later poll cannot see stale data. */
     public CompletionRecord arm() {
-        memory.asSlice(address + 1, LENGTH - 1).fill((byte) 0);
+        // plain stores of bytes 1-31 (no slice: allocation-free without relying on escape analysis)
+        memory.set(Le.BYTE, address + RESULT_OFFSET, (byte) 0);
+        memory.set(Le.SHORT, address + FAULT_INFO_OFFSET, (short) 0);
+        memory.set(Le.INT, address + BYTES_COMPLETED_OFFSET, 0);
+        memory.set(Le.LONG, address + FAULT_ADDRESS_OFFSET, 0L);
+        memory.set(Le.LONG, address + OP_SPECIFIC_OFFSET, 0L);
+        memory.set(Le.LONG, address + OP_SPECIFIC_OFFSET + 8, 0L);
         Le.setByteRelease(memory, address + STATUS_OFFSET, (byte) 0);
         return this;
     }
