@@ -164,7 +164,7 @@ public final class Device implements AutoCloseable {
         if (options.threading() == Threading.THREAD_PER_ENGINE) {
             for (Engine e : engines) {
                 final AgentRunner runner = new AgentRunner(options.idleStrategy().get(), errorHandler, null, e);
-                AgentRunner.startOnThread(runner);
+                AgentRunner.startOnThread(runner, options.threadFactory());
                 runners.add(runner);
             }
         }

@@ -22,7 +22,8 @@ public record DeviceOptions(
     Threading threading,
     Supplier<IdleStrategy> idleStrategy,
     Function<HostMemory, Iommu> iommu,
-    PageFaultHandler pageFaultHandler) {
+    PageFaultHandler pageFaultHandler,
+    java.util.concurrent.ThreadFactory threadFactory) {
 
     public DeviceOptions {
         Objects.requireNonNull(capabilities);
@@ -30,13 +31,14 @@ public record DeviceOptions(
         Objects.requireNonNull(idleStrategy);
         Objects.requireNonNull(iommu);
         Objects.requireNonNull(pageFaultHandler);
+        Objects.requireNonNull(threadFactory);
     }
 
     /** Default capabilities, a thread per engine with a backoff idle strategy, pass-through addressing. */
     public static DeviceOptions defaults() {
         return new DeviceOptions(DeviceCapabilities.defaults(), Threading.THREAD_PER_ENGINE,
             () -> new BackoffIdleStrategy(100, 10, 1_000, 100_000),
-            memory -> new PassThroughIommu(memory.size()), PageFaultHandler.NONE);
+            memory -> new PassThroughIommu(memory.size()), PageFaultHandler.NONE, Thread::new);
     }
 
     /** Busy-spinning engines, for benchmarks and latency measurement. */
@@ -45,19 +47,19 @@ public record DeviceOptions(
     }
 
     public DeviceOptions capabilities(DeviceCapabilities caps) {
-        return new DeviceOptions(caps, threading, idleStrategy, iommu, pageFaultHandler);
+        return new DeviceOptions(caps, threading, idleStrategy, iommu, pageFaultHandler, threadFactory);
     }
 
     public DeviceOptions threading(Threading t) {
-        return new DeviceOptions(capabilities, t, idleStrategy, iommu, pageFaultHandler);
+        return new DeviceOptions(capabilities, t, idleStrategy, iommu, pageFaultHandler, threadFactory);
     }
 
     public DeviceOptions idleStrategy(Supplier<IdleStrategy> idle) {
-        return new DeviceOptions(capabilities, threading, idle, iommu, pageFaultHandler);
+        return new DeviceOptions(capabilities, threading, idle, iommu, pageFaultHandler, threadFactory);
     }
 
     public DeviceOptions iommu(Function<HostMemory, Iommu> factory) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler);
+        return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler, threadFactory);
     }
 
     /**
@@ -73,7 +75,12 @@ public record DeviceOptions(
         }).pageFaultHandler(iommu.pageRequests());
     }
 
+    /** Where engine threads come from (name them, pin them to cores, make them daemons). */
+    public DeviceOptions threadFactory(java.util.concurrent.ThreadFactory factory) {
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, factory);
+    }
+
     public DeviceOptions pageFaultHandler(PageFaultHandler handler) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler);
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler, threadFactory);
     }
 }
