@@ -52,6 +52,15 @@ public final class QuickRun {
         }
     }
 
+    /**
+     * QuickRun from another tool in this JVM (FullReport): {@code args} as on the command line.
+     *
+     * @return true if every row succeeded
+     */
+    public static boolean run(PrintStream out, String... args) throws IOException {
+        return run(RunOptions.parse(args), out).failures().isEmpty();
+    }
+
     /** Runs the selected rows, printing the header and table to {@code out} as rows complete. */
     static Report run(RunOptions options, PrintStream out) throws IOException {
         final List<Workload> workloads = Workloads.select(options.rows());

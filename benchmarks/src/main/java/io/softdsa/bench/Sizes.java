@@ -1,12 +1,12 @@
 package io.softdsa.bench;
 
 /** Byte counts as people write them. */
-final class Sizes {
+public final class Sizes {
     private Sizes() {
     }
 
     /** {@code 64 B}, {@code 4 KiB}, {@code 1 MiB}. */
-    static String readable(long bytes) {
+    public static String readable(long bytes) {
         if (bytes >= 1 << 20 && bytes % (1 << 20) == 0) {
             return (bytes >> 20) + " MiB";
         }

@@ -22,14 +22,32 @@ public final class Pipeline {
 
     /** @param window descriptors in flight, a power of two no larger than the WQ size */
     public Pipeline(Testbed testbed, int window, Consumer<Descriptor> describe) {
+        this(slots(testbed, window, describe));
+    }
+
+    /**
+     * A window of slots built by the caller, each with its own descriptor and record, all into one WQ that one
+     * engine serves (so they complete in submission order); {@code slots.length} is a power of two no larger than
+     * the WQ size.
+     */
+    public Pipeline(Slot... slots) {
+        final int window = slots.length;
+        if (window < 1 || Integer.bitCount(window) != 1) {
+            throw new IllegalArgumentException("window must be a power of two: " + window);
+        }
+        this.slots = slots.clone();
+        this.mask = window - 1;
+    }
+
+    private static Slot[] slots(Testbed testbed, int window, Consumer<Descriptor> describe) {
         if (window < 1 || Integer.bitCount(window) != 1 || window > testbed.wq().config().size()) {
             throw new IllegalArgumentException("window must be a power of two <= WQ size: " + window);
         }
-        this.slots = new Slot[window];
+        final Slot[] slots = new Slot[window];
         for (int i = 0; i < window; i++) {
             slots[i] = new Slot(testbed, describe);
         }
-        this.mask = window - 1;
+        return slots;
     }
 
     /** Submits the whole window. */

@@ -13,15 +13,26 @@ import java.util.function.Consumer;
 /**
  * One descriptor with its own completion record: built once, then armed, submitted and awaited any number of times
  * without allocating. The descriptor asks for a record always (CRAV | RCR), so completion is observed by polling
- * the record's status byte, exactly as a user-space DSA client does.
+ * the record's status byte, exactly as a user-space DSA client does. The second constructor takes a descriptor,
+ * record and submission path built elsewhere (virtual addresses, another portal).
  */
 public final class Slot {
+    /**
+     * One submission attempt through some other portal than a {@link Portal} of this JVM's device (a process's
+     * portal, a virtual device's): true = accepted, false = retry. Implementations must not allocate.
+     */
+    @FunctionalInterface
+    public interface Submitter {
+        boolean trySubmit(Descriptor d);
+    }
+
     private final Descriptor descriptor;
     private final CompletionRecord record;
     private final MemorySegment host;
     private final long recordAddress;
     private final Portal portal;
     private final boolean dedicated;
+    private final Submitter submitter;
     private long retries;
 
     /** @param describe writes the operation's fields (opcode, addresses, size) into the zeroed staging descriptor */
@@ -35,6 +46,23 @@ public final class Slot {
         this.recordAddress = record.address();
         this.portal = testbed.client().portal();
         this.dedicated = portal.isDedicated();
+        this.submitter = null;
+    }
+
+    /**
+     * A slot whose descriptor was built by the caller (operation, addresses as the device sees them, completion
+     * address and flags) and whose record the caller placed: {@code record} is where this thread polls it, in
+     * {@code recordMemory} (the segment the record's {@link CompletionRecord#address()} indexes). Every submission
+     * goes through {@code submitter}, retried ({@link Spin}) while it answers false.
+     */
+    public Slot(Descriptor descriptor, CompletionRecord record, MemorySegment recordMemory, Submitter submitter) {
+        this.descriptor = descriptor;
+        this.record = record;
+        this.host = recordMemory;
+        this.recordAddress = record.address();
+        this.portal = null;
+        this.dedicated = false;
+        this.submitter = submitter;
     }
 
     /**
@@ -54,7 +82,13 @@ public final class Slot {
      * the WQ size in flight, so it is never dropped).
      */
     public void submit() {
-        if (dedicated) {
+        if (submitter != null) {
+            int spins = 0;
+            while (!submitter.trySubmit(descriptor)) {
+                retries++;
+                spins = Spin.idle(spins);
+            }
+        } else if (dedicated) {
             portal.movdir64b(descriptor);
         } else {
             int spins = 0;

@@ -33,8 +33,16 @@ public final class Testbed implements AutoCloseable {
 
     /** With {@link Threading#INVOKER} no engine thread runs: the caller drives engines ({@link Device#invokeEngines()}). */
     public static Testbed open(HostMemory memory, WqMode mode, int engines, Threading threading) {
-        final DeviceConfig config = DeviceConfig.singleWq(mode, WQ_SIZE, engines);
-        final Device device = Device.create(memory, config, DeviceOptions.defaults().busySpin().threading(threading));
+        return open(memory, DeviceConfig.singleWq(mode, WQ_SIZE, engines),
+            DeviceOptions.defaults().busySpin().threading(threading));
+    }
+
+    /**
+     * A device of any {@code config} (whose WQ 0 the client opens) and {@code options}, e.g. with an IOMMU for
+     * shared virtual addressing ({@link DeviceOptions#sva}) or a WQ with PASID enabled.
+     */
+    public static Testbed open(HostMemory memory, DeviceConfig config, DeviceOptions options) {
+        final Device device = Device.create(memory, config, options);
         try {
             device.enableAll();
             return new Testbed(device, DsaClient.open(device, 0));
