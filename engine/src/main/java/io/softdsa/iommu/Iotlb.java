@@ -10,9 +10,10 @@ import java.lang.invoke.VarHandle;
  * <p>
  * Entries are direct-mapped seqlocked quadruples (version, page, PASID, value) in one {@code long[]}, so lookups are
  * lock-free and allocation-free. The "invalidation wait" is an epoch handshake: each engine publishes the epoch under
- * which it translates (a volatile store before it reads any entry or page table) and idles its slot when a
- * descriptor ends; an invalidation clears entries, advances the epoch, waits until no engine still holds an older
- * epoch, then clears again to drop anything a walk in flight inserted meanwhile.
+ * which it starts translating (a volatile store before it reads any entry or page table), keeps it while it holds
+ * translations, and idles its slot when a descriptor ends or it waits on a page request; an invalidation clears
+ * entries, advances the epoch, waits until no engine still holds an older epoch, then clears again to drop anything a
+ * walk in flight inserted meanwhile.
  */
 public final class Iotlb {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -61,12 +62,16 @@ public final class Iotlb {
         return userCount++;
     }
 
-    /** Publishes that {@code slot} translates under the current epoch (a StoreLoad-ordered volatile store). */
+    /**
+     * Publishes that {@code slot} translates under the current epoch (a StoreLoad-ordered volatile store), unless it
+     * already holds one: the epoch published at a slot's first translation stays until {@link #leave}, because the
+     * engine keeps using the translations it made since then (its DMA windows). Re-publishing a newer epoch midway
+     * would let an invalidation return while the engine still copies through a translation from before it.
+     */
     void enter(int slot) {
-        final long e = epoch;
         final int i = slot * USER_STRIDE;
-        if ((long) LONGS.getOpaque(users, i) != e) {
-            LONGS.setVolatile(users, i, e);
+        if ((long) LONGS.getOpaque(users, i) == IDLE) {
+            LONGS.setVolatile(users, i, epoch);
         }
     }
 
@@ -182,15 +187,20 @@ public final class Iotlb {
                     }
                 }
             }
-            for (;;) {
-                final long v = (long) LONGS.getAcquire(entries, base + VERSION);
-                if ((v & 1) == 0 && LONGS.compareAndSet(entries, base + VERSION, v, v + 1)) {
-                    entries[base + VALUE] = 0;
-                    LONGS.setRelease(entries, base + VERSION, v + 2);
-                    break;
-                }
-                Thread.onSpinWait();
+            invalidateEntry(base);
+        }
+    }
+
+    /** Empties the entry at {@code base} under its seqlock (waits out a writer that holds it). */
+    private void invalidateEntry(int base) {
+        for (;;) {
+            final long v = (long) LONGS.getAcquire(entries, base + VERSION);
+            if ((v & 1) == 0 && LONGS.compareAndSet(entries, base + VERSION, v, v + 1)) {
+                entries[base + VALUE] = 0;
+                LONGS.setRelease(entries, base + VERSION, v + 2);
+                return;
             }
+            Thread.onSpinWait();
         }
     }
 
@@ -207,18 +217,14 @@ public final class Iotlb {
                 for (;;) {
                     final long v = (long) LONGS.getAcquire(entries, base + VERSION);
                     final long value = entries[base + VALUE];
-                    if ((value & VALID) == 0 || entries[base + PAGE] != page || entries[base + PASID] != pasid
-                        || ((value >>> SIZE_SHIFT) & 3) != size) {
-                        if ((long) LONGS.getAcquire(entries, base + VERSION) == v && (v & 1) == 0) {
-                            break; // a stable look: not ours
-                        }
-                        Thread.onSpinWait();
-                        continue;
-                    }
-                    if ((v & 1) == 0 && LONGS.compareAndSet(entries, base + VERSION, v, v + 1)) {
-                        entries[base + VALUE] = 0;
-                        LONGS.setRelease(entries, base + VERSION, v + 2);
+                    final boolean ours = (value & VALID) != 0 && entries[base + PAGE] == page
+                        && entries[base + PASID] == pasid && ((value >>> SIZE_SHIFT) & 3) == size;
+                    if (ours) {
+                        invalidateEntry(base); // may clear a newer fill of the same page: always allowed
                         break;
+                    }
+                    if ((long) LONGS.getAcquire(entries, base + VERSION) == v && (v & 1) == 0) {
+                        break; // a stable look: not ours
                     }
                     Thread.onSpinWait();
                 }

@@ -522,6 +522,34 @@ class SharedVirtualAddressingTest {
         }
     }
 
+    /**
+     * The handshake itself: a translation context that still holds a translation from before an invalidation keeps
+     * the invalidation waiting, even when it translates another address meanwhile; it returns only once the context
+     * quiesces (its descriptor ends).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void invalidationWaitsForAnEngineThatStillHoldsAnOlderTranslation() throws Exception {
+        try (SvaFixture f = SvaFixture.invoker()) {
+            final AddressSpace as = f.iommu.bind(PASID);
+            final long a = as.allocate(4096, AddressSpace.RW_USER);
+            final long b = as.allocate(4096, AddressSpace.RW_USER);
+            final Translation t = new Translation().context(true, PASID, false);
+            assertEquals(Iommu.OK, f.iommu.translate(t, a, 4096, Translation.READ)); // holds a's translation
+            final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            final Thread invalidator = Thread.ofPlatform().start(() -> {
+                f.iommu.iotlb().invalidateRange(PASID, a, 4096);
+                done.countDown();
+            });
+            assertFalse(done.await(200, TimeUnit.MILLISECONDS), "must wait while a's old translation is held");
+            assertEquals(Iommu.OK, f.iommu.translate(t, b, 4096, Translation.READ)); // a later translation ...
+            assertFalse(done.await(200, TimeUnit.MILLISECONDS), "... does not release a's old translation");
+            f.iommu.quiesce(t);                                                       // the descriptor ends
+            assertTrue(done.await(30, TimeUnit.SECONDS), "returns once the engine holds nothing");
+            invalidator.join();
+        }
+    }
+
     @Test
     void pasidDisabledWqIgnoresTheDescriptorPasid() {
         try (Fixture f = Fixture.sharedWq()) {
