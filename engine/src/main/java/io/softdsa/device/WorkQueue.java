@@ -1,5 +1,6 @@
 package io.softdsa.device;
 
+import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.device.config.WqConfig;
@@ -222,10 +223,7 @@ public final class WorkQueue {
             while ((head = ring.headPosition()) < end) {
                 final long pos = ring.peek();
                 if (pos >= 0 && pos < end && ring.claim(pos, buffer, 0)) {
-                    final byte[] bytes = buffer.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                    discarded.add(bytes);
-                    device.swerr().record(new SwerrEntry(0xFF, index, true, d.opcode(), d.pasid(), d.priv(), false,
-                        0, false, 0, 0, bytes));
+                    discarded.add(recordDescriptorError(Status.SWERR_ABORTED, d, d.pasid()));
                 } else if (pos < 0 && ring.headPosition() == head) {
                     Thread.onSpinWait(); // a producer claimed this position and is still writing it
                 }
@@ -255,11 +253,6 @@ public final class WorkQueue {
         }
     }
 
-    /** Drain PASID: every descriptor accepted before the call has completed (all PASIDs': a superset). */
-    public void drainPasid(int drainPasid) {
-        drain();
-    }
-
     /**
      * Called by an engine for each descriptor it takes: true if an Abort PASID covers it, in which case it is
      * reported as aborted and must not run.
@@ -273,26 +266,25 @@ public final class WorkQueue {
         if (descriptorPasid != (int) (filter >>> 44)) {
             return false;
         }
-        final byte[] bytes = d.segment().asSlice(d.offset(), DescriptorLayout.LENGTH)
-            .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        final byte[] bytes = recordDescriptorError(Status.SWERR_ABORTED, d, descriptorPasid);
         synchronized (pasidAborted) {
             pasidAborted.add(bytes);
         }
-        device.swerr().record(new SwerrEntry(0xFF, index, true, d.opcode(), descriptorPasid, d.priv(), false, 0,
-            false, 0, 0, bytes));
         return true;
     }
 
     private void dropped(int errorCode, MemorySegment src, long offset) {
-        final byte[] bytes = src.asSlice(offset, DescriptorLayout.LENGTH).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         final Descriptor d = new Descriptor(src, offset);
-        device.swerr().record(new SwerrEntry(errorCode, index, true, d.opcode(), d.pasid(), d.priv(), false, 0,
-            false, 0, 0, bytes));
+        recordDescriptorError(errorCode, d, d.pasid());
     }
 
-    /** Forced back to DISABLED by a device reset/disable after its ring was closed and emptied. */
-    void markDisabled() {
-        state = WqState.DISABLED;
+    /** Records a SWERR entry about descriptor {@code d} of this WQ (no fault); returns the descriptor's bytes. */
+    private byte[] recordDescriptorError(int code, Descriptor d, int descriptorPasid) {
+        final byte[] bytes = d.segment().asSlice(d.offset(), DescriptorLayout.LENGTH)
+            .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        device.swerr().record(new SwerrEntry(code, index, true, d.opcode(), descriptorPasid, d.priv(), false, 0,
+            false, 0, 0, bytes));
+        return bytes;
     }
 
     @Override

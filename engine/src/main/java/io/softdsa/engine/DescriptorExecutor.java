@@ -165,7 +165,6 @@ public final class DescriptorExecutor {
             if (!x.dma.map(address, DescriptorLayout.LENGTH, Translation.READ)) {
                 x.result.reset();
                 x.result.fault(x.dma, i);
-                x.flags = batch.flags();
                 return Status.BATCH_PAGE_FAULT;
             }
             MemorySegment.copy(x.memory, x.dma.hostAddress(), inner.segment(), 0, DescriptorLayout.LENGTH);
@@ -179,7 +178,6 @@ public final class DescriptorExecutor {
         }
         final OpResult r = x.result;
         r.reset();
-        x.flags = batch.flags();
         r.bytesCompleted = processed;
         if (allSucceeded && processed == count) {
             return Status.SUCCESS;
@@ -192,7 +190,7 @@ public final class DescriptorExecutor {
                           long completionAddress, int status) {
         final OpResult r = x.result;
         if (crav) {
-            if (status != Status.SUCCESS || (flags & DescriptorFlags.REQUEST_COMPLETION_RECORD) != 0) {
+            if (Status.alwaysRecorded(status) || (flags & DescriptorFlags.REQUEST_COMPLETION_RECORD) != 0) {
                 x.dma.context(pasidEnabled, pasid, priv, false);
                 if (!CompletionWriter.write(x.dma, completionAddress, status, r)) {
                     reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_FAULT, 0, x.dma.faultAddress(), true);

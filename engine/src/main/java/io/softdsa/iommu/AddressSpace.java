@@ -219,24 +219,12 @@ public final class AddressSpace {
 
     /** CPU store of {@code src} at {@code va} (page by page through the tables). */
     public void write(long va, MemorySegment src) {
-        for (long done = 0; done < src.byteSize(); ) {
-            final long host = requireMapped(va + done);
-            final long n = Math.min(src.byteSize() - done, 4096 - ((va + done) & 4095));
-            MemorySegment.copy(src, done, m, host, n);
-            done += n;
-        }
+        PageCopy.write(m, this::requireMapped, va, src);
     }
 
     /** CPU load of {@code length} bytes at {@code va}. */
     public byte[] read(long va, int length) {
-        final byte[] out = new byte[length];
-        for (int done = 0; done < length; ) {
-            final long host = requireMapped(va + done);
-            final int n = (int) Math.min(length - done, 4096 - ((va + done) & 4095));
-            MemorySegment.copy(m, java.lang.foreign.ValueLayout.JAVA_BYTE, host, out, done, n);
-            done += n;
-        }
-        return out;
+        return PageCopy.read(m, this::requireMapped, va, length);
     }
 
     /** The raw leaf entry mapping {@code va} (accessed and dirty bits included), or 0. */

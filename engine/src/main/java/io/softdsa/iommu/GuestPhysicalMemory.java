@@ -104,23 +104,12 @@ public final class GuestPhysicalMemory implements PhysicalMemory {
 
     /** CPU store into guest memory, page by page through stage 2. */
     public void write(long gpa, MemorySegment src) {
-        for (long done = 0; done < src.byteSize(); ) {
-            final long n = Math.min(src.byteSize() - done, 4096 - ((gpa + done) & 4095));
-            MemorySegment.copy(src, done, host.segment(), requireBacked(gpa + done), n);
-            done += n;
-        }
+        PageCopy.write(host.segment(), this::requireBacked, gpa, src);
     }
 
     /** CPU load from guest memory. */
     public byte[] read(long gpa, int length) {
-        final byte[] out = new byte[length];
-        for (int done = 0; done < length; ) {
-            final int n = (int) Math.min(length - done, 4096 - ((gpa + done) & 4095));
-            MemorySegment.copy(host.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, requireBacked(gpa + done),
-                out, done, n);
-            done += n;
-        }
-        return out;
+        return PageCopy.read(host.segment(), this::requireBacked, gpa, length);
     }
 
     private void zero(long gpa, long bytes) {

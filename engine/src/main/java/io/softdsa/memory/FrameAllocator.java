@@ -1,7 +1,5 @@
 package io.softdsa.memory;
 
-import java.util.Arrays;
-
 /**
  * Page-frame allocator over host memory: 4 KiB frames tracked in a bitmap, with physically contiguous, naturally
  * aligned runs for 2 MiB and 1 GiB pages. Frame 0 is reserved so that host-physical address 0 is never handed out
@@ -153,6 +151,6 @@ public final class FrameAllocator {
 
     @Override
     public synchronized String toString() {
-        return "FrameAllocator{frames=" + frameCount + ", free=" + freeFrames + ", words=" + Arrays.stream(used).count() + "}";
+        return "FrameAllocator{frames=" + frameCount + ", free=" + freeFrames + "}";
     }
 }
