@@ -30,4 +30,11 @@ public interface Iommu {
      */
     default void quiesce(Translation t) {
     }
+
+    /**
+     * The engine behind {@code t} is retired (its device was reconfigured or closed): whatever the IOMMU keeps for it
+     * (its IOTLB quiescence slot) is freed. {@code t} is not used again.
+     */
+    default void release(Translation t) {
+    }
 }
