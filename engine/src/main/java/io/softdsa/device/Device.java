@@ -147,14 +147,16 @@ public final class Device implements AutoCloseable {
     }
 
     private Engine newEngine(DeviceConfig cfg, int id) {
-        final Descriptor fetch = new Descriptor(arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), 0);
+        final Arena engineArena = Arena.ofShared(); // freed with the engine: reconfiguring leaks nothing
+        final Descriptor fetch = new Descriptor(engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH),
+            0);
         final Dma dma = new Dma(memory.segment(), iommu, options.translationHoldBytes());
         dma.pageFaultHandler(options.pageFaultHandler());
-        final OpContext context = new OpContext(dma, caps, arena);
+        final OpContext context = new OpContext(dma, caps, engineArena);
         final DescriptorExecutor executor = new DescriptorExecutor(fetch,
-            arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
+            engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
             swerr, interrupts, errors);
-        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor);
+        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor, engineArena);
     }
 
     /** Enable device: engines start. WQs stay as they are; see {@link #enableAll()}. */

@@ -4,6 +4,7 @@ import io.softdsa.device.WorkQueue;
 import io.softdsa.portal.DescriptorRing;
 import org.agrona.concurrent.Agent;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -52,6 +53,7 @@ public final class Engine implements Agent {
     private static final int INVOKER = 1;
     private static final int RUNNER = 2;
     private Engine[] peers = new Engine[0];
+    private final Arena arena;
 
     @SuppressWarnings("unused") // accessed through IN_FLIGHT
     private volatile long inFlight = IDLE;
@@ -62,6 +64,15 @@ public final class Engine implements Agent {
      * @param wqs the group's WQs, highest priority first
      */
     public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor) {
+        this(id, roleName, wqs, executor, null);
+    }
+
+    /**
+     * @param wqs   the group's WQs, highest priority first
+     * @param arena what the engine's buffers were allocated from, closed with the engine (or null)
+     */
+    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena) {
+        this.arena = arena;
         this.id = id;
         this.roleName = roleName;
         this.wqs = wqs.clone();
@@ -161,6 +172,9 @@ public final class Engine implements Agent {
     /** The engine is retired (its device was reconfigured or closed): the IOMMU frees what it kept for it. */
     public void close() {
         executor.context().dma.close();
+        if (arena != null && arena.scope().isAlive()) {
+            arena.close();
+        }
     }
 
     /** What went wrong in this engine's device (shared by its engines). */
