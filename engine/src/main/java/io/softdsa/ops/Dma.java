@@ -340,7 +340,7 @@ public final class Dma {
         windowLength[w] = runLength;
         windowHost[w] = runHost;
         windowWrite[w] = access == Translation.WRITE;
-        windowCut[w] = translation.length > wanted;
+        windowCut[w] = translation.length >= wanted; // it may run on past what was asked: only a shorter answer is a real end
         return true;
     }
 
