@@ -293,7 +293,10 @@ public final class Dma {
         }
         if (status == Status.PAGE_FAULT_NOBOF && blockOnFault) {
             // PRI: ask, wait for the page response, and retry once it says the page is there; the wait lets go of
-            // every translation (the handler may unmap anything), so whatever this step held is void
+            // every translation (the handler may unmap anything), so whatever this step held is void; the engine
+            // holds no epoch while it waits, so the handler's own invalidations never wait on it
+            iommu.quiesce(translation);
+            heldBytes = 0;
             letGo();
             status = pageFaultHandler.resolve(translation, address, access);
             translation.translationsDropped = false;
