@@ -485,6 +485,18 @@ public final class GuestDriver implements AutoCloseable {
     public void close() {
         dev.msiSink(null);
         guest.iommu().pageRequestHandler(null);
+        // as the guest's idxd driver unbinds: WQs disabled (drained) before the PASIDs they run with are freed (the
+        // virtual IOMMU refuses to free a PASID an enabled dedicated WQ is programmed with)
+        final boolean decoding = (cfgRead(PciConfigLayout.COMMAND, 2) & PciConfigLayout.COMMAND_MEMORY_SPACE) != 0;
+        for (int wq = 0; decoding && wq < wqEnabled.length; wq++) {
+            if (wqEnabled[wq]) {
+                try {
+                    disableWq(wq);
+                } catch (RuntimeException e) {
+                    // the device is gone or reset already: nothing runs on it
+                }
+            }
+        }
         for (GuestProcess p : processes.values()) {
             p.close();
         }
