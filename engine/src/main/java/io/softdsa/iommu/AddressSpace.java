@@ -262,9 +262,9 @@ public final class AddressSpace {
             return;
         }
         if (iommu != null) {
-            iommu.pasidTable().clearIfFirstLevel(pasid, root);
-            // always: no engine may still walk these tables or use a translation through them once they are freed
-            iommu.iotlb().invalidatePasid(pasid);
+            // invalidates even if the binding is someone else's by now: no engine may still walk these tables or
+            // use a translation through them once they are freed below
+            iommu.unbindFirstLevel(pasid, root);
         } else {
             invalidator.invalidate(pasid, 0, -1L >>> 1);
         }

@@ -188,9 +188,17 @@ public final class ScalableModeIommu implements Iommu {
      * Removes {@code hostPasid}'s binding of any kind and its IOTLB entries: once this returns no engine walks or
      * uses a translation made through the old entry, so the PASID may be bound again.
      */
-    public void unbindPasid(int hostPasid) {
+    public synchronized void unbindPasid(int hostPasid) {
+        // under the monitor binds take: no bind can publish a new entry between the clear and the invalidation that
+        // waits out walkers of the old one
         pasids.clear(hostPasid);
         iotlb.invalidatePasid(hostPasid);
+    }
+
+    /** {@link #unbindPasid} only if {@code hostPasid} is still the first-level binding of {@code root}. */
+    synchronized void unbindFirstLevel(int hostPasid, long root) {
+        pasids.clearIfFirstLevel(hostPasid, root);
+        iotlb.invalidatePasid(hostPasid); // always: the caller frees the tables next
     }
 
     @Override

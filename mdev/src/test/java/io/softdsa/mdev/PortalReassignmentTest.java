@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class PortalReassignmentTest {
     private static final int PAGE = 4096;
-    private static final long BUDGET_NANOS = 2_000_000_000L;
+    private static final long BUDGET_NANOS = 1_000_000_000L;
 
     private HostMemory memory;
     private HostDsa host;
