@@ -44,7 +44,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class PortalReassignmentTest {
     private static final int PAGE = 4096;
-    private static final long BUDGET_NANOS = 1_000_000_000L;
+    /** Enough rounds that the old check-then-submit failed in most runs (2 of 3 against 9da2975). */
+    private static final long BUDGET_NANOS = 4_000_000_000L;
+    private static final long DEVICE_BUDGET_NANOS = 1_000_000_000L;
 
     private HostMemory memory;
     private HostDsa host;
@@ -109,7 +111,7 @@ class PortalReassignmentTest {
             int rounds = 0;
             final long deadline = System.nanoTime() + BUDGET_NANOS;
             try {
-                while (System.nanoTime() < deadline || rounds < 20) {
+                while (System.nanoTime() < deadline || rounds < 100) {
                     final WqFile fa = users.open(a, "dwq");
                     final long before = stores.get();
                     current.set(fa.portal());
@@ -138,7 +140,7 @@ class PortalReassignmentTest {
         try (GuestDomain ga = GuestDomain.create(host, "vm-a", 8L << 20, false);
              GuestDomain gb = GuestDomain.create(host, "vm-b", 8L << 20, false)) {
             int rounds = 0;
-            final long deadline = System.nanoTime() + BUDGET_NANOS;
+            final long deadline = System.nanoTime() + DEVICE_BUDGET_NANOS;
             while (System.nanoTime() < deadline || rounds < 5) {
                 final VirtualDsa devA = mdev.create(VdevType.DEDICATED_WQ, ga);
                 final GuestDriver da = new GuestDriver(devA, ga);
