@@ -71,6 +71,15 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     private final ThreadLocal<MemorySegment> scratch = ThreadLocal.withInitial(
         () -> Arena.ofAuto().allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH));
     private final Runnable onClose;
+    /**
+     * What the portal path submits with, per guest WQ: the settings of an enabled host WQ, or null. Cleared (then
+     * {@link #portals} awaited) before the host WQ is disabled, reprogrammed or given back, so that a store that saw
+     * the old settings has reached the WQ before its drain / abort, and none lands under the next configuration.
+     */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<HostWqSettings> portalSettings;
+    private final io.softdsa.mdev.host.SubmissionGate portals = new io.softdsa.mdev.host.SubmissionGate();
+    /** Host PASID each guest WQ's dedicated host WQ is programmed with (pinned at the host), or -1. */
+    private final int[] pinnedPasid;
     private volatile MsiSink sink = (v, a, d) -> { };
     private volatile boolean memoryDecode;
     private volatile boolean closed;
@@ -89,6 +98,9 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         this.profile = profile;
         this.onClose = onClose;
         this.sizeLimit = new int[hostWqs.length];
+        this.portalSettings = new java.util.concurrent.atomic.AtomicReferenceArray<>(hostWqs.length);
+        this.pinnedPasid = new int[hostWqs.length];
+        java.util.Arrays.fill(pinnedPasid, -1);
         this.originalHostConfig = new WqConfig[hostWqs.length];
         for (int q = 0; q < hostWqs.length; q++) {
             originalHostConfig[q] = host.device().wq(hostWqs[q]).config();
@@ -215,7 +227,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     @Override
     public PortalResult portalWrite(long offset, MemorySegment src, long srcOffset, PortalInstruction insn,
                                     int guestPasidMsr) {
-        if (offset < 0 || closed || !memoryDecode) {
+        if (offset < 0) {
             return PortalResult.UNCLAIMED;
         }
         final long q64 = offset / PortalLayout.WQ_STRIDE;
@@ -228,38 +240,61 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         final MemorySegment d = scratch.get();
         MemorySegment.copy(src, srcOffset, d, 0, DescriptorLayout.LENGTH);
         final Descriptor desc = new Descriptor(d, 0);
-        final HostWqSettings s = commands.latched(q);
-        if (insn == PortalInstruction.MOVDIR64B) {
-            if (s == null) {
-                // a dedicated WQ that is not enabled drops the descriptor into SWERR (0x31)
-                recordSwerr(new SwerrEntry(io.softdsa.completion.Status.SWERR_WQ_DISABLED, q, true, desc.opcode(),
-                    desc.pasid(), desc.priv(), false, 0, false, 0, 0, d.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
-                return PortalResult.POSTED;
+        // check-then-submit as one step with respect to reset, close and WQ reconfiguration (and, for ENQCMD, to the
+        // guest freeing the PASID): whoever changes those waits this store out before draining or aborting
+        final int token = portals.enter();
+        final PortalResult result;
+        try {
+            if (closed || !memoryDecode) {
+                return PortalResult.UNCLAIMED;
             }
-            if (!s.dedicated()) {
-                return PortalResult.POSTED; // MOVDIR64B to a shared WQ's portal: ignored (softdsa rule)
+            final HostWqSettings s = portalSettings.get(q);
+            if (insn == PortalInstruction.MOVDIR64B) {
+                if (s == null) {
+                    result = null; // dropped into SWERR below, outside the gate
+                } else {
+                    if (s.dedicated()) {
+                        checkInterruptHandle(desc, s.guestPasidEnabled() ? s.guestPasid() : 0);
+                        host.device().wq(hostWq[q]).portal().movdir64b(d, 0);
+                    }
+                    // MOVDIR64B to a shared WQ's portal: ignored (softdsa rule)
+                    return PortalResult.POSTED;
+                }
+            } else {
+                result = enqueue(q, page, s, d, desc, insn, guestPasidMsr);
             }
-            checkInterruptHandle(desc, s.guestPasidEnabled() ? s.guestPasid() : 0);
-            try {
-                host.device().wq(hostWq[q]).portal().movdir64b(d, 0);
-            } catch (IllegalStateException raced) {
-                // the WQ was reconfigured under the store: it went nowhere
-            }
+        } catch (IllegalStateException raced) {
+            return insn == PortalInstruction.MOVDIR64B ? PortalResult.POSTED : PortalResult.RETRY;
+        } finally {
+            portals.exit(token);
+        }
+        if (result == null) {
+            // a dedicated WQ that is not enabled drops the descriptor into SWERR (0x31)
+            recordSwerr(new SwerrEntry(io.softdsa.completion.Status.SWERR_WQ_DISABLED, q, true, desc.opcode(),
+                desc.pasid(), desc.priv(), false, 0, false, 0, 0, d.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
             return PortalResult.POSTED;
         }
+        return result;
+    }
+
+    /** ENQCMD / ENQCMDS: the guest PASID translated and the descriptor enqueued, atomic with the guest's freePasid. */
+    private PortalResult enqueue(int q, int page, HostWqSettings s, MemorySegment d, Descriptor desc,
+                                 PortalInstruction insn, int guestPasidMsr) {
         final int gpasid = insn == PortalInstruction.ENQCMD ? guestPasidMsr : desc.pasid();
-        final int hpasid = gpasid < 0 ? -1 : guest.iommu().hostPasid(gpasid);
-        if (hpasid < 0) {
-            return PortalResult.GP_FAULT;
-        }
-        if (s == null || s.dedicated()) {
-            return PortalResult.RETRY;
-        }
-        checkInterruptHandle(desc, gpasid);
-        final WorkQueue wq = host.device().wq(hostWq[q]);
-        final Portal portal = page == PortalLayout.LIMITED || page == PortalLayout.LIMITED_IMS
-            ? wq.limitedPortal() : wq.unlimitedPortal();
+        final var iommu = guest.iommu();
+        final int token = iommu.beginSubmission();
         try {
+            final int hpasid = gpasid < 0 ? -1 : iommu.hostPasid(gpasid);
+            if (hpasid < 0) {
+                return PortalResult.GP_FAULT;
+            }
+            if (s == null || s.dedicated()) {
+                return PortalResult.RETRY;
+            }
+            checkInterruptHandle(desc, gpasid);
+            final WorkQueue wq = host.device().wq(hostWq[q]);
+            final Portal portal = page == PortalLayout.LIMITED || page == PortalLayout.LIMITED_IMS
+                ? wq.limitedPortal() : wq.unlimitedPortal();
             final boolean accepted;
             if (insn == PortalInstruction.ENQCMD) {
                 accepted = portal.enqcmd(d, 0, hpasid);
@@ -268,8 +303,26 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                 accepted = portal.enqcmd(d, 0);
             }
             return accepted ? PortalResult.ACCEPTED : PortalResult.RETRY;
-        } catch (IllegalStateException raced) {
-            return PortalResult.RETRY;
+        } finally {
+            iommu.endSubmission(token);
+        }
+    }
+
+    /** Stops the portal path of guest WQ {@code q}: once this returns no store can reach its host WQ any more. */
+    private void stopPortal(int q) {
+        portalSettings.set(q, null); // volatile: a store entering from now on sees the WQ disabled
+        portals.awaitSubmitters(); // and one that saw the old settings has finished its enqueue
+    }
+
+    /** The dedicated host WQ behind {@code q} no longer runs with its PASID: the host may release it. */
+    private void unpin(int q) {
+        final int p;
+        synchronized (pinnedPasid) {
+            p = pinnedPasid[q];
+            pinnedPasid[q] = -1;
+        }
+        if (p >= 0) {
+            host.unpinPasid(p);
         }
     }
 
@@ -456,14 +509,17 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             }
             closed = true; // no MMIO, portal store or interrupt from here on
         }
+        portals.awaitSubmitters(); // a store that passed the closed check before has reached its WQ
         commands.functionLevelReset();
         commands.close();
         for (int q = 0; q < hostWq.length; q++) {
             final WorkQueue wq = host.device().wq(hostWq[q]);
+            stopPortal(q);
             try {
                 if (wq.isEnabled()) {
                     wq.disableAborting();
                 }
+                unpin(q);
                 host.device().configureWq(originalHostConfig[q]);
                 wq.interruptOwner(io.softdsa.completion.InterruptTable.ANY_OWNER);
             } catch (RuntimeException e) {
@@ -537,15 +593,29 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             .prsDisable(s.prsDisable())
             .opConfig(s.opConfig())
             .build();
+        stopPortal(wq);
         try {
             if (hw.isEnabled()) {
                 hw.disable();
             }
+            unpin(wq);
+            if (s.dedicated()) {
+                // pinned before the WQ runs with it: a PASID the guest freed meanwhile is refused, and one freed
+                // later stays in quarantine until this WQ is disabled
+                if (!host.pinPasid(s.hostPasid())) {
+                    return CmdStatus.INVALID_PASID;
+                }
+                synchronized (pinnedPasid) {
+                    pinnedPasid[wq] = s.hostPasid();
+                }
+            }
             host.device().configureWq(cfg);
             hw.interruptOwner(host.interruptHandles().tag(this));
             hw.enable();
+            portalSettings.set(wq, s); // volatile: stores that see it submit into the enabled WQ
             return CmdStatus.SUCCESS;
         } catch (RuntimeException e) {
+            unpin(wq);
             lastHostError = e;
             return CmdStatus.HARDWARE_ERROR;
         }
@@ -558,12 +628,16 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
 
     @Override
     public void disableHostWq(int wq) {
+        stopPortal(wq);
         host.device().wq(hostWq[wq]).disable();
+        unpin(wq);
     }
 
     @Override
     public void disableHostWqAborting(int wq) {
+        stopPortal(wq);
         host.device().wq(hostWq[wq]).disableAborting();
+        unpin(wq);
     }
 
     @Override
