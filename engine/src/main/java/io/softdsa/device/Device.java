@@ -63,7 +63,7 @@ public final class Device implements AutoCloseable {
         this.caps = options.capabilities();
         this.iommu = options.iommu().apply(memory);
         this.rules = new OperationRules(caps, DescriptorExecutor.implementedOpcodes());
-        this.interrupts = new InterruptTable(caps.interruptHandles(), arena);
+        this.interrupts = new InterruptTable(caps.interruptHandles(), options.threadFactory());
         for (int h = 0; h < interrupts.size(); h++) {
             interrupts.allocate(h); // MSI-X: every vector is set up at probe, handle = vector index
         }
@@ -390,6 +390,7 @@ public final class Device implements AutoCloseable {
                 e.close();
             }
         }
+        interrupts.close(); // after the engines stopped: nothing raises any more
         arena.close();
     }
 }

@@ -9,6 +9,7 @@ import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.iommu.PageRequest;
+import io.softdsa.iommu.PageRequestService;
 import io.softdsa.iommu.ScalableModeIommu;
 import io.softdsa.memory.HostMemory;
 
@@ -36,6 +37,8 @@ public final class HostDsa implements AutoCloseable {
     private final InterruptHandles handles;
     private final ConcurrentHashMap<Integer, WqOwner> wqOwners = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, PasidOwner> pasidOwners = new ConcurrentHashMap<>();
+    private final java.util.Map<PasidOwner, PageRequestService.Owner> requestOwners =
+        java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
     private final List<SwerrEntry> hostLog = new ArrayList<>();
     private volatile boolean closed;
 
@@ -106,14 +109,23 @@ public final class HostDsa implements AutoCloseable {
         return out;
     }
 
-    /** Assigns host WQ {@code index} to {@code owner}; false if someone else holds it. */
+    /**
+     * Assigns host WQ {@code index} to {@code owner}; false if someone else holds it. The WQ then carries the owner's
+     * interrupt tag: its descriptors (batch-inner ones too) can raise only handles allocated to that owner.
+     */
     public boolean claimWq(int index, WqOwner owner) {
-        device.wq(index);
-        return wqOwners.putIfAbsent(index, owner) == null;
+        final WorkQueue wq = device.wq(index);
+        if (wqOwners.putIfAbsent(index, owner) != null) {
+            return false;
+        }
+        wq.interruptOwner(handles.tag(owner));
+        return true;
     }
 
     public void releaseWq(int index, WqOwner owner) {
-        wqOwners.remove(index, owner);
+        if (wqOwners.remove(index, owner)) {
+            device.wq(index).interruptOwner(InterruptHandles.hostTag());
+        }
     }
 
     public WqOwner wqOwner(int index) {
@@ -215,6 +227,7 @@ public final class HostDsa implements AutoCloseable {
             st.quarantined = true;
         }
         pasidOwners.remove(pasid);
+        iommu.pageRequests().route(pasid, null); // page requests for it are refused from now on
     }
 
     /** Frees a host PASID; its binding and page-request owner go with it (see the lifecycle above). */
@@ -264,12 +277,36 @@ public final class HostDsa implements AutoCloseable {
         }
     }
 
-    /** Page requests for {@code pasid} go to {@code owner}. */
+    /**
+     * Page requests for {@code pasid} go to {@code owner}, on the owner's own page-request delivery thread with its
+     * own timeout ({@link #pageRequestOwner}): one owner's handler never delays another's.
+     */
     public void pasidOwner(int pasid, PasidOwner owner) {
         if (owner == null) {
             pasidOwners.remove(pasid);
+            iommu.pageRequests().route(pasid, null);
         } else {
             pasidOwners.put(pasid, owner);
+            iommu.pageRequests().route(pasid, pageRequestOwner(owner));
+        }
+    }
+
+    /** The device-side page-request owner (delivery thread, queue, timeout) of {@code owner}, made on first use. */
+    public PageRequestService.Owner pageRequestOwner(PasidOwner owner) {
+        return requestOwners.computeIfAbsent(owner, o -> iommu.pageRequests().owner(o.toString(), (request, r) -> {
+            if (closed) {
+                r.respond(PageRequest.RESPONSE_INVALID_REQUEST);
+                return;
+            }
+            o.pageRequest(request, r);
+        }));
+    }
+
+    /** Stops {@code owner}'s page-request delivery thread (the owner is gone); its PASIDs should be unrouted first. */
+    public void forgetPageRequestOwner(PasidOwner owner) {
+        final PageRequestService.Owner o = requestOwners.remove(owner);
+        if (o != null) {
+            o.close();
         }
     }
 
@@ -312,5 +349,6 @@ public final class HostDsa implements AutoCloseable {
     public void close() {
         closed = true;
         device.close();
+        iommu.pageRequests().close(); // the page-request delivery threads of every owner
     }
 }

@@ -211,6 +211,21 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         this.handler = h;
     }
 
+    /**
+     * How long the device waits for this guest's page response, counted from the raise of the request; after that
+     * the request fails (Response Failure) and a late {@link #pageResponse} is ignored. Default
+     * {@code PageRequestService.DEFAULT_TIMEOUT_NANOS}.
+     */
+    public void pageRequestTimeout(long nanos) {
+        host.pageRequestOwner(this).timeout(nanos);
+    }
+
+    /** Page requests of this guest that ended at their deadline unanswered. */
+    public long pageRequestTimeouts() {
+        return host.pageRequestOwner(this).timeouts();
+    }
+
+    /** On this guest's own page-request delivery thread (see {@link HostDsa#pasidOwner}). */
     @Override
     public void pageRequest(PageRequest request, PageResponder responder) {
         final int g = guestPasid(request.pasid());
@@ -226,7 +241,7 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         forwarded.incrementAndGet();
         try {
             h.pageRequest(guestRequest);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // the guest's handler: contained, this request fails
             final PageResponder r = pending.remove(key(g, request.groupIndex()));
             if (r != null) {
                 r.respond(PageRequest.RESPONSE_FAILURE);
@@ -323,5 +338,11 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
             host.freePasid(h);
         }
         host.freePasid(defaultHostPasid);
+        host.forgetPageRequestOwner(this); // its page-request delivery thread
+    }
+
+    @Override
+    public String toString() {
+        return "guest-iommu@" + Integer.toHexString(System.identityHashCode(this));
     }
 }

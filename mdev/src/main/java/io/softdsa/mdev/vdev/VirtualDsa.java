@@ -1,5 +1,7 @@
 package io.softdsa.mdev.vdev;
 
+import io.softdsa.completion.PostedInterruptDescriptor;
+import io.softdsa.completion.PostedInterruptReceiver;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
@@ -42,10 +44,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * device's is made invalid (so the device answers 0x19). Host SWERR entries of its WQs come back as this device's
  * SWERR (guest WQ index, guest PASID) with INTCAUSE and the misc interrupt; completion interrupts come back on the
  * MSI-X vector the guest asked a handle for.
+ * <p>
+ * Interrupts are posted (VT-d posted-interrupt format, the seed's "irqbypass"): the device's handles for this guest
+ * are remapped to one posted-interrupt descriptor in host memory; an engine raising one only sets the vector's PIR
+ * bit (and ON, and wakes this device's interrupt-delivery thread), and so does every misc interrupt. That thread
+ * applies MSI-X (enable, function mask, vector mask and pending bit, permission table) and calls the guest's
+ * {@link MsiSink}: no guest code, and no lock of this device, is ever taken on a host engine thread.
  */
 public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, AutoCloseable {
     /** MSI-X vectors of every virtual device: misc + 8 (softdsa rule). */
     public static final int VECTORS = 9;
+    /** The notification vector programmed in this device's posted-interrupt descriptor (Linux POSTED_INTR_VECTOR). */
+    public static final int POSTED_NOTIFICATION_VECTOR = 0xF2;
+    private static final java.util.concurrent.atomic.AtomicInteger DESTINATIONS =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     private final String name;
     private final VdevType type;
@@ -85,6 +97,8 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     private volatile boolean closed;
     private boolean flrRequested;
     private volatile RuntimeException lastHostError;
+    private final long pidFrame;
+    private final PostedInterruptReceiver posted;
 
     VirtualDsa(String name, VdevType type, HostDsa host, GuestDomain guest, int[] hostWqs, int[] fixedHostGroup,
                int[] engineHostGroup, DeviceProfile profile, Runnable onClose) {
@@ -111,6 +125,12 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             Bar0Layout.MSIX_TABLE, Bar0Layout.MSIX_PBA);
         this.bar0 = new Bar0Registers(profile, new Hooks());
         this.commands = new CommandProcessor(this, profile, name);
+        // the posted-interrupt descriptor lives in host memory at a host address: the device's posting is a DMA
+        // write like any other, visible to a dirty logger
+        this.pidFrame = host.memory().frames().allocateFrame();
+        final PostedInterruptDescriptor pid = new PostedInterruptDescriptor(host.memory().segment(), pidFrame)
+            .init(POSTED_NOTIFICATION_VECTOR, DESTINATIONS.incrementAndGet());
+        this.posted = new PostedInterruptReceiver(name + "-posted-irq", pid, Thread::new, this::postedVector);
         config.effects(new PciConfigSpace.Effects() {
             @Override
             public void functionLevelReset() {
@@ -354,20 +374,35 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
 
     // ---- interrupts
 
-    private void completionInterrupt(int vector) {
-        final long perm;
-        synchronized (lock) {
-            perm = bar0.msixPermission(vector);
-        }
-        if ((perm & MsixLayout.PERM_IGNORE) != 0) {
-            ignoredInterrupts.incrementAndGet();
+    /**
+     * Sends MSI-X vector {@code vector} as the device does: posts it to this device's posted-interrupt descriptor.
+     * Any thread (an engine routing SWERR, the command processor); allocation-free; runs no guest code.
+     */
+    private void raise(int vector) {
+        if (closed) {
+            droppedInterrupts.incrementAndGet();
             return;
         }
-        raise(vector);
+        posted.post(vector);
+    }
+
+    /** The interrupt-delivery thread: one posted vector, through MSI-X to the guest's sink. */
+    private void postedVector(int vector) {
+        if (vector != 0) { // a completion vector: the MSI-X permission table may say ignore
+            final long perm;
+            synchronized (lock) {
+                perm = bar0.msixPermission(vector);
+            }
+            if ((perm & MsixLayout.PERM_IGNORE) != 0) {
+                ignoredInterrupts.incrementAndGet();
+                return;
+            }
+        }
+        deliver(vector);
     }
 
     /** Sends MSI-X vector {@code vector}: delivered, left pending (masked), or dropped (MSI-X disabled). */
-    private void raise(int vector) {
+    private void deliver(int vector) {
         final long address;
         final int data;
         synchronized (lock) {
@@ -384,6 +419,11 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         }
         deliveredInterrupts.incrementAndGet();
         sink.deliver(vector, address, data);
+    }
+
+    /** This device's posted-interrupt descriptor (in host memory) and delivery thread. */
+    public PostedInterruptReceiver postedInterrupts() {
+        return posted;
     }
 
     /** Delivers pending vectors that became deliverable (unmasked, MSI-X enabled). */
@@ -527,6 +567,9 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             }
             host.releaseWq(hostWq[q], this);
         }
+        // every handle is released (FLR) and the WQs are disabled: no engine can post any more
+        posted.close();
+        host.memory().frames().free(pidFrame, io.softdsa.memory.FrameAllocator.FRAME_SIZE);
         onClose.run();
     }
 
@@ -671,7 +714,8 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                 return vectorHandle[vector];
             }
         }
-        final int h = host.interruptHandles().allocate(this, handle -> completionInterrupt(vector));
+        // posted format: the engine only sets the vector's PIR bit; MSI-X is applied on the delivery thread
+        final int h = host.interruptHandles().allocatePosted(this, posted, vector);
         if (h < 0) {
             return -1;
         }
