@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * misaligned source is fine. On the base commit the ring claimed the position first and then threw while copying, so
  * the position was never published and the WQ stopped for good.
  */
-@Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BadSubmissionTest {
 
     private static Fixture wq(WqMode mode) {
@@ -73,7 +73,7 @@ class BadSubmissionTest {
 
     @ParameterizedTest
     @EnumSource(WqMode.class)
-    @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void sourceShorterThan64BytesIsRefusedBeforeClaiming(WqMode mode) {
         try (Fixture f = wq(mode)) {
             final CompletionRecord cr = f.client.completionRecord();
@@ -92,7 +92,7 @@ class BadSubmissionTest {
 
     @ParameterizedTest
     @EnumSource(WqMode.class)
-    @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void sourceOfAClosedArenaIsRefusedBeforeClaiming(WqMode mode) {
         try (Fixture f = wq(mode)) {
             final CompletionRecord cr = f.client.completionRecord();
