@@ -9,11 +9,21 @@ import java.lang.invoke.VarHandle;
  * hardware); once an invalidation returns, no engine uses the old translation.
  * <p>
  * Entries are direct-mapped seqlocked quadruples (version, page, PASID, value) in one {@code long[]}, so lookups are
- * lock-free and allocation-free. The "invalidation wait" is an epoch handshake: each engine publishes the epoch under
- * which it starts translating (a volatile store before it reads any entry or page table), keeps it while it holds
- * translations, and idles its slot when a descriptor ends or it waits on a page request; an invalidation clears
- * entries, advances the epoch, waits until no engine still holds an older epoch, then clears again to drop anything a
- * walk in flight inserted meanwhile.
+ * lock-free and allocation-free. A writer makes the version odd by CAS, fences store-store, writes the payload and
+ * releases the next even version; a reader acquires the version, reads the payload, fences load-load and re-reads the
+ * version (Linux {@code write_seqcount_begin}'s {@code smp_wmb()} / {@code read_seqcount_retry}'s {@code smp_rmb()}).
+ * <p>
+ * The "invalidation wait" is an epoch handshake: each engine publishes the epoch under which it starts translating
+ * (a volatile store, then a volatile re-read of the epoch, republishing while it moved: the Dekker pattern against the
+ * invalidator's volatile increment and volatile scan), keeps it while it holds translations, and idles its slot when a
+ * descriptor ends or it waits on a page request. An invalidation clears entries, advances the epoch and waits until
+ * no engine still holds an older one (so no walk that may have read the old tables is still in flight), clears again
+ * to drop what such walks inserted meanwhile, then advances and waits once more: an engine that entered during the
+ * first wait may have hit one of those stale entries before the second clear, and must let go of it too.
+ * <p>
+ * Quiescence slots are reused: {@link #unregister} idles a slot before it goes back to the free set, so an
+ * invalidation never waits for an engine that is gone, and reconfiguring a device any number of times does not grow
+ * the table.
  */
 public final class Iotlb {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -34,9 +44,24 @@ public final class Iotlb {
     private static final int SIZE_SHIFT = 8;
     private static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
 
+    /*
+     * Ordering steps that reliability/lincheck's planted-bug variants turn off one at a time, in a twin of this very
+     * bytecode. Always true here; not compile-time constants only so that javac keeps the reads the twin rewrites
+     * (the JIT folds static finals, so they cost nothing).
+     */
+    /** lookup re-reads the version after the payload (seqlock read side). */
+    private static final boolean READER_RECHECKS = Boolean.TRUE.booleanValue();
+    /** enter publishes only from IDLE: an engine keeps the epoch of its first translation until it leaves. */
+    private static final boolean KEEPS_FIRST_EPOCH = Boolean.TRUE.booleanValue();
+    /** invalidate waits a second time, for engines that may have hit an entry a stale walk inserted. */
+    private static final boolean SECOND_WAIT = Boolean.TRUE.booleanValue();
+
     private final long[] entries;
     private final int mask;
     private final long[] users = new long[MAX_USERS * USER_STRIDE];
+    /** Slots handed out by {@link #register} and not yet {@link #unregister}ed (guarded by {@code this}). */
+    private final java.util.BitSet registered = new java.util.BitSet(MAX_USERS);
+    /** One past the highest slot ever registered: the invalidators' scan bound (only grows, at most MAX_USERS). */
     private volatile int userCount;
     private volatile long epoch = 1;
 
@@ -54,24 +79,77 @@ public final class Iotlb {
         return mask + 1;
     }
 
-    /** Registers a translating engine; returns its quiescence slot. */
+    /**
+     * Registers a translating engine; returns its quiescence slot, the lowest free one (a slot freed by
+     * {@link #unregister} is reused, so the scan bound stays at the most engines ever registered at once).
+     *
+     * @throws IllegalStateException if {@value #MAX_USERS} engines are registered at once
+     */
     synchronized int register() {
-        if (userCount == MAX_USERS) {
-            throw new IllegalStateException("more than " + MAX_USERS + " translating engines");
+        final int slot = registered.nextClearBit(0);
+        if (slot >= MAX_USERS) {
+            throw new IllegalStateException("more than " + MAX_USERS + " translating engines registered at once"
+                + " (an engine that is retired must release its translation: Iommu.release)");
         }
-        return userCount++;
+        // the slot is IDLE: never registered, or idled by unregister before it was freed; an invalidation scanning
+        // it now sees IDLE and moves on, and its new owner's first enter follows the handshake like any other
+        registered.set(slot);
+        if (slot >= userCount) {
+            userCount = slot + 1; // volatile: an invalidator reading the bound afterwards scans this slot too
+        }
+        return slot;
     }
 
     /**
-     * Publishes that {@code slot} translates under the current epoch (a StoreLoad-ordered volatile store), unless it
-     * already holds one: the epoch published at a slot's first translation stays until {@link #leave}, because the
-     * engine keeps using the translations it made since then (its DMA windows). Re-publishing a newer epoch midway
-     * would let an invalidation return while the engine still copies through a translation from before it.
+     * Frees {@code slot} of an engine that is retired: it is idled first (so no invalidation waits for it, even if
+     * the engine was retired in the middle of a descriptor) and then handed out again by a later {@link #register}.
+     * The engine must not translate through this slot any more.
+     */
+    synchronized void unregister(int slot) {
+        if (slot < 0 || slot >= MAX_USERS || !registered.get(slot)) {
+            throw new IllegalStateException("IOTLB quiescence slot " + slot + " is not registered");
+        }
+        // volatile store: an invalidator's volatile scan that reads it stops waiting for this slot
+        LONGS.setVolatile(users, slot * USER_STRIDE, IDLE);
+        registered.clear(slot);
+    }
+
+    /** Slots registered now (for tests and statistics). */
+    synchronized int registeredSlots() {
+        return registered.cardinality();
+    }
+
+    /** The invalidators' scan bound: one past the highest slot ever registered (for tests). */
+    int scanBound() {
+        return userCount;
+    }
+
+    /**
+     * Publishes that {@code slot} translates under the current epoch, unless it already holds one: the epoch
+     * published at a slot's first translation stays until {@link #leave}, because the engine keeps using the
+     * translations it made since then (its DMA windows). Re-publishing a newer epoch midway would let an invalidation
+     * return while the engine still copies through a translation from before it.
+     * <p>
+     * Dekker with {@link #invalidate}: the engine stores its epoch (volatile) and then re-reads the epoch (volatile);
+     * the invalidator increments the epoch (volatile) and then reads the slot (volatile). Volatile accesses are
+     * totally ordered, so either the invalidator's scan sees this slot's epoch (older than its own: it waits), or the
+     * re-read sees the increment, which then happens-before every entry and page table this engine reads next (the
+     * invalidator's first clear and the caller's page-table change are ordered before it). A store alone would let an
+     * invalidator bump, scan, see IDLE and return while the engine goes on to read entries it has no ordering with.
      */
     void enter(int slot) {
         final int i = slot * USER_STRIDE;
-        if ((long) LONGS.getOpaque(users, i) == IDLE) {
-            LONGS.setVolatile(users, i, epoch);
+        if (KEEPS_FIRST_EPOCH && (long) LONGS.getOpaque(users, i) != IDLE) {
+            return; // only this engine (and unregister, after it is retired) writes its slot
+        }
+        long published = epoch;
+        for (;;) {
+            LONGS.setVolatile(users, i, published); // pairs with the invalidator's volatile scan (awaitEngines)
+            final long now = epoch; // volatile re-read: pairs with the invalidator's volatile increment
+            if (now == published) {
+                return;
+            }
+            published = now; // it moved: publish the newer one, so a scan at `now` need not wait for us
         }
     }
 
@@ -86,6 +164,9 @@ public final class Iotlb {
             final int shift = 12 + 9 * size;
             final long page = va >>> shift;
             final int base = index(pasid, page, size) * STRIDE;
+            // seqlock read: the acquire pairs with a writer's releasing even version (the payload it wrote is
+            // visible); the load-load fence keeps the payload loads before the re-read, so an unchanged even version
+            // proves no writer's odd CAS (fenced store-store before its payload stores) came in between
             final long v1 = (long) LONGS.getAcquire(entries, base + VERSION);
             if ((v1 & 1) != 0) {
                 continue;
@@ -94,7 +175,7 @@ public final class Iotlb {
             final long q = entries[base + PASID];
             final long value = entries[base + VALUE];
             VarHandle.loadLoadFence();
-            if ((long) LONGS.getOpaque(entries, base + VERSION) != v1) {
+            if (READER_RECHECKS && (long) LONGS.getOpaque(entries, base + VERSION) != v1) {
                 continue;
             }
             if ((value & VALID) == 0 || p != page || q != pasid || ((value >>> SIZE_SHIFT) & 3) != size) {
@@ -121,11 +202,14 @@ public final class Iotlb {
         if ((v & 1) != 0 || !LONGS.compareAndSet(entries, base + VERSION, v, v + 1)) {
             return; // someone else is writing this entry: skipping a fill is always allowed
         }
+        // the odd version must be visible before any payload store: a reader that saw the old even version and then
+        // some of these stores sees the odd (or a newer) version on its re-read (pairs with lookup's loadLoadFence)
+        VarHandle.storeStoreFence();
         entries[base + PAGE] = page;
         entries[base + PASID] = pasid;
         entries[base + VALUE] = (hostPage & ADDRESS_MASK) | VALID | (writable ? WRITABLE : 0) | (user ? USER : 0)
             | (dirty ? DIRTY : 0) | ((long) size << SIZE_SHIFT);
-        LONGS.setRelease(entries, base + VERSION, v + 2);
+        LONGS.setRelease(entries, base + VERSION, v + 2); // payload before the even version: pairs with lookup's acquire
     }
 
     /** Global invalidation. */
@@ -145,13 +229,26 @@ public final class Iotlb {
 
     private void invalidate(int pasid, long va, long length) {
         clear(pasid, va, length);
-        final long newEpoch;
-        synchronized (this) {
-            newEpoch = epoch + 1;
-            epoch = newEpoch;
+        awaitEngines(advanceEpoch()); // no walk that may have read the old tables is still in flight
+        clear(pasid, va, length); // drop what those walks inserted after the first clear
+        if (SECOND_WAIT) {
+            // an engine that entered during the first wait may have hit such an entry before the second clear
+            awaitEngines(advanceEpoch());
         }
-        for (int slot = 0; slot < userCount; slot++) {
+    }
+
+    private synchronized long advanceEpoch() {
+        final long next = epoch + 1;
+        epoch = next; // volatile: pairs with enter's volatile re-read
+        return next;
+    }
+
+    /** Waits until every slot is idle or holds {@code newEpoch} or later. */
+    private void awaitEngines(long newEpoch) {
+        final int bound = userCount; // volatile: a slot registered later enters after this epoch (see enter)
+        for (int slot = 0; slot < bound; slot++) {
             int spins = 0;
+            // volatile scan: pairs with enter's volatile store (Dekker), and with leave's / unregister's stores
             while ((long) LONGS.getVolatile(users, slot * USER_STRIDE) < newEpoch) {
                 if (++spins > 1000) {
                     Thread.yield();
@@ -160,7 +257,6 @@ public final class Iotlb {
                 }
             }
         }
-        clear(pasid, va, length);
     }
 
     private void clear(int pasid, long va, long length) {
@@ -196,6 +292,7 @@ public final class Iotlb {
         for (;;) {
             final long v = (long) LONGS.getAcquire(entries, base + VERSION);
             if ((v & 1) == 0 && LONGS.compareAndSet(entries, base + VERSION, v, v + 1)) {
+                VarHandle.storeStoreFence(); // odd version before the payload store, as in insert
                 entries[base + VALUE] = 0;
                 LONGS.setRelease(entries, base + VERSION, v + 2);
                 return;
@@ -219,6 +316,7 @@ public final class Iotlb {
                     final long value = entries[base + VALUE];
                     final boolean ours = (value & VALID) != 0 && entries[base + PAGE] == page
                         && entries[base + PASID] == pasid && ((value >>> SIZE_SHIFT) & 3) == size;
+                    VarHandle.loadLoadFence(); // the payload loads above before the version re-read below
                     if (ours) {
                         invalidateEntry(base); // may clear a newer fill of the same page: always allowed
                         break;

@@ -236,6 +236,19 @@ public final class ScalableModeIommu implements Iommu {
         }
     }
 
+    /**
+     * Frees the engine's IOTLB quiescence slot (idled first, so no invalidation waits for a retired engine) for the
+     * next engine to register. Idempotent; {@code t} must not be translating concurrently.
+     */
+    @Override
+    public void release(Translation t) {
+        final int slot = t.iotlbSlot;
+        if (slot >= 0) {
+            t.iotlbSlot = -1; // a (wrongly) reused t registers afresh instead of sharing a slot with the next owner
+            iotlb.unregister(slot);
+        }
+    }
+
     private static long pageRemaining(long va, int shift) {
         return (1L << shift) - (va & ((1L << shift) - 1));
     }

@@ -30,6 +30,13 @@ public final class DescriptorRing {
     public static final int FULL = 1;
     public static final int CLOSED_RESULT = 2;
 
+    /**
+     * The slot's 64 bytes are written before its sequence is published. Always true here; the reliability module's
+     * planted-bug variant (a twin of this bytecode) turns it off to show the model checker catches a torn descriptor.
+     * Not a compile-time constant only so that javac keeps the read the twin rewrites; the JIT folds it.
+     */
+    private static final boolean WRITES_BEFORE_PUBLISH = Boolean.TRUE.booleanValue();
+
     private final MemorySegment memory;
     private final int size;
     private final int capacity;
@@ -64,13 +71,34 @@ public final class DescriptorRing {
     }
 
     /**
-     * Claims a slot and copies the 64 bytes at {@code src + srcOffset} into it.
+     * Copies the 64 bytes at {@code src + srcOffset} into a claimed slot.
+     * <p>
+     * The source is read (into locals) and checked before a position is claimed, so nothing the submitter hands in
+     * (a segment too short, of a closed arena, of another thread's confined arena) can fail after the claim: a
+     * claimed position that is never published would stop the WQ for every submitter and for Abort. Between the
+     * claiming CAS and the publishing store the ring only writes its own memory.
      *
      * @param limit       admit only while occupancy is below this (WQ size, or threshold for the limited portal)
      * @param pasidWord   if not -1, replaces descriptor bytes 0-3 (ENQCMD's PASID from IA32_PASID, Priv = 0)
      * @return {@link #ACCEPTED}, {@link #FULL} or {@link #CLOSED_RESULT}
+     * @throws IllegalArgumentException if {@code src} holds no 64 bytes at {@code srcOffset} (nothing claimed)
+     * @throws IllegalStateException    if {@code src}'s arena is closed (nothing claimed)
      */
     public int offer(MemorySegment src, long srcOffset, int limit, long pasidWord) {
+        checkSource(src, srcOffset);
+        // the whole descriptor into registers first (ENQCMD / MOVDIR64B read their source before the bus write):
+        // any fault of the source's memory is thrown here, before anything is claimed
+        long w0 = src.get(Le.LONG, srcOffset);
+        final long w1 = src.get(Le.LONG, srcOffset + 8);
+        final long w2 = src.get(Le.LONG, srcOffset + 16);
+        final long w3 = src.get(Le.LONG, srcOffset + 24);
+        final long w4 = src.get(Le.LONG, srcOffset + 32);
+        final long w5 = src.get(Le.LONG, srcOffset + 40);
+        final long w6 = src.get(Le.LONG, srcOffset + 48);
+        final long w7 = src.get(Le.LONG, srcOffset + 56);
+        if (pasidWord != -1) {
+            w0 = (w0 & 0xFFFF_FFFF_0000_0000L) | (pasidWord & 0xFFFF_FFFFL); // bytes 0-3, little-endian
+        }
         for (;;) {
             final long tail = Le.getLongVolatile(memory, TAIL_OFFSET);
             if ((tail & CLOSED) != 0) {
@@ -89,16 +117,39 @@ public final class DescriptorRing {
             final long seq = Le.getLongAcquire(memory, seqOffset); // pairs with the consumer's taking CAS
             if (seq == tail && Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
                 final long slot = slotsOffset + ((tail & mask) << 6);
-                copy64(src, srcOffset, memory, slot);
-                if (pasidWord != -1) {
-                    memory.set(Le.INT, slot, (int) pasidWord);
+                if (!WRITES_BEFORE_PUBLISH) {
+                    Le.setLongRelease(memory, seqOffset, tail + 1); // planted-bug variant only (see the flag)
                 }
-                Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
+                memory.set(Le.LONG, slot, w0);
+                memory.set(Le.LONG, slot + 8, w1);
+                memory.set(Le.LONG, slot + 16, w2);
+                memory.set(Le.LONG, slot + 24, w3);
+                memory.set(Le.LONG, slot + 32, w4);
+                memory.set(Le.LONG, slot + 40, w5);
+                memory.set(Le.LONG, slot + 48, w6);
+                memory.set(Le.LONG, slot + 56, w7);
+                if (WRITES_BEFORE_PUBLISH) {
+                    Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
+                }
                 return ACCEPTED;
             }
             // another producer moved tail, or our reads were stale (a slot a lap back is always taken once
             // occupancy < limit <= capacity / 2): read again
             Thread.onSpinWait();
+        }
+    }
+
+    /** What {@link #offer} refuses before claiming anything: a source without 64 readable bytes. */
+    private static void checkSource(MemorySegment src, long srcOffset) {
+        if (srcOffset < 0 || srcOffset > src.byteSize() - RingLayout.SLOT_LENGTH) {
+            throw new IllegalArgumentException("a descriptor is 64 bytes: the source segment of " + src.byteSize()
+                + " bytes has none at offset " + srcOffset);
+        }
+        if (!src.scope().isAlive()) {
+            throw new IllegalStateException("the descriptor's source segment belongs to a closed arena");
+        }
+        if (!src.isAccessibleBy(Thread.currentThread())) {
+            throw new IllegalStateException("the descriptor's source segment is confined to another thread");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.softdsa.portal;
 
+import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 
 import java.lang.foreign.MemorySegment;
@@ -11,7 +12,8 @@ import java.lang.foreign.MemorySegment;
  * the device.
  * <p>
  * Both copy the 64 bytes atomically with respect to the engines (see {@link DescriptorRing}); the source may be
- * reused as soon as the call returns. Allocation-free.
+ * reused as soon as the call returns. A source that holds no 64 readable bytes (too short, of a closed arena) is
+ * refused with an exception before anything is queued or dropped. Allocation-free.
  */
 public final class Portal {
     private final DescriptorRing ring;
@@ -23,7 +25,7 @@ public final class Portal {
     /** Where the device reports a posted descriptor it dropped (SWERR). */
     @FunctionalInterface
     public interface DropListener {
-        /** @param errorCode 0x30 (WQ full) or 0x31 (WQ not enabled) */
+        /** @param errorCode {@link Status#SWERR_DWQ_FULL} (0x30) or {@link Status#SWERR_WQ_DISABLED} (0x31) */
         void dropped(int errorCode, MemorySegment descriptor, long offset);
     }
 
@@ -90,7 +92,7 @@ public final class Portal {
         }
         final int r = ring.offer(src, offset, limit, pasidWord);
         if (r != DescriptorRing.ACCEPTED) {
-            drops.dropped(r == DescriptorRing.FULL ? 0x30 : 0x31, src, offset);
+            drops.dropped(r == DescriptorRing.FULL ? Status.SWERR_DWQ_FULL : Status.SWERR_WQ_DISABLED, src, offset);
         }
     }
 }

@@ -28,8 +28,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * control flow, constants, orderings and the calls between twinned classes stay the engine's.
  * <p>
  * A twin may be given interfaces to implement (whose methods the original already has, with the same signatures), so
- * that tests can call it without reflection. Rewriting fails loudly if an off-heap access has no switch point, so a
- * new kind of access in the engine cannot slip past the checker unseen.
+ * that tests can call it without reflection; a twin's package-private methods become public for that (the twin lives
+ * in this package, not the original's). Rewriting fails loudly if an off-heap access has no switch point, so a new
+ * kind of access in the engine cannot slip past the checker unseen. Elements of {@code long[]} (the IOTLB's tables)
+ * are routed through switch points too, plain, opaque, acquire, release, volatile and CAS alike.
+ * <p>
+ * <b>Planted-bug variants</b> ({@link #planted}) are generated from the same bytecode: the production class names
+ * each ordering step that a proof must be shown to depend on as a {@code private static final boolean} that is
+ * always true (and not a compile-time constant, so javac keeps the read); the variant's twin reads {@code false}
+ * for exactly one such flag, and nothing else differs from the production code.
  */
 final class OffHeapTwin {
     static final String PREFIX = "Twin";
@@ -63,7 +70,7 @@ final class OffHeapTwin {
             final String twin = names.get(Type.getInternalName(original));
             Class<?> defined = DEFINED.get(twin);
             if (defined == null) {
-                final byte[] bytes = rewrite(read(original), names, e.getValue());
+                final byte[] bytes = rewrite(read(original), names, e.getValue(), null);
                 try {
                     defined = MethodHandles.lookup().defineClass(bytes);
                 } catch (IllegalAccessException ex) {
@@ -81,6 +88,26 @@ final class OffHeapTwin {
         final Map<Class<?>, Class<?>[]> one = new LinkedHashMap<>();
         one.put(original, interfaces);
         return define(one).get(original);
+    }
+
+    /**
+     * The twin of {@code original} with its ordering-step flag {@code flag} (a {@code static final boolean} that is
+     * true in production) reading false: a planted-bug variant of the production code, differing in that one step.
+     */
+    static synchronized Class<?> planted(Class<?> original, String flag, Class<?>... interfaces) {
+        final String twin = twinName(original) + "_Without_" + flag;
+        Class<?> defined = DEFINED.get(twin);
+        if (defined == null) {
+            final Map<String, String> names = Map.of(Type.getInternalName(original), twin);
+            final byte[] bytes = rewrite(read(original), names, interfaces, flag);
+            try {
+                defined = MethodHandles.lookup().defineClass(bytes);
+            } catch (IllegalAccessException ex) {
+                throw new IllegalStateException(ex);
+            }
+            DEFINED.put(twin, defined);
+        }
+        return defined;
     }
 
     /** How many off-heap accesses of {@code original}'s bytecode the twin routes through a switch point. */
@@ -119,8 +146,11 @@ final class OffHeapTwin {
         }
     }
 
-    private static byte[] rewrite(byte[] original, Map<String, String> names, Class<?>[] interfaces) {
+    private static byte[] rewrite(byte[] original, Map<String, String> names, Class<?>[] interfaces,
+                                  String plantedFlag) {
         final ClassReader reader = new ClassReader(original);
+        final String twinName = names.get(reader.getClassName());
+        final boolean[] flagFound = new boolean[1];
         final ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
         final ClassVisitor shim = new ClassVisitor(Opcodes.ASM9, writer) {
             @Override
@@ -149,8 +179,34 @@ final class OffHeapTwin {
             @Override
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
                                              String[] exceptions) {
-                return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, descriptor, signature,
+                final boolean packagePrivate =
+                    (access & (Opcodes.ACC_PUBLIC | Opcodes.ACC_PRIVATE | Opcodes.ACC_PROTECTED)) == 0;
+                final int twinAccess = packagePrivate && !name.equals("<clinit>") ? access | Opcodes.ACC_PUBLIC
+                    : access;
+                return new MethodVisitor(Opcodes.ASM9, super.visitMethod(twinAccess, name, descriptor, signature,
                     exceptions)) {
+                    @Override
+                    public void visitFieldInsn(int opcode, String owner, String n, String d) {
+                        if (opcode == Opcodes.GETSTATIC && n.equals(plantedFlag) && owner.equals(twinName)
+                            && d.equals("Z")) {
+                            flagFound[0] = true;
+                            super.visitInsn(Opcodes.ICONST_0); // the planted bug: this ordering step is skipped
+                            return;
+                        }
+                        super.visitFieldInsn(opcode, owner, n, d);
+                    }
+
+                    @Override
+                    public void visitInsn(int opcode) {
+                        if (opcode == Opcodes.LALOAD) {
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, SHIM, "laload", "([JI)J", false);
+                        } else if (opcode == Opcodes.LASTORE) {
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, SHIM, "lastore", "([JIJ)V", false);
+                        } else {
+                            super.visitInsn(opcode);
+                        }
+                    }
+
                     @Override
                     public void visitMethodInsn(int opcode, String owner, String n, String d, boolean itf) {
                         final String shimDescriptor = shimFor(opcode, owner, n, d);
@@ -166,6 +222,10 @@ final class OffHeapTwin {
             }
         };
         reader.accept(new ClassRemapper(shim, new SimpleRemapper(names)), 0);
+        if (plantedFlag != null && !flagFound[0]) {
+            throw new IllegalStateException(reader.getClassName() + " reads no ordering-step flag " + plantedFlag
+                + ": the planted variant would be the production code itself");
+        }
         return writer.toByteArray();
     }
 

@@ -1,7 +1,6 @@
 package io.softdsa.reliability.lincheck;
 
 import io.softdsa.portal.DescriptorRing;
-import io.softdsa.reliability.lincheck.broken.PublishBeforeCopyRing;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -72,15 +71,22 @@ final class Rings {
         return twin(DescriptorRing.class, size);
     }
 
-    /** The twin of the deliberately broken {@link PublishBeforeCopyRing}. */
+    /**
+     * The planted-bug variant of the engine's ring, generated from its bytecode: {@code DescriptorRing} with its
+     * ordering step {@code WRITES_BEFORE_PUBLISH} off, so {@code offer} releases the slot's sequence before writing the
+     * descriptor's 64 bytes into it (today's claim algorithm otherwise, take-and-free in one CAS included).
+     */
     static RingAccess publishBeforeCopyTwin(int size) {
-        return twin(PublishBeforeCopyRing.class, size);
+        return construct(OffHeapTwin.planted(DescriptorRing.class, "WRITES_BEFORE_PUBLISH", RingAccess.class), size);
     }
 
     private static RingAccess twin(Class<?> original, int size) {
+        return construct(OffHeapTwin.define(original, RingAccess.class), size);
+    }
+
+    private static RingAccess construct(Class<?> twin, int size) {
         try {
-            final Constructor<?> c = OffHeapTwin.define(original, RingAccess.class).getConstructor(Arena.class,
-                int.class);
+            final Constructor<?> c = twin.getConstructor(Arena.class, int.class);
             return (RingAccess) c.newInstance(Arena.ofAuto(), size);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);

@@ -160,4 +160,45 @@ public final class SwitchPoints {
         point();
         h.setOpaque(s, o, v);
     }
+
+    // ---- long[] elements (the IOTLB's entries and quiescence slots): plain and through an array VarHandle
+    public static long laload(long[] a, int i) {
+        point();
+        return a[i];
+    }
+
+    public static void lastore(long[] a, int i, long v) {
+        point();
+        a[i] = v;
+    }
+
+    public static long getOpaque(VarHandle h, long[] a, int i) {
+        point();
+        return (long) h.getOpaque(a, i);
+    }
+
+    public static long getAcquire(VarHandle h, long[] a, int i) {
+        point();
+        return (long) h.getAcquire(a, i);
+    }
+
+    public static long getVolatile(VarHandle h, long[] a, int i) {
+        point();
+        return (long) h.getVolatile(a, i);
+    }
+
+    public static void setRelease(VarHandle h, long[] a, int i, long v) {
+        point();
+        h.setRelease(a, i, v);
+    }
+
+    public static void setVolatile(VarHandle h, long[] a, int i, long v) {
+        point();
+        h.setVolatile(a, i, v);
+    }
+
+    public static boolean compareAndSet(VarHandle h, long[] a, int i, long expected, long v) {
+        point();
+        return h.compareAndSet(a, i, expected, v);
+    }
 }
