@@ -56,7 +56,9 @@ final class FuzzGuest implements Runnable {
         long nextBringUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (ctx.running()) {
             try {
-                step();
+                if (ctx.attacksOn) {
+                    step();
+                }
             } catch (RuntimeException e) {
                 thrown++; // an exception to the guest (a #GP, a bad access) is fine
             } catch (Error e) {

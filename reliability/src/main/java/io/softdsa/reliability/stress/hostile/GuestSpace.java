@@ -5,8 +5,6 @@ import io.softdsa.mdev.guest.GuestProcess;
 import io.softdsa.mdev.translation.GuestDomain;
 
 import java.lang.foreign.MemorySegment;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * A guest process's memory: pages of the guest's own RAM mapped through its stage-1 tables (in guest memory). The
@@ -17,8 +15,10 @@ final class GuestSpace implements TenantSpace {
     private final String owner;
     private final GuestDomain guest;
     private final AddressSpace tables;
-    private final Map<Long, Long> shadow = new HashMap<>(); // guarded by this
-    private boolean gone; // guarded by this
+    private final java.util.concurrent.ConcurrentHashMap<Long, Long> shadow = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Held across changes only; lookups never take it (a change stuck in an invalidation must not stop them). */
+    private final java.util.concurrent.locks.ReentrantLock changes = new java.util.concurrent.locks.ReentrantLock();
+    private volatile boolean gone;
 
     GuestSpace(String owner, GuestDomain guest, GuestProcess process) {
         this.owner = owner;
@@ -37,7 +37,16 @@ final class GuestSpace implements TenantSpace {
     }
 
     @Override
-    public synchronized boolean mapFresh(long page) {
+    public boolean mapFresh(long page) {
+        changes.lock();
+        try {
+            return mapLocked(page);
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    private boolean mapLocked(long page) {
         if (gone) {
             return false;
         }
@@ -57,16 +66,22 @@ final class GuestSpace implements TenantSpace {
     }
 
     @Override
-    public synchronized void unmap(long page, String how) {
-        final Long gpa = gone ? null : shadow.remove(page);
-        if (gpa != null) {
-            tables.unmap(page, PAGE);
-            guest.memory().physical().frames().free(gpa, PAGE);
+    public void unmap(long page, String how) {
+        changes.lock();
+        try {
+            final Long gpa = gone ? null : shadow.get(page);
+            if (gpa != null) {
+                tables.unmap(page, PAGE);
+                shadow.remove(page);
+                guest.memory().physical().frames().free(gpa, PAGE);
+            }
+        } finally {
+            changes.unlock();
         }
     }
 
     @Override
-    public synchronized boolean isMapped(long page) {
+    public boolean isMapped(long page) {
         return shadow.containsKey(page);
     }
 
@@ -76,17 +91,22 @@ final class GuestSpace implements TenantSpace {
     }
 
     @Override
-    public synchronized long host(long va) {
+    public long host(long va) {
         final Long gpa = shadow.get(va & -PAGE);
         return gpa == null ? -1 : guest.memory().hostAddress(gpa + (va & (PAGE - 1)));
     }
 
     /** The process is gone: its guest frames are the guest's to reuse. */
-    synchronized void exited() {
-        gone = true;
-        for (long gpa : shadow.values()) {
-            guest.memory().physical().frames().free(gpa, PAGE);
+    void exited() {
+        changes.lock();
+        try {
+            gone = true;
+            for (long gpa : shadow.values()) {
+                guest.memory().physical().frames().free(gpa, PAGE);
+            }
+            shadow.clear();
+        } finally {
+            changes.unlock();
         }
-        shadow.clear();
     }
 }

@@ -144,7 +144,7 @@ final class GuestTenant extends Tenant {
 
     @Override
     boolean between() {
-        if (System.nanoTime() - generationEnds < 0 || !ctx.running()) {
+        if (System.nanoTime() - generationEnds < 0 || !ctx.running() || !ctx.attacksOn) {
             return false;
         }
         if (!dedicated) {
@@ -241,6 +241,9 @@ final class GuestTenant extends Tenant {
 
     private void msi(int vector, long address, int data) {
         final ThreadLocalRandom tr = ThreadLocalRandom.current();
+        if (!ctx.attacksOn) {
+            return;
+        }
         if (msiBlockVictim && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) * 3 / 5) {
             stalled = true;
             lastAttack = "MSI sink blocks";
@@ -270,14 +273,14 @@ final class GuestTenant extends Tenant {
     private void pageRequest(PageRequest gr) {
         ctx.pageRequests.increment();
         final ThreadLocalRandom tr = ThreadLocalRandom.current();
-        if (prBlockVictim && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) * 2 / 5) {
+        if (prBlockVictim && ctx.attacksOn && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) * 2 / 5) {
             stalled = true;
             lastAttack = "guest page-request handler never returns";
             ctx.attacks().count(Attacks.Kind.GUEST_PR_BLOCK);
             ctx.blockForTheRun();
             return;
         }
-        final int k = tr.nextInt(100);
+        final int k = ctx.attacksOn ? tr.nextInt(100) : 99;
         if (k < 4) {
             ctx.attacks().count(Attacks.Kind.GUEST_PR_THROW);
             lastAttack = "guest page-request handler throws";

@@ -15,8 +15,10 @@ import java.util.Map;
  * page-table frame shows up as a mapping nobody made, a lost mapping or a wrong frame. Accessed and dirty bits, which
  * the device may set, are not compared.
  * <p>
- * Mapping and unmapping happen inside the address space's own monitor (the lock its map and unmap already take),
- * so the walk, which takes it too, never sees a page table between a change and its shadow.
+ * Changes go through one lock of the harness (never held by the checker) and bump a version around them, seqlock
+ * style: the walk reads the version, the tables and the shadow, the version again, and compares only if nothing
+ * changed meanwhile. The checker never waits for a tenant: a tenant stuck inside {@code unmap()} (waiting for an
+ * engine that will never let go) leaves its version odd and its tables unchecked, and the liveness checks say why.
  */
 final class HostSpace implements TenantSpace {
     private static final long PAGE = 4096;
@@ -29,8 +31,11 @@ final class HostSpace implements TenantSpace {
     private final FramePool pool;
     private final MemorySegment m;
     private final Violations violations;
-    private final Map<Long, Long> shadow = new HashMap<>(); // guarded by the monitor of as
-    private boolean gone; // guarded by the monitor of as
+    private final java.util.concurrent.ConcurrentHashMap<Long, Long> shadow = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.locks.ReentrantLock changes = new java.util.concurrent.locks.ReentrantLock();
+    /** Odd while a change is under way (written under changes; the walker's volatile reads pair with it). */
+    private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean gone;
 
     HostSpace(String owner, AddressSpace as, FramePool pool, MemorySegment hostMemory, Violations violations) {
         this.owner = owner;
@@ -56,7 +61,8 @@ final class HostSpace implements TenantSpace {
 
     @Override
     public boolean mapFresh(long page) {
-        synchronized (as) {
+        changes.lock();
+        try {
             if (gone || shadow.containsKey(page)) {
                 return !gone;
             }
@@ -64,22 +70,35 @@ final class HostSpace implements TenantSpace {
             if (frame < 0) {
                 return false;
             }
-            as.map(page, frame, PAGE, AddressSpace.RW_USER);
-            shadow.put(page, frame);
+            version.incrementAndGet();
+            try {
+                as.map(page, frame, PAGE, AddressSpace.RW_USER);
+                shadow.put(page, frame);
+            } finally {
+                version.incrementAndGet();
+            }
             return true;
+        } finally {
+            changes.unlock();
         }
     }
 
     @Override
     public void unmap(long page, String how) {
         final long frame;
-        synchronized (as) {
-            final Long f = gone ? null : shadow.remove(page);
+        changes.lock();
+        try {
+            final Long f = gone ? null : shadow.get(page);
             if (f == null) {
                 return;
             }
+            version.incrementAndGet();
             as.unmap(page, PAGE); // returns after the IOTLB invalidation: no later device access may use the frame
+            shadow.remove(page);
+            version.incrementAndGet();
             frame = f;
+        } finally {
+            changes.unlock();
         }
         pool.give(frame, "unmapped by " + owner + " (" + how + ")");
     }
@@ -92,9 +111,7 @@ final class HostSpace implements TenantSpace {
 
     @Override
     public boolean isMapped(long page) {
-        synchronized (as) {
-            return shadow.containsKey(page);
-        }
+        return shadow.containsKey(page);
     }
 
     @Override
@@ -104,10 +121,8 @@ final class HostSpace implements TenantSpace {
 
     @Override
     public long host(long va) {
-        synchronized (as) {
-            final Long f = shadow.get(va & -PAGE);
-            return f == null ? -1 : f + (va & (PAGE - 1));
-        }
+        final Long f = shadow.get(va & -PAGE);
+        return f == null ? -1 : f + (va & (PAGE - 1));
     }
 
     /**
@@ -116,10 +131,13 @@ final class HostSpace implements TenantSpace {
      */
     void exited(String how) {
         final Map<Long, Long> left;
-        synchronized (as) {
+        changes.lock();
+        try {
             gone = true;
             left = new HashMap<>(shadow);
             shadow.clear();
+        } finally {
+            changes.unlock();
         }
         for (long frame : left.values()) {
             pool.give(frame, "freed at exit of " + owner + " (" + how + ")");
@@ -128,41 +146,47 @@ final class HostSpace implements TenantSpace {
 
     /** Marks the space gone before the exit call, so the walker stops looking at its (soon freed) tables. */
     void exiting() {
-        synchronized (as) {
-            gone = true;
-        }
+        gone = true; // volatile: a walk that starts later sees it; one under way re-reads it before reporting
+        version.incrementAndGet();
     }
 
     /** Walks the page tables against the shadow; reports each difference; returns the leaves it compared. */
     int checkPageTables() {
-        synchronized (as) {
-            if (gone) {
+        {
+            final long v1 = version.get();
+            if (gone || (v1 & 1) != 0) {
                 return 0;
             }
+            final java.util.List<String> found = new java.util.ArrayList<>();
             final Map<Long, Long> seen = new HashMap<>();
-            walk(as.root(), 4, 0, seen);
+            walk(as.root(), 4, 0, seen, found);
+            final Map<Long, Long> expected = new HashMap<>(shadow);
+            if (version.get() != v1 || gone) {
+                return 0; // changed under the walk: next time
+            }
             int n = 0;
-            for (Map.Entry<Long, Long> e : shadow.entrySet()) {
+            for (Map.Entry<Long, Long> e : expected.entrySet()) {
                 final Long f = seen.remove(e.getKey());
                 n++;
                 if (f == null || f.longValue() != e.getValue()) {
-                    violations.violated(Violations.Invariant.CANARY, owner + ": page table lost or changed the "
-                        + "mapping of 0x" + Long.toHexString(e.getKey()) + " (now " + (f == null ? "none" : "0x"
-                        + Long.toHexString(f)) + ")");
+                    found.add(owner + ": page table lost or changed the mapping of 0x" + Long.toHexString(e.getKey())
+                        + " (now " + (f == null ? "none" : "0x" + Long.toHexString(f)) + ")");
                 }
             }
             for (Map.Entry<Long, Long> e : seen.entrySet()) {
-                violations.violated(Violations.Invariant.CANARY, owner + ": page table maps 0x"
-                    + Long.toHexString(e.getKey()) + " -> 0x" + Long.toHexString(e.getValue()) + ", which nobody mapped");
+                found.add(owner + ": page table maps 0x" + Long.toHexString(e.getKey()) + " -> 0x"
+                    + Long.toHexString(e.getValue()) + ", which nobody mapped");
+            }
+            if (version.get() == v1 && !gone) { // still nothing changed: the differences are real
+                found.forEach(w -> violations.violated(Violations.Invariant.CANARY, w));
             }
             return n;
         }
     }
 
-    private void walk(long table, int level, long vaBase, Map<Long, Long> out) {
+    private void walk(long table, int level, long vaBase, Map<Long, Long> out, java.util.List<String> found) {
         if (table < 0 || table + PAGE > m.byteSize()) {
-            violations.violated(Violations.Invariant.CANARY, owner + ": a page-table entry points outside memory: 0x"
-                + Long.toHexString(table));
+            found.add(owner + ": a page-table entry points outside memory: 0x" + Long.toHexString(table));
             return;
         }
         final int shift = 12 + 9 * (level - 1);
@@ -178,10 +202,10 @@ final class HostSpace implements TenantSpace {
             if (level == 1) {
                 out.put(va, e & ADDR);
             } else if ((e & PS) != 0) {
-                violations.violated(Violations.Invariant.CANARY, owner + ": a large-page entry nobody made at level "
-                    + level + " for 0x" + Long.toHexString(va));
+                found.add(owner + ": a large-page entry nobody made at level " + level + " for 0x"
+                    + Long.toHexString(va));
             } else {
-                walk(e & ADDR, level - 1, va, out);
+                walk(e & ADDR, level - 1, va, out, found);
             }
         }
     }

@@ -15,6 +15,11 @@ final class HostileContext {
     private final Attacks attacks = new Attacks();
     private volatile boolean running = true;
     final long stopAt;
+    /**
+     * False only for the harness's own calibration ({@code -Dsoftdsa.hostile.attacks=false}): the same tenants and
+     * checkers with every attack off, which must hold every invariant on a correct device.
+     */
+    final boolean attacksOn = !"false".equals(System.getProperty("softdsa.hostile.attacks"));
     final long startedAt = System.nanoTime();
     final FramePool pool;
     final PasidTableCheck pasids;

@@ -71,6 +71,7 @@ public final class HostileRun {
                 result.set(run.run());
             } catch (Throwable e) {
                 failure.set(e);
+                e.printStackTrace(); // a failure of the harness itself, not a verdict: show where
             }
         });
         try {
@@ -97,26 +98,40 @@ public final class HostileRun {
         }
         threads.add(Thread.ofPlatform().daemon().name("hostile-fuzz").start(fuzz));
         final Thread checker = Thread.ofPlatform().daemon().name("hostile-checker").start(this::checkLoop);
+        final Thread progress = Thread.ofPlatform().daemon().name("hostile-progress").start(this::progressLoop);
         sleepUntil(ctx.stopAt);
         ctx.stop();
         phase = "tenants draining";
+        final long drainEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(ctx.drainSeconds() + 5);
         for (Thread t : threads) {
-            join(t, ctx.drainSeconds() + 10);
+            joinUntil(t, drainEnd);
+        }
+        for (int i = 0; i < tenants.size(); i++) {
+            if (threads.get(i).isAlive()) {
+                ctx.violations().violated(Violations.Invariant.PROGRESS, tenants.get(i).name + " still stuck "
+                    + ctx.drainSeconds() + " s after the run (in: " + where(threads.get(i)) + "; stalled: "
+                    + stalledNames() + ")");
+            }
         }
         phase = "device drain";
         bounded("drain all", 20, () -> host.device().drainAll());
         phase = "final checks";
         finished = true;
         join(checker, 10);
-        for (Tenant tn : tenants) {
-            tn.finalCheck();
-        }
-        checkOnce();
-        kernel.checkInterrupts();
-        final long misc = host.device().interrupts().count(0);
-        if (misc != 0) {
-            ctx.violations().violated(Violations.Invariant.INTERRUPTS, "host handle 0 (held by no tenant) raised "
-                + misc + " times");
+        join(progress, 2);
+        if (!bounded("final checks", 15, () -> {
+            for (Tenant tn : tenants) {
+                tn.finalCheck();
+            }
+            checkOnce();
+            kernel.checkInterrupts();
+            final long misc = host.device().interrupts().count(0);
+            if (misc != 0) {
+                ctx.violations().violated(Violations.Invariant.INTERRUPTS, "host handle 0 (held by no tenant) raised "
+                    + misc + " times");
+            }
+        })) {
+            ctx.violations().violated(Violations.Invariant.BOUNDED, "the final checks did not end within 15 s");
         }
         final HostileReport report = report(null);
         phase = "teardown";
@@ -189,17 +204,25 @@ public final class HostileRun {
     }
 
     private static WqConfig mdevWq(int index, boolean dedicated) {
+        // the guest driver's Linux defaults: 2 MiB transfers, batches of 32
         final WqConfig.Builder b = WqConfig.builder(index).size(16).group(0).type(HostDsa.TYPE_MDEV)
-            .maxTransferSize(1L << 20).maxBatchSize(32);
+            .maxTransferSize(1L << 21).maxBatchSize(32);
         return (dedicated ? b.dedicated() : b.shared().threshold(16)).build();
     }
 
     // ---------------------------------------------------------------- the checker
 
     private void checkLoop() {
-        final boolean[] reported = new boolean[tenants.size()];
         while (!finished) {
             checkOnce();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+    }
+
+    /** Its own thread, reading only volatiles: a checker stuck on a hung tenant can never silence it. */
+    private void progressLoop() {
+        final boolean[] reported = new boolean[tenants.size()];
+        while (!finished) {
             final long now = System.nanoTime();
             for (int i = 0; i < tenants.size(); i++) {
                 final Tenant tn = tenants.get(i);
@@ -207,8 +230,8 @@ public final class HostileRun {
                 if (late && !reported[i]) {
                     ctx.violations().violated(Violations.Invariant.PROGRESS, tn.name + " made no progress for "
                         + (now - tn.lastProgress) / 1_000_000 + " ms at " + (now - started) / 1_000_000_000 + " s ("
-                        + tn.inFlight() + " in flight; last attack anywhere in it: " + tn.lastAttack + "; stalled: "
-                        + stalledNames() + ")");
+                        + "last attack in it: " + tn.lastAttack + "; stalled: " + stalledNames() + "; its thread in: "
+                        + where(threads.get(i)) + ")");
                 }
                 reported[i] = late;
             }
@@ -265,7 +288,8 @@ public final class HostileRun {
         rep.figure("in flight in stalled tenants at the end", c.stalledInFlight.sum());
         rep.figure("canary scans (" + c.pool.size() + " pool frames each)", c.canaryScans.sum());
         rep.figure("page-table leaves compared with the shadow", c.pageTableLeavesChecked.sum());
-        rep.figure("PASID-table comparisons", c.pasids.checks());
+        rep.figure("PASID-table comparisons (skipped: a change under way)", c.pasids.checks() + " ("
+            + c.pasids.skipped() + ")");
         if (kernel != null) {
             rep.figure("kernel interrupts requested / handled", kernel.interruptsRequested() + " / "
                 + kernel.interruptsHandled());
@@ -279,10 +303,10 @@ public final class HostileRun {
             per.append(tn.name).append('=').append(tn.completions()).append(' ');
         }
         rep.figure("completions per tenant", per.toString().trim());
-        if (host != null && watchdog == null) {
+        if (host != null) {
             final long alive = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("softdsa-dsa0-engine") && t.isAlive()).count();
-            final int engines = host.device().engines().size();
+            final int engines = 2;
             final long internal = host.device().internalErrors();
             if (alive != engines || internal != 0) {
                 c.violations().violated(Violations.Invariant.ENGINES, alive + "/" + engines
@@ -348,6 +372,31 @@ public final class HostileRun {
         long left;
         while ((left = deadline - System.nanoTime()) > 0) {
             LockSupport.parkNanos(Math.min(left, 100_000_000L));
+        }
+    }
+
+    /** The innermost frames of {@code t} outside the harness, for a note on where a tenant is stuck. */
+    private static String where(Thread t) {
+        final StringBuilder b = new StringBuilder();
+        int n = 0;
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (n++ == 4) {
+                break;
+            }
+            b.append(n == 1 ? "" : " < ").append(e.getClassName().replaceAll(".*\\.", "")).append('.')
+                .append(e.getMethodName());
+        }
+        return b.toString();
+    }
+
+    private static void joinUntil(Thread t, long deadline) {
+        final long left = deadline - System.nanoTime();
+        if (left > 0) {
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

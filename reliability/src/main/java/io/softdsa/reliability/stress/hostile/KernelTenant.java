@@ -115,6 +115,9 @@ final class KernelTenant extends Tenant {
         }
         invocations.incrementAndGet(i);
         final ThreadLocalRandom tr = ThreadLocalRandom.current();
+        if (!ctx.attacksOn) {
+            return;
+        }
         if (blockVictim && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) / 2) {
             stalled = true;
             lastAttack = "interrupt handler blocks";

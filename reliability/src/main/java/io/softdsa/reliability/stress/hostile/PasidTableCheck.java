@@ -25,7 +25,8 @@ final class PasidTableCheck {
     private byte[] dirSnapshot; // guarded by lock
     private final Map<Long, byte[]> tableSnapshots = new HashMap<>(); // guarded by lock
     private String lastChange = "start"; // guarded by lock
-    private long checks;
+    private volatile long checks; // written by the checker thread only
+    private volatile long skipped;
 
     PasidTableCheck(MemorySegment hostMemory, long directory, Violations violations) {
         this.m = hostMemory;
@@ -67,7 +68,16 @@ final class PasidTableCheck {
 
     /** Compares the tables with the last snapshot; reports and re-snapshots on a difference. */
     void check() {
-        lock.lock();
+        try {
+            // never wait for a tenant stuck inside a PASID change: skip this round
+            if (!lock.tryLock(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                skipped++;
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
         try {
             checks++;
             boolean same = java.util.Arrays.equals(dirSnapshot,
@@ -94,5 +104,9 @@ final class PasidTableCheck {
 
     long checks() {
         return checks;
+    }
+
+    long skipped() {
+        return skipped;
     }
 }

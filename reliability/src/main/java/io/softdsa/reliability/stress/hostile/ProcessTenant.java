@@ -115,7 +115,7 @@ final class ProcessTenant extends Tenant {
 
     @Override
     boolean between() {
-        if (System.nanoTime() - generationEnds < 0 || !ctx.running()) {
+        if (System.nanoTime() - generationEnds < 0 || !ctx.running() || !ctx.attacksOn) {
             return false;
         }
         if (dedicated) {
@@ -218,7 +218,7 @@ final class ProcessTenant extends Tenant {
             return;
         }
         final int slot = slotOfDestination(page);
-        if (stallVictim && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) / 3) {
+        if (stallVictim && ctx.attacksOn && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) / 3) {
             stalled = true;
             lastAttack = "page-request handler blocks";
             ctx.attacks().count(Attacks.Kind.PR_BLOCK);
@@ -226,7 +226,7 @@ final class ProcessTenant extends Tenant {
             responder.respond(PageRequest.RESPONSE_INVALID_REQUEST);
             return;
         }
-        final int k = tr.nextInt(100);
+        final int k = ctx.attacksOn ? tr.nextInt(100) : 99;
         if (k < 6) {
             final Attacks.Kind kind = k < 2 ? Attacks.Kind.PR_THROW_RUNTIME : k < 4 ? Attacks.Kind.PR_THROW_ASSERTION
                 : Attacks.Kind.PR_THROW_OOM;

@@ -77,6 +77,8 @@ abstract class Tenant implements Runnable {
     private final int[] record = new int[SLOTS];
     private final long[] submitted = new long[SLOTS];
     private final int[] foreign = new int[SLOTS];
+    /** What happened to the slot's pages during its descriptor (tenant and handler threads), for violation notes. */
+    final StringBuffer[] events = new StringBuffer[SLOTS];
     /** A handler of this tenant changed the slot's pages under the descriptor: its data is not checked. */
     final boolean[] tampered = new boolean[SLOTS];
 
@@ -89,6 +91,15 @@ abstract class Tenant implements Runnable {
         this.ctx = ctx;
         this.r = r;
         this.guard = (byte) (0x80 | id);
+        for (int i = 0; i < SLOTS; i++) {
+            events[i] = new StringBuffer();
+        }
+    }
+
+    final void event(int slot, String what, long va) {
+        if (slot >= 0 && events[slot].length() < 400) {
+            events[slot].append(what).append(" +0x").append(Long.toHexString(va - dstVa[slot])).append("; ");
+        }
     }
 
     long completions() {
@@ -216,6 +227,9 @@ abstract class Tenant implements Runnable {
                 return false;
             }
             fillGuard(s, page);
+            event(slotOfDestination(page), "mapped on fault", page);
+        } else {
+            event(slotOfDestination(page), "fault on a mapped page", page);
         }
         return true;
     }
@@ -299,10 +313,12 @@ abstract class Tenant implements Runnable {
             return;
         }
         tampered[s] = false;
+        events[s].setLength(0);
         if (blockOnFaultOrResume() && r.nextInt(3) == 0) {
             for (long p = 0; p < REGION; p += PAGE) {
                 if (r.nextBoolean()) {
                     sp.unmap(dstVa[s] + p, "lazy unmap between uses");
+                    event(s, "unmapped", dstVa[s] + p);
                 }
             }
             ctx.attacks().count(Attacks.Kind.LAZY_UNMAP);
@@ -370,7 +386,10 @@ abstract class Tenant implements Runnable {
             case FILL -> d.opcode(0x04).fillPattern(Long.rotateRight(tag[s], (int) (8 * (done[s] % 8))))
                 .destination(dst).transferSize(n);
             case MEMMOVE -> d.opcode(0x03).source(src).destination(dst).transferSize(n);
-            case NOOP -> d.opcode(0x00);
+            case NOOP -> {
+                d.opcode(0x00);
+                flags &= ~0x02; // block on fault is not a no-op's flag (0x11)
+            }
             case BATCH -> {
                 prepareBatch(sp, s);
                 d.opcode(0x01).source(batchVa).transferSize(2);
@@ -412,7 +431,7 @@ abstract class Tenant implements Runnable {
         final long inner = sp.host(batchVa + PAGE);
         m.asSlice(list, PAGE).fill((byte) 0);
         m.asSlice(inner, PAGE).fill(guard);
-        foreign[s] = foreignHandle();
+        foreign[s] = ctx.attacksOn ? foreignHandle() : 0xFFFF;
         for (int i = 0; i < 2; i++) {
             final Descriptor in = new Descriptor(m, list + 64L * i).clear();
             in.opcode(0x04).flags(0x04 | 0x08 | 0x10).interruptHandle(foreign[s])
@@ -464,6 +483,7 @@ abstract class Tenant implements Runnable {
                 return true;
             }
             ctx.resumed.increment();
+            event(s, "partial " + bytes + " B, fault at", fault);
             done[s] += bytes;
             submit(s);
             return true;
@@ -529,7 +549,8 @@ abstract class Tenant implements Runnable {
         if (!right) {
             ctx.violations().violated(inside(why) ? Violations.Invariant.RESULTS : Violations.Invariant.ISOLATION,
                 name + " gen " + generation + " " + op[s] + " of " + n + " bytes tag 0x" + Long.toHexString(tag[s])
-                    + ": " + why + " (last attack " + lastAttack + ")");
+                    + " at +0x" + Integer.toHexString(offset[s]) + ": " + why + " (last attack " + lastAttack
+                    + "; events: " + events[s] + ")");
         } else {
             ctx.verified.increment();
         }
