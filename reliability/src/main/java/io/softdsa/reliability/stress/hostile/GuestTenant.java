@@ -152,7 +152,9 @@ final class GuestTenant extends Tenant {
             close("guest process exit with work queued");
             return true;
         }
-        switch (r.nextInt(3)) {
+        final int pick = r.nextInt(3);
+        switch (pick == 0 && !ctx.on(Attacks.Kind.GUEST_FREES_DWQ_PASID) ? 2
+            : pick == 1 && !ctx.on(Attacks.Kind.GUEST_RESET_CYCLE) ? 2 : pick) {
             case 0 -> freeDwqPasid();
             case 1 -> {
                 ctx.attacks().count(Attacks.Kind.GUEST_RESET_CYCLE);
@@ -244,7 +246,7 @@ final class GuestTenant extends Tenant {
         if (!ctx.attacksOn) {
             return;
         }
-        if (msiBlockVictim && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) * 3 / 5) {
+        if (msiBlockVictim && ctx.on(Attacks.Kind.MSI_BLOCK) && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) * 3 / 5) {
             stalled = true;
             lastAttack = "MSI sink blocks";
             ctx.attacks().count(Attacks.Kind.MSI_BLOCK);
@@ -252,11 +254,11 @@ final class GuestTenant extends Tenant {
             return;
         }
         final int k = tr.nextInt(100);
-        if (k < 6) {
+        if (k < 6 && ctx.on(Attacks.Kind.MSI_THROW)) {
             ctx.attacks().count(Attacks.Kind.MSI_THROW);
             lastAttack = "MSI sink throws";
-            HostileContext.hostileThrow(k / 2, "MSI");
-        } else if (k < 10) {
+            ctx.hostileThrow(k / 2, "MSI");
+        } else if (k >= 6 && k < 10 && ctx.on(Attacks.Kind.MSI_CALLBACK)) {
             ctx.attacks().count(Attacks.Kind.MSI_CALLBACK);
             lastAttack = "MSI sink called back into its device";
             dev.mmioRead(0, 0x98, 4); // INTCAUSE
@@ -273,7 +275,7 @@ final class GuestTenant extends Tenant {
     private void pageRequest(PageRequest gr) {
         ctx.pageRequests.increment();
         final ThreadLocalRandom tr = ThreadLocalRandom.current();
-        if (prBlockVictim && ctx.attacksOn && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) * 2 / 5) {
+        if (prBlockVictim && ctx.on(Attacks.Kind.GUEST_PR_BLOCK) && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) * 2 / 5) {
             stalled = true;
             lastAttack = "guest page-request handler never returns";
             ctx.attacks().count(Attacks.Kind.GUEST_PR_BLOCK);
@@ -281,12 +283,12 @@ final class GuestTenant extends Tenant {
             return;
         }
         final int k = ctx.attacksOn ? tr.nextInt(100) : 99;
-        if (k < 4) {
+        if (k < 4 && ctx.on(Attacks.Kind.GUEST_PR_THROW)) {
             ctx.attacks().count(Attacks.Kind.GUEST_PR_THROW);
             lastAttack = "guest page-request handler throws";
-            HostileContext.hostileThrow(k, "guest page-request");
+            ctx.hostileThrow(k, "guest page-request");
         }
-        if (k < 7) {
+        if (k >= 4 && k < 7 && ctx.on(Attacks.Kind.GUEST_PR_NO_RESPONSE)) {
             ctx.attacks().count(Attacks.Kind.GUEST_PR_NO_RESPONSE);
             lastAttack = "guest page request never answered";
             return;

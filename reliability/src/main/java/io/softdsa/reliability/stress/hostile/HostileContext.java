@@ -20,6 +20,13 @@ final class HostileContext {
      * checkers with every attack off, which must hold every invariant on a correct device.
      */
     final boolean attacksOn = !"false".equals(System.getProperty("softdsa.hostile.attacks"));
+    /**
+     * False with {@code -Dsoftdsa.hostile.errors=false}: handlers throw only RuntimeExceptions. On a device that an
+     * Error kills in the first second, this shows what the other attacks find.
+     */
+    final boolean errorsOn = !"false".equals(System.getProperty("softdsa.hostile.errors"));
+    /** Attacks left out ({@code -Dsoftdsa.hostile.skip=PR_BLOCK,IRQ_BLOCK}, names of {@link Attacks.Kind}). */
+    private final Set<String> skip = Set.of(System.getProperty("softdsa.hostile.skip", "").split(","));
     final long startedAt = System.nanoTime();
     final FramePool pool;
     final PasidTableCheck pasids;
@@ -96,9 +103,16 @@ final class HostileContext {
         }
     }
 
+    /** Whether attack {@code k} is carried out in this run. */
+    boolean on(Attacks.Kind k) {
+        final boolean error = k == Attacks.Kind.PR_THROW_ASSERTION || k == Attacks.Kind.PR_THROW_OOM
+            || k == Attacks.Kind.IRQ_THROW_ASSERTION || k == Attacks.Kind.IRQ_THROW_OOM;
+        return attacksOn && !skip.contains(k.name()) && (errorsOn || !error);
+    }
+
     /** Throws one of RuntimeException, AssertionError, OutOfMemoryError (thrown, not real), chosen by {@code k}. */
-    static void hostileThrow(int k, String where) {
-        switch (k % 3) {
+    void hostileThrow(int k, String where) {
+        switch (errorsOn ? k % 3 : 0) {
             case 0 -> throw new IllegalStateException("hostile " + where + " handler");
             case 1 -> throw new AssertionError("hostile " + where + " handler");
             default -> throw new OutOfMemoryError("hostile " + where + " handler (thrown, not real)");

@@ -118,7 +118,7 @@ final class KernelTenant extends Tenant {
         if (!ctx.attacksOn) {
             return;
         }
-        if (blockVictim && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) / 2) {
+        if (blockVictim && ctx.on(Attacks.Kind.IRQ_BLOCK) && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) / 2) {
             stalled = true;
             lastAttack = "interrupt handler blocks";
             ctx.attacks().count(Attacks.Kind.IRQ_BLOCK);
@@ -126,17 +126,17 @@ final class KernelTenant extends Tenant {
             return;
         }
         final int k = tr.nextInt(100);
-        if (k < 6) {
-            final Attacks.Kind kind = k < 2 ? Attacks.Kind.IRQ_THROW_RUNTIME : k < 4 ? Attacks.Kind.IRQ_THROW_ASSERTION
-                : Attacks.Kind.IRQ_THROW_OOM;
+        final Attacks.Kind kind = k < 2 ? Attacks.Kind.IRQ_THROW_RUNTIME : k < 4 ? Attacks.Kind.IRQ_THROW_ASSERTION
+            : Attacks.Kind.IRQ_THROW_OOM;
+        if (k < 6 && ctx.on(kind)) {
             ctx.attacks().count(kind);
             lastAttack = kind.name();
-            HostileContext.hostileThrow(k / 2, "interrupt");
-        } else if (k < 9) {
+            ctx.hostileThrow(k / 2, "interrupt");
+        } else if (k >= 6 && k < 9 && ctx.on(Attacks.Kind.IRQ_UNMAP)) {
             ctx.attacks().count(Attacks.Kind.IRQ_UNMAP);
             lastAttack = "interrupt handler unmapped a page";
             hs.remap(scratchVa, "remapped by the kernel's interrupt handler");
-        } else if (k < 11) {
+        } else if (k >= 9 && k < 11 && ctx.on(Attacks.Kind.IRQ_CALLBACK)) {
             ctx.attacks().count(Attacks.Kind.IRQ_CALLBACK);
             lastAttack = "interrupt handler submitted a descriptor";
             final Descriptor x = Descriptor.allocate(java.lang.foreign.Arena.ofAuto());

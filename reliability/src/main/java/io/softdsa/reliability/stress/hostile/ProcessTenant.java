@@ -119,8 +119,14 @@ final class ProcessTenant extends Tenant {
             return false;
         }
         if (dedicated) {
+            if (!ctx.on(Attacks.Kind.DWQ_REOPEN_RACING_PORTAL)) {
+                return false;
+            }
             closeRacingPortal();
         } else {
+            if (!ctx.on(Attacks.Kind.PROCESS_EXIT_WITH_WORK_QUEUED)) {
+                return false;
+            }
             ctx.attacks().count(Attacks.Kind.PROCESS_EXIT_WITH_WORK_QUEUED);
             close("exit with " + inFlight() + " descriptors queued");
         }
@@ -218,7 +224,7 @@ final class ProcessTenant extends Tenant {
             return;
         }
         final int slot = slotOfDestination(page);
-        if (stallVictim && ctx.attacksOn && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) / 3) {
+        if (stallVictim && ctx.on(Attacks.Kind.PR_BLOCK) && !stalled && System.nanoTime() - ctx.startedAt > (ctx.stopAt - ctx.startedAt) / 3) {
             stalled = true;
             lastAttack = "page-request handler blocks";
             ctx.attacks().count(Attacks.Kind.PR_BLOCK);
@@ -230,32 +236,34 @@ final class ProcessTenant extends Tenant {
         if (k < 6) {
             final Attacks.Kind kind = k < 2 ? Attacks.Kind.PR_THROW_RUNTIME : k < 4 ? Attacks.Kind.PR_THROW_ASSERTION
                 : Attacks.Kind.PR_THROW_OOM;
-            ctx.attacks().count(kind);
-            lastAttack = kind.name();
-            HostileContext.hostileThrow(k / 2, "page-request");
+            if (ctx.on(kind)) {
+                ctx.attacks().count(kind);
+                lastAttack = kind.name();
+                ctx.hostileThrow(k / 2, "page-request");
+            }
         }
         if (!mapDestination(s, page)) {
             responder.respond(PageRequest.RESPONSE_INVALID_REQUEST);
             return;
         }
-        if (k < 14) {
+        if (k < 14 && ctx.on(Attacks.Kind.PR_LATE_RESPONSE)) {
             ctx.attacks().count(Attacks.Kind.PR_LATE_RESPONSE);
             ctx.later.schedule(() -> responder.respond(PageRequest.RESPONSE_SUCCESS), 1 + tr.nextInt(3),
                 TimeUnit.MILLISECONDS);
             return;
         }
-        if (k < 20 && slot >= 0) {
+        if (k >= 14 && k < 20 && slot >= 0 && ctx.on(Attacks.Kind.PR_UNMAP_REMAP_OTHERS)) {
             ctx.attacks().count(Attacks.Kind.PR_UNMAP_REMAP_OTHERS);
             ctx.attacks().count(Attacks.Kind.POISON_REMAP);
             lastAttack = "page-request handler poisoned and remapped the descriptor's other pages";
             remapOthers(s, slot, page);
-        } else if (k < 25 && slot >= 0) {
+        } else if (k >= 20 && k < 25 && slot >= 0 && ctx.on(Attacks.Kind.PR_CALLBACK)) {
             ctx.attacks().count(Attacks.Kind.PR_CALLBACK);
             lastAttack = "page-request handler called back into the device";
             callback(s, slot, page);
         }
         responder.respond(PageRequest.RESPONSE_SUCCESS);
-        if (k >= 25 && k < 31 && slot >= 0) {
+        if (k >= 25 && k < 31 && slot >= 0 && ctx.on(Attacks.Kind.PR_UNMAP_FAULTED_PAGE)) {
             ctx.attacks().count(Attacks.Kind.PR_UNMAP_FAULTED_PAGE);
             lastAttack = "page-request handler unmapped the page it had just mapped";
             tampered[slot] = true; // written before the unmap; the tenant reads it after the record (acquire)

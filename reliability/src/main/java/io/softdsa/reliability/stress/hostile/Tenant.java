@@ -431,14 +431,16 @@ abstract class Tenant implements Runnable {
         final long inner = sp.host(batchVa + PAGE);
         m.asSlice(list, PAGE).fill((byte) 0);
         m.asSlice(inner, PAGE).fill(guard);
-        foreign[s] = ctx.attacksOn ? foreignHandle() : 0xFFFF;
+        foreign[s] = ctx.on(Attacks.Kind.BATCH_FOREIGN_HANDLE) ? foreignHandle() : 0xFFFF;
         for (int i = 0; i < 2; i++) {
             final Descriptor in = new Descriptor(m, list + 64L * i).clear();
             in.opcode(0x04).flags(0x04 | 0x08 | 0x10).interruptHandle(foreign[s])
                 .completionAddress(batchVa + 512 + 32L * i).fillPattern(tag[s] + i)
                 .destination(batchVa + PAGE + 512L * i).transferSize(256);
         }
-        ctx.attacks().count(Attacks.Kind.BATCH_FOREIGN_HANDLE);
+        if (foreign[s] != 0xFFFF) {
+            ctx.attacks().count(Attacks.Kind.BATCH_FOREIGN_HANDLE);
+        }
     }
 
     /** Polls slot {@code s}; true if its descriptor completed. */
