@@ -14,6 +14,7 @@ public final class Attacks {
         STORE_AFTER_CLOSE_FAULTED("portal store after close faulted (SIGSEGV)"),
         LAZY_UNMAP("pages unmapped between uses (remapped by page request or by the tenant)"),
         POISON_REMAP("unmap + poison + remap of mapped pages while descriptors run (BOF, 2 engines)"),
+        REMAPPER_THREAD("  ... of which by the remapper thread"),
         PR_THROW_RUNTIME("page-request handler throws RuntimeException"),
         PR_THROW_ASSERTION("page-request handler throws AssertionError"),
         PR_THROW_OOM("page-request handler throws OutOfMemoryError"),

@@ -99,6 +99,7 @@ public final class HostileRun {
             threads.add(Thread.ofPlatform().daemon().name("hostile-" + tn.name).start(tn));
         }
         threads.add(Thread.ofPlatform().daemon().name("hostile-fuzz").start(fuzz));
+        threads.add(Thread.ofPlatform().daemon().name("hostile-remapper").start(this::remapLoop));
         final Thread checker = Thread.ofPlatform().daemon().name("hostile-checker").start(this::checkLoop);
         final Thread progress = Thread.ofPlatform().daemon().name("hostile-progress").start(this::progressLoop);
         sleepUntil(ctx.stopAt);
@@ -210,6 +211,23 @@ public final class HostileRun {
         final WqConfig.Builder b = WqConfig.builder(index).size(16).group(0).type(HostDsa.TYPE_MDEV)
             .maxTransferSize(1L << 21).maxBatchSize(32);
         return (dedicated ? b.dedicated() : b.shared().threshold(16)).build();
+    }
+
+    // ---------------------------------------------------------------- the remapper
+
+    /** A thread doing unmap/poison/remap of pages under running descriptors of the block-on-fault processes. */
+    private void remapLoop() {
+        final SplittableRandom rr = new SplittableRandom(options.seed() ^ 0x5EED);
+        while (ctx.running()) {
+            if (ctx.on(Attacks.Kind.POISON_REMAP)) {
+                final ProcessTenant p = processes.get(rr.nextInt(processes.size()));
+                if (p.remapInFlight(rr)) {
+                    ctx.attacks().count(Attacks.Kind.POISON_REMAP);
+                    ctx.attacks().count(Attacks.Kind.REMAPPER_THREAD);
+                }
+            }
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+        }
     }
 
     // ---------------------------------------------------------------- the checker

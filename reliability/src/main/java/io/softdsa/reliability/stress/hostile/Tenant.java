@@ -77,6 +77,13 @@ abstract class Tenant implements Runnable {
     private final int[] record = new int[SLOTS];
     private final long[] submitted = new long[SLOTS];
     private final int[] foreign = new int[SLOTS];
+    /**
+     * 1 while the slot's descriptor is in flight and open to the remapper thread, 2 while the remapper works on it,
+     * 0 while the tenant owns it (preparing, verifying). CAS on both sides: the tenant takes it back (1 -> 0) only
+     * when the remapper is not inside it, and then reads {@link #tampered} after the remapper's release (2 -> 1).
+     */
+    private final java.util.concurrent.atomic.AtomicIntegerArray phase =
+        new java.util.concurrent.atomic.AtomicIntegerArray(SLOTS);
     /** What happened to the slot's pages during its descriptor (tenant and handler threads), for violation notes. */
     final StringBuffer[] events = new StringBuffer[SLOTS];
     /** A handler of this tenant changed the slot's pages under the descriptor: its data is not checked. */
@@ -298,10 +305,47 @@ abstract class Tenant implements Runnable {
         return n;
     }
 
+    private void takeBack(int s) {
+        while (!phase.compareAndSet(s, 1, 0)) {
+            if (phase.get(s) == 0) {
+                return;
+            }
+            Thread.onSpinWait(); // the remapper is inside the slot (its remap may wait for an invalidation)
+        }
+    }
+
+    /**
+     * The remapper thread: unmaps one mapped destination page of an in-flight descriptor, poisons its frame and
+     * maps a fresh one — while an engine may be writing the page. The slot's data are then not checked; a write into
+     * the old frame after {@code unmap()} returned is a canary hit. Returns whether it found a page.
+     */
+    final boolean remapInFlight(SplittableRandom rr) {
+        if (!(space instanceof HostSpace sp)) {
+            return false;
+        }
+        final int s = rr.nextInt(SLOTS);
+        if (!phase.compareAndSet(s, 1, 2)) {
+            return false;
+        }
+        try {
+            final long page = dstVa[s] + PAGE * rr.nextInt(REGION_PAGES);
+            if (space != sp || !sp.isMapped(page)) {
+                return false;
+            }
+            tampered[s] = true;
+            sp.remap(page, "unmap/poison/remap by the remapper thread under a running descriptor");
+            fillGuard(sp, page);
+            return true;
+        } finally {
+            phase.set(s, 1); // release: the tenant's CAS (1 -> 0) then sees tampered
+        }
+    }
+
     /** Ends the generation: what is in flight is abandoned (counted), the space is forgotten. */
     final void abandon() {
         ctx.abandoned.add(inFlight());
         for (int s = 0; s < SLOTS; s++) {
+            takeBack(s);
             state[s] = FREE;
         }
         space = null;
@@ -404,6 +448,7 @@ abstract class Tenant implements Runnable {
         d.flags(flags).completionAddress(recordsVa + 32L * rec);
         submitted[s] = System.nanoTime();
         state[s] = IN_FLIGHT;
+        phase.set(s, 1);
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (true) {
             final int res = store(d);
@@ -413,6 +458,7 @@ abstract class Tenant implements Runnable {
                 return;
             }
             if (res == FAULTED || !ctx.running() || space != sp || System.nanoTime() - deadline > 0) {
+                takeBack(s);
                 state[s] = FREE; // not accepted: nothing to account for
                 return;
             }
@@ -462,6 +508,7 @@ abstract class Tenant implements Runnable {
         }
         // acquire: the record's fields and the data are read after the status byte (release on the device side)
         java.lang.invoke.VarHandle.acquireFence();
+        takeBack(s);
         final int code = status & 0x7F;
         final long bytes = sp.segment().get(ValueLayout.JAVA_INT_UNALIGNED, rh + 4) & 0xFFFF_FFFFL;
         final long fault = sp.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, rh + 8);
