@@ -76,8 +76,9 @@ final class HostileContext {
         running = false;
     }
 
+    /** How long tenants may take to see what they have in flight complete after the run. */
     int drainSeconds() {
-        return 10;
+        return 5;
     }
 
     void status(int code) {
