@@ -1,0 +1,112 @@
+package io.softdsa.reliability.stress.hostile;
+
+import io.softdsa.iommu.AddressSpace;
+import io.softdsa.mdev.guest.GuestProcess;
+import io.softdsa.mdev.translation.GuestDomain;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A guest process's memory: pages of the guest's own RAM mapped through its stage-1 tables (in guest memory). The
+ * shadow keeps what the tenant mapped; host addresses go through the guest's tables and stage 2 as the CPU would.
+ */
+final class GuestSpace implements TenantSpace {
+    private static final long PAGE = 4096;
+    private final String owner;
+    private final GuestDomain guest;
+    private final AddressSpace tables;
+    private final java.util.concurrent.ConcurrentHashMap<Long, Long> shadow = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Held across changes only; lookups never take it (a change stuck in an invalidation must not stop them). */
+    private final java.util.concurrent.locks.ReentrantLock changes = new java.util.concurrent.locks.ReentrantLock();
+    private volatile boolean gone;
+
+    GuestSpace(String owner, GuestDomain guest, GuestProcess process) {
+        this.owner = owner;
+        this.guest = guest;
+        this.tables = process.pageTables();
+    }
+
+    @Override
+    public String owner() {
+        return owner;
+    }
+
+    @Override
+    public long reserve(long length) {
+        return tables.reserve(length, AddressSpace.PageSize.SIZE_4K);
+    }
+
+    @Override
+    public boolean mapFresh(long page) {
+        changes.lock();
+        try {
+            return mapLocked(page);
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    private boolean mapLocked(long page) {
+        if (gone) {
+            return false;
+        }
+        if (shadow.containsKey(page)) {
+            return true;
+        }
+        final long gpa;
+        try {
+            gpa = guest.memory().physical().frames().allocateFrame();
+        } catch (RuntimeException e) {
+            return false;
+        }
+        guest.memory().hostSegment().asSlice(guest.memory().hostAddress(gpa), PAGE).fill((byte) 0);
+        tables.map(page, gpa, PAGE, AddressSpace.RW_USER);
+        shadow.put(page, gpa);
+        return true;
+    }
+
+    @Override
+    public void unmap(long page, String how) {
+        changes.lock();
+        try {
+            final Long gpa = gone ? null : shadow.get(page);
+            if (gpa != null) {
+                tables.unmap(page, PAGE);
+                shadow.remove(page);
+                guest.memory().physical().frames().free(gpa, PAGE);
+            }
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    @Override
+    public boolean isMapped(long page) {
+        return shadow.containsKey(page);
+    }
+
+    @Override
+    public MemorySegment segment() {
+        return guest.memory().hostSegment();
+    }
+
+    @Override
+    public long host(long va) {
+        final Long gpa = shadow.get(va & -PAGE);
+        return gpa == null ? -1 : guest.memory().hostAddress(gpa + (va & (PAGE - 1)));
+    }
+
+    /** The process is gone: its guest frames are the guest's to reuse. */
+    void exited() {
+        changes.lock();
+        try {
+            gone = true;
+            for (long gpa : shadow.values()) {
+                guest.memory().physical().frames().free(gpa, PAGE);
+            }
+            shadow.clear();
+        } finally {
+            changes.unlock();
+        }
+    }
+}
