@@ -148,7 +148,12 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
         iommu.quiesce(t);
         t.translationsDropped = true;
         requests.incrementAndGet();
-        final long deadline = System.nanoTime() + owner.timeoutNanos; // the timeout runs from the raise
+        final long now = System.nanoTime();
+        if (owner.unresponsive(now)) {
+            owner.failedFast.incrementAndGet(); // its handler is stuck or it does not answer: no engine waits on it
+            return Status.PAGE_FAULT_IR;
+        }
+        final long deadline = now + owner.timeoutNanos; // the timeout runs from the raise
         final Slot slot = owner.free.poll();
         if (slot == null) {
             owner.refused.incrementAndGet(); // the owner has QUEUE_CAPACITY requests unanswered: fail this one now
@@ -164,8 +169,14 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             owner.refused.incrementAndGet();
             return Status.PAGE_FAULT_IR;
         }
+        owner.waiting.incrementAndGet();
         owner.wake();
-        final int code = awaitResponse(owner, slot, seq, deadline);
+        final int code;
+        try {
+            code = awaitResponse(owner, slot, seq, deadline);
+        } finally {
+            owner.waiting.decrementAndGet();
+        }
         slot.unref(owner);
         return code == PageRequest.RESPONSE_SUCCESS ? Iommu.OK : Status.PAGE_FAULT_IR;
     }
@@ -181,6 +192,7 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             if (left <= 0) {
                 if (slot.expire(seq)) {
                     owner.timeouts.incrementAndGet();
+                    owner.silent = true; // volatile: later raises see it (unresponsive)
                     return PageRequest.RESPONSE_FAILURE;
                 }
                 continue; // answered just now
@@ -209,6 +221,13 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
         private final AtomicLong ignored = new AtomicLong();
         private final AtomicLong failures = new AtomicLong();
         private final AtomicLong delivered = new AtomicLong();
+        private final AtomicLong failedFast = new AtomicLong();
+        /** Engines waiting on a request of this owner now. */
+        private final AtomicInteger waiting = new AtomicInteger();
+        /** A request timed out and no response has come since: probe with one request at a time. */
+        private volatile boolean silent;
+        /** When the delivery thread entered the handler it is still in (0: not in a handler). */
+        private volatile long inHandlerSince;
         private volatile PageRequestHandler handler;
         private volatile long timeoutNanos = DEFAULT_TIMEOUT_NANOS;
         private volatile DeliveryThread thread;
@@ -277,6 +296,25 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             return delivered.get();
         }
 
+        /** Requests failed at once because this owner's handler was stuck or it had stopped answering. */
+        public long failedFast() {
+            return failedFast.get();
+        }
+
+        /**
+         * Whether a new request of this owner would only wait out its timeout: its handler has been inside one call
+         * for longer than the timeout, or a request timed out unanswered since the last response and another engine
+         * is already waiting on this owner (one probe at a time finds out when it answers again). So a tenant whose
+         * page-request handler blocks or never answers costs the shared engines one timeout, not one per fault.
+         */
+        private boolean unresponsive(long now) {
+            final long since = inHandlerSince;
+            if (since != 0 && now - since > timeoutNanos) {
+                return true;
+            }
+            return silent && waiting.get() > 0;
+        }
+
         private void wake() {
             final DeliveryThread t = thread;
             if (t != null) {
@@ -300,12 +338,15 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
                     true, slot.group);
                 final Responder responder = new Responder(this, slot, seq);
                 delivered.incrementAndGet();
+                inHandlerSince = Math.max(1, System.nanoTime()); // volatile: raising engines read it (unresponsive)
                 try {
                     h.onPageRequest(request, responder);
                 } catch (Throwable t) { // contained: this request fails, the next one is still delivered
                     failures.incrementAndGet();
                     lastFailure = t;
                     responder.respond(PageRequest.RESPONSE_FAILURE);
+                } finally {
+                    inHandlerSince = 0;
                 }
                 slot.unref(this);
             }
@@ -353,6 +394,7 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             if (!slot.respond(seq, code)) {
                 owner.ignored.incrementAndGet(); // after the deadline, or a second answer: ignored
             }
+            owner.silent = false; // it answers again (even if late): requests need not be probed one at a time
         }
     }
 
