@@ -9,13 +9,13 @@ import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.engine.DescriptorExecutor;
 import io.softdsa.engine.Engine;
+import io.softdsa.engine.EngineErrors;
 import io.softdsa.iommu.Iommu;
 import io.softdsa.memory.HostMemory;
 import io.softdsa.ops.Dma;
 import io.softdsa.ops.OpContext;
 import io.softdsa.ops.OperationRules;
 import io.softdsa.ops.OperationTable;
-import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 
 import java.lang.foreign.Arena;
@@ -49,8 +49,7 @@ public final class Device implements AutoCloseable {
     private final Iommu iommu;
     private final OperationRules rules;
     private final List<AgentRunner> runners = new ArrayList<>();
-    private final ErrorHandler errorHandler;
-    private volatile long engineThreadErrors;
+    private final EngineErrors errors = new EngineErrors();
 
     private DeviceConfig config;
     private WorkQueue[] wqs = new WorkQueue[0];
@@ -64,11 +63,10 @@ public final class Device implements AutoCloseable {
         this.caps = options.capabilities();
         this.iommu = options.iommu().apply(memory);
         this.rules = new OperationRules(caps, DescriptorExecutor.implementedOpcodes());
-        this.interrupts = new InterruptTable(caps.interruptHandles(), arena);
+        this.interrupts = new InterruptTable(caps.interruptHandles(), options.threadFactory());
         for (int h = 0; h < interrupts.size(); h++) {
             interrupts.allocate(h); // MSI-X: every vector is set up at probe, handle = vector index
         }
-        this.errorHandler = t -> engineThreadErrors++;
         configure(config);
     }
 
@@ -108,6 +106,9 @@ public final class Device implements AutoCloseable {
         for (Engine e : all) {
             e.peers(all);
         }
+        for (Engine retired : engines) {
+            retired.close(); // the device is disabled: no engine runs, each gives its IOTLB slot back
+        }
         this.config = valid;
         this.engines = all;
         this.engineGroups = groupOf.stream().mapToInt(Integer::intValue).toArray();
@@ -146,14 +147,16 @@ public final class Device implements AutoCloseable {
     }
 
     private Engine newEngine(DeviceConfig cfg, int id) {
-        final Descriptor fetch = new Descriptor(arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), 0);
-        final Dma dma = new Dma(memory.segment(), iommu);
+        final Arena engineArena = Arena.ofShared(); // freed with the engine: reconfiguring leaks nothing
+        final Descriptor fetch = new Descriptor(engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH),
+            0);
+        final Dma dma = new Dma(memory.segment(), iommu, options.translationHoldBytes());
         dma.pageFaultHandler(options.pageFaultHandler());
-        final OpContext context = new OpContext(dma, caps, arena);
+        final OpContext context = new OpContext(dma, caps, engineArena);
         final DescriptorExecutor executor = new DescriptorExecutor(fetch,
-            arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
-            swerr, interrupts);
-        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor);
+            engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
+            swerr, interrupts, errors);
+        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor, engineArena);
     }
 
     /** Enable device: engines start. WQs stay as they are; see {@link #enableAll()}. */
@@ -163,7 +166,9 @@ public final class Device implements AutoCloseable {
         }
         if (options.threading() == Threading.THREAD_PER_ENGINE) {
             for (Engine e : engines) {
-                final AgentRunner runner = new AgentRunner(options.idleStrategy().get(), errorHandler, null, e);
+                e.attachRunner(); // from now on invoke() refuses: one driver per engine
+                final AgentRunner runner = new AgentRunner(options.idleStrategy().get(), errors::engineThreadError,
+                    null, e);
                 AgentRunner.startOnThread(runner, options.threadFactory());
                 runners.add(runner);
             }
@@ -237,9 +242,12 @@ public final class Device implements AutoCloseable {
 
     private void stopEngines() {
         for (AgentRunner r : runners) {
-            r.close();
+            r.close(); // returns once the engine thread has ended
         }
         runners.clear();
+        for (Engine e : engines) {
+            e.detachRunner();
+        }
     }
 
     /**
@@ -360,13 +368,17 @@ public final class Device implements AutoCloseable {
         return total;
     }
 
-    /** Unexpected exceptions inside operations (each completed as a hardware error) plus engine-thread errors. */
+    /**
+     * Throwables inside descriptors (each completed as a hardware error) plus any that escaped an engine's duty
+     * cycle; {@link #errors()} has the counters and each distinct error's stack trace.
+     */
     public long internalErrors() {
-        long total = engineThreadErrors;
-        for (Engine e : engines) {
-            total += e.internalErrors();
-        }
-        return total;
+        return errors.internalErrors() + errors.engineThreadErrors();
+    }
+
+    /** What went wrong inside this device's engines: counters and a distinct error log. */
+    public EngineErrors errors() {
+        return errors;
     }
 
     /** Disables (draining) and releases the device's memory. Host memory stays the caller's. */
@@ -374,7 +386,11 @@ public final class Device implements AutoCloseable {
     public void close() {
         synchronized (this) {
             disable();
+            for (Engine e : engines) {
+                e.close();
+            }
         }
+        interrupts.close(); // after the engines stopped: nothing raises any more
         arena.close();
     }
 }

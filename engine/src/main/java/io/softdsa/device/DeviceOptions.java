@@ -23,7 +23,8 @@ public record DeviceOptions(
     Supplier<IdleStrategy> idleStrategy,
     Function<HostMemory, Iommu> iommu,
     PageFaultHandler pageFaultHandler,
-    java.util.concurrent.ThreadFactory threadFactory) {
+    java.util.concurrent.ThreadFactory threadFactory,
+    long translationHoldBytes) {
 
     public DeviceOptions {
         Objects.requireNonNull(capabilities);
@@ -32,13 +33,17 @@ public record DeviceOptions(
         Objects.requireNonNull(iommu);
         Objects.requireNonNull(pageFaultHandler);
         Objects.requireNonNull(threadFactory);
+        if (translationHoldBytes < 1) {
+            throw new IllegalArgumentException("translationHoldBytes must be >= 1: " + translationHoldBytes);
+        }
     }
 
     /** Default capabilities, a thread per engine with a backoff idle strategy, pass-through addressing. */
     public static DeviceOptions defaults() {
         return new DeviceOptions(DeviceCapabilities.defaults(), Threading.THREAD_PER_ENGINE,
             () -> new BackoffIdleStrategy(100, 10, 1_000, 100_000),
-            memory -> new PassThroughIommu(memory.size()), PageFaultHandler.NONE, Thread::new);
+            memory -> new PassThroughIommu(memory.size()), PageFaultHandler.NONE, Thread::new,
+            io.softdsa.ops.Dma.DEFAULT_HOLD_BYTES);
     }
 
     /** Busy-spinning engines, for benchmarks and latency measurement. */
@@ -47,19 +52,19 @@ public record DeviceOptions(
     }
 
     public DeviceOptions capabilities(DeviceCapabilities caps) {
-        return new DeviceOptions(caps, threading, idleStrategy, iommu, pageFaultHandler, threadFactory);
+        return new DeviceOptions(caps, threading, idleStrategy, iommu, pageFaultHandler, threadFactory, translationHoldBytes);
     }
 
     public DeviceOptions threading(Threading t) {
-        return new DeviceOptions(capabilities, t, idleStrategy, iommu, pageFaultHandler, threadFactory);
+        return new DeviceOptions(capabilities, t, idleStrategy, iommu, pageFaultHandler, threadFactory, translationHoldBytes);
     }
 
     public DeviceOptions idleStrategy(Supplier<IdleStrategy> idle) {
-        return new DeviceOptions(capabilities, threading, idle, iommu, pageFaultHandler, threadFactory);
+        return new DeviceOptions(capabilities, threading, idle, iommu, pageFaultHandler, threadFactory, translationHoldBytes);
     }
 
     public DeviceOptions iommu(Function<HostMemory, Iommu> factory) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler, threadFactory);
+        return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler, threadFactory, translationHoldBytes);
     }
 
     /**
@@ -77,10 +82,18 @@ public record DeviceOptions(
 
     /** Where engine threads come from (name them, pin them to cores, make them daemons). */
     public DeviceOptions threadFactory(java.util.concurrent.ThreadFactory factory) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, factory);
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, factory, translationHoldBytes);
     }
 
     public DeviceOptions pageFaultHandler(PageFaultHandler handler) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler, threadFactory);
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler, threadFactory, translationHoldBytes);
+    }
+
+    /**
+     * Bytes an engine may access under one IOTLB epoch before it lets go of it (and translates again): bounds how long
+     * an invalidation waits on another tenant's long descriptor (default {@link io.softdsa.ops.Dma#DEFAULT_HOLD_BYTES}).
+     */
+    public DeviceOptions translationHoldBytes(long bytes) {
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, threadFactory, bytes);
     }
 }

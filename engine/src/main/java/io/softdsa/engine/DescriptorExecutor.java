@@ -37,7 +37,7 @@ public final class DescriptorExecutor {
     private final OperationTable operations;
     private final SoftwareErrorRegister swerr;
     private final InterruptTable interrupts;
-    private long internalErrors;
+    private final EngineErrors errors;
 
     // PASID context of the descriptor being run (a batch's descriptors inherit the batch's)
     private boolean pasidEnabled;
@@ -46,7 +46,7 @@ public final class DescriptorExecutor {
 
     public DescriptorExecutor(Descriptor fetchBuffer, MemorySegment innerBuffer, OpContext context,
                               OperationRules rules, OperationTable operations, SoftwareErrorRegister swerr,
-                              InterruptTable interrupts) {
+                              InterruptTable interrupts, EngineErrors errors) {
         this.d = fetchBuffer;
         this.inner = new Descriptor(innerBuffer, 0);
         this.x = context;
@@ -54,6 +54,7 @@ public final class DescriptorExecutor {
         this.operations = operations;
         this.swerr = swerr;
         this.interrupts = interrupts;
+        this.errors = errors;
     }
 
     /** Opcodes with an implementation: the operation table's plus Batch, which lives here. */
@@ -71,18 +72,30 @@ public final class DescriptorExecutor {
         return x;
     }
 
-    public long internalErrors() {
-        return internalErrors;
+    public EngineErrors errors() {
+        return errors;
     }
 
-    /** Executes the descriptor in the fetch buffer, which came from {@code wq}. */
+    /**
+     * Executes the descriptor in the fetch buffer, which came from {@code wq}. Never throws; whatever happens, the
+     * engine holds no translation afterwards (an IOTLB invalidation never waits on it).
+     */
     public void execute(WorkQueue wq) {
-        final boolean dedicated = wq.isDedicated();
-        pasidEnabled = wq.pasidEnabled();
-        pasid = dedicated ? wq.pasid() : d.pasid();
-        priv = dedicated ? wq.priv() : d.priv();
-        process(wq, d, NOT_IN_BATCH);
-        x.dma.release();
+        try {
+            final boolean dedicated = wq.isDedicated();
+            pasidEnabled = wq.pasidEnabled();
+            pasid = dedicated ? wq.pasid() : d.pasid();
+            priv = dedicated ? wq.priv() : d.priv();
+            process(wq, d, NOT_IN_BATCH);
+        } catch (Throwable t) {
+            errors.internalError(t); // process contains its own failures; this is the last line
+        } finally {
+            try {
+                x.dma.release();
+            } catch (Throwable t) {
+                errors.internalError(t);
+            }
+        }
     }
 
     /** Validates, runs and completes one descriptor; returns its final status. */
@@ -98,12 +111,27 @@ public final class DescriptorExecutor {
         int status;
         try {
             status = run(wq, desc, flags, batchIndex);
-        } catch (RuntimeException | StackOverflowError e) {
-            internalErrors++;
+        } catch (Throwable e) { // anything, Errors included: the descriptor still completes, the engine goes on
+            errors.internalError(e);
             x.result.reset();
             status = Status.HARDWARE_ERROR_READBACK;
         }
-        complete(wq, desc, batchIndex, flags, crav, completionAddress, status);
+        try {
+            record(wq, desc, batchIndex, flags, crav, completionAddress, status);
+        } catch (Throwable e) {
+            // the record (or its SWERR entry) could not be written: say so in SWERR rather than write it twice
+            errors.internalError(e);
+            try {
+                reportSwerr(wq, desc, batchIndex, Status.HARDWARE_ERROR_READBACK, 0, 0, false);
+            } catch (Throwable again) {
+                errors.internalError(again);
+            }
+        }
+        try {
+            interrupt(wq, desc, flags);
+        } catch (Throwable e) {
+            errors.internalError(e);
+        }
         return status;
     }
 
@@ -186,8 +214,9 @@ public final class DescriptorExecutor {
         return Status.BATCH_FAIL;
     }
 
-    private void complete(WorkQueue wq, Descriptor desc, int batchIndex, int flags, boolean crav,
-                          long completionAddress, int status) {
+    /** The completion record, or the SWERR entry that stands for it (fact sheet section 4). */
+    private void record(WorkQueue wq, Descriptor desc, int batchIndex, int flags, boolean crav,
+                        long completionAddress, int status) {
         final OpResult r = x.result;
         if (crav) {
             if (Status.alwaysRecorded(status) || (flags & DescriptorFlags.REQUEST_COMPLETION_RECORD) != 0) {
@@ -200,11 +229,14 @@ public final class DescriptorExecutor {
             reportSwerr(wq, desc, batchIndex, status, status == Status.INVALID_FLAGS ? (int) r.field16 : 0,
                 r.faultAddress, r.faultWrite);
         }
+    }
+
+    /** The completion interrupt, after the record's release store: whoever it wakes sees the record. */
+    private void interrupt(WorkQueue wq, Descriptor desc, int flags) {
         if ((flags & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0) {
-            final int handle = desc.interruptHandle();
-            if (interrupts.isValid(handle, wq.interruptOwner())) {
-                interrupts.raise(handle); // after the record's release store: the handler sees the record
-            }
+            // checks the owner and raises from one load of the handle's entry: a handle released and given to
+            // another owner since step 5 raises nothing
+            interrupts.raise(desc.interruptHandle(), wq.interruptOwner());
         }
     }
 

@@ -4,15 +4,22 @@ import io.softdsa.device.WorkQueue;
 import io.softdsa.portal.DescriptorRing;
 import org.agrona.concurrent.Agent;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One DSA engine as an Agrona {@link Agent}: each {@link #doWork()} dispatches at most one descriptor from the
  * highest-priority non-empty WQ of its group and runs it to completion. Runs on its own thread under an
- * {@link org.agrona.concurrent.AgentRunner}, or is driven by the embedder through {@link #invoke()}.
+ * {@link org.agrona.concurrent.AgentRunner}, or is driven by the embedder through {@link #invoke()} — never both: a
+ * runner thread and invokers exclude each other through {@link #driver}.
+ * <p>
+ * Nothing thrown while a descriptor runs escapes a duty cycle: the descriptor completes (as a hardware error if need
+ * be), the throwable is counted and logged in {@link EngineErrors}, and the engine thread goes on (Agrona's runner
+ * would let an {@link Error} end it).
  * <p>
  * The engine publishes which (WQ, position) it is executing so Drain and Disable can tell when every earlier
  * descriptor has completed: the tag is stored before the claiming CAS on the ring head (whose release orders it), and
@@ -40,8 +47,13 @@ public final class Engine implements Agent {
     private volatile WorkQueue[] wqs;
     private final DescriptorExecutor executor;
     private final MemorySegment fetchBuffer;
-    private final AtomicBoolean invoking = new AtomicBoolean();
+    /** Who drives this engine: nobody, an invoker (for the length of one call), or a runner thread. */
+    private final AtomicInteger driver = new AtomicInteger(FREE);
+    private static final int FREE = 0;
+    private static final int INVOKER = 1;
+    private static final int RUNNER = 2;
     private Engine[] peers = new Engine[0];
+    private final Arena arena;
 
     @SuppressWarnings("unused") // accessed through IN_FLIGHT
     private volatile long inFlight = IDLE;
@@ -52,6 +64,15 @@ public final class Engine implements Agent {
      * @param wqs the group's WQs, highest priority first
      */
     public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor) {
+        this(id, roleName, wqs, executor, null);
+    }
+
+    /**
+     * @param wqs   the group's WQs, highest priority first
+     * @param arena what the engine's buffers were allocated from, closed with the engine (or null)
+     */
+    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena) {
+        this.arena = arena;
         this.id = id;
         this.roleName = roleName;
         this.wqs = wqs.clone();
@@ -91,11 +112,16 @@ public final class Engine implements Agent {
                 if (ring.claim(position, fetchBuffer, 0)) {
                     currentWq = wq.index();
                     currentPosition = position;
-                    if (!wq.discardForPasidAbort(position, executor.descriptor())) {
-                        executor.execute(wq);
+                    try {
+                        if (!wq.discardForPasidAbort(position, executor.descriptor())) {
+                            executor.execute(wq); // never throws, and leaves no translation held
+                        }
+                    } catch (Throwable t) {
+                        executor.errors().engineThreadError(t);
+                    } finally {
+                        IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
+                        COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
                     }
-                    IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
-                    COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
                     return 1;
                 }
             }
@@ -108,18 +134,52 @@ public final class Engine implements Agent {
     private long currentPosition;
 
     /**
-     * Runs one duty cycle on the caller's thread (embedder-driven engines). Safe against a concurrent caller:
-     * only one thread runs the engine at a time; the loser returns 0.
+     * Runs one duty cycle on the caller's thread (embedder-driven engines). Safe against concurrent callers: one runs
+     * the engine at a time, a loser returns 0.
+     *
+     * @throws IllegalStateException if a runner thread drives this engine (the device runs a thread per engine)
      */
     public int invoke() {
-        if (!invoking.compareAndSet(false, true)) {
+        if (!driver.compareAndSet(FREE, INVOKER)) {
+            if (driver.get() == RUNNER) {
+                throw new IllegalStateException(roleName + " is driven by its own thread (Threading.THREAD_PER_ENGINE);"
+                    + " invoke() is for devices built with Threading.INVOKER");
+            }
             return 0;
         }
         try {
             return doWork();
         } finally {
-            invoking.set(false);
+            driver.set(FREE); // volatile: the next driver sees everything this duty cycle did
         }
+    }
+
+    /** A runner thread is about to drive this engine: waits out an invoker still inside its call. */
+    public void attachRunner() {
+        while (!driver.compareAndSet(FREE, RUNNER)) {
+            if (driver.get() == RUNNER) {
+                throw new IllegalStateException(roleName + " already has a runner thread");
+            }
+            LockSupport.parkNanos(1_000);
+        }
+    }
+
+    /** The runner thread has ended (its {@code AgentRunner} is closed): invokers may drive the engine again. */
+    public void detachRunner() {
+        driver.compareAndSet(RUNNER, FREE);
+    }
+
+    /** The engine is retired (its device was reconfigured or closed): the IOMMU frees what it kept for it. */
+    public void close() {
+        executor.context().dma.close();
+        if (arena != null && arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    /** What went wrong in this engine's device (shared by its engines). */
+    public EngineErrors errors() {
+        return executor.errors();
     }
 
     /** Whether this engine is executing a descriptor of {@code wqIndex} at a position below {@code end}. */
@@ -131,10 +191,6 @@ public final class Engine implements Agent {
     /** Descriptors this engine has completed. */
     public long completed() {
         return (long) COMPLETED.getOpaque(this);
-    }
-
-    public long internalErrors() {
-        return executor.internalErrors();
     }
 
     /** Drain: wait until no other engine is still executing an earlier descriptor of the current WQ. */

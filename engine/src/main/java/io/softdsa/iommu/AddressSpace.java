@@ -151,8 +151,17 @@ public final class AddressSpace {
     /** Changes the protection of every leaf in [va, va + length), keeping address, accessed and dirty. */
     public synchronized void protect(long va, long length, int prot) {
         checkBound();
-        forEachLeaf(va, length, (slot, entry, pageBytes, start) ->
-            Le.setLongRelease(m, host(slot), (entry & ~(WRITABLE | PagingLayout.USER)) | protBits(prot)));
+        final long bits = protBits(prot);
+        forEachLeaf(va, length, (slot, entry, pageBytes, start) -> {
+            // compare-and-set, not a store of the value read: the walker may set accessed/dirty meanwhile (its CAS),
+            // and a dirty bit lost here would be a DMA write the dirty log never reports
+            final long h = host(slot);
+            for (long e = Le.getLongVolatile(m, h); ; e = Le.getLongVolatile(m, h)) {
+                if (Le.compareAndSetLong(m, h, e, (e & ~(WRITABLE | PagingLayout.USER)) | bits)) {
+                    break;
+                }
+            }
+        });
         invalidate(va, length);
     }
 
@@ -244,14 +253,18 @@ public final class AddressSpace {
         return 0;
     }
 
-    /** Unbinds the PASID, invalidates its IOTLB entries and frees every frame this address space allocated. */
+    /**
+     * Unbinds the PASID (if it is still bound to these tables: a PASID freed and bound again meanwhile keeps its new
+     * binding), invalidates its IOTLB entries and frees every frame this address space allocated.
+     */
     public synchronized void unbind() {
         if (!bound) {
             return;
         }
         if (iommu != null) {
-            iommu.pasidTable().clear(pasid);
-            iommu.iotlb().invalidatePasid(pasid);
+            // invalidates even if the binding is someone else's by now: no engine may still walk these tables or
+            // use a translation through them once they are freed below
+            iommu.unbindFirstLevel(pasid, root);
         } else {
             invalidator.invalidate(pasid, 0, -1L >>> 1);
         }

@@ -21,6 +21,11 @@ import static io.softdsa.iommu.PagingLayout.indexShift;
  * permissions over all levels, then accessed on every entry used and dirty on the leaf for a write, each set with a
  * compare-and-set on the 8-byte entry as hardware does. Stateless and thread-safe; results go to the caller's
  * {@link Translation}.
+ * <p>
+ * Nested: setting accessed/dirty in a guest page-table entry is a write to guest memory, so it goes through a stage-2
+ * <em>write</em> translation of the entry's guest-physical address (a write-protected page-table page is the host's
+ * stage-2 fault, {@link #STAGE2_FAULT}, and the stage-2 leaf's dirty bit logs the write); only entries whose bits
+ * are not set yet are written.
  */
 public final class PageTableWalker {
     /** A stage-2 miss: {@link Translation#stage2FaultAddress} says where; the host resolves it, not the guest. */
@@ -56,10 +61,12 @@ public final class PageTableWalker {
         boolean user = true;
         long table = root;
         int depth = 0;
+        int accessedClear = 0; // bit i: entry i was read without accessed (the walk must write it)
         for (int level = levels; level >= 1; level--) {
-            long entryAddress = table + (long) index(va, level) * ENTRY_SIZE;
+            final long entryGpa = table + (long) index(va, level) * ENTRY_SIZE;
+            long entryAddress = entryGpa;
             if (nested) {
-                final int s = stage2(t, stage2Root, entryAddress, Translation.READ);
+                final int s = stage2(t, stage2Root, entryGpa, Translation.READ);
                 if (s != Iommu.OK) {
                     return s;
                 }
@@ -69,7 +76,12 @@ public final class PageTableWalker {
                 return Status.TRANSLATION_ERROR;
             }
             final long e = Le.getLongAcquire(memory, entryAddress); // pairs with AddressSpace's release stores
-            t.walkEntries[depth++] = entryAddress;
+            // nested: the guest-physical address, translated again for writing if the entry needs an update
+            t.walkEntries[depth] = nested ? entryGpa : entryAddress;
+            if ((e & PagingLayout.ACCESSED) == 0) {
+                accessedClear |= 1 << depth;
+            }
+            depth++;
             if ((e & PRESENT) == 0) {
                 return Status.PAGE_FAULT_NOBOF;
             }
@@ -99,11 +111,21 @@ public final class PageTableWalker {
                     host = t.stage2Host;
                     effectiveShift = Math.min(shift, t.stage2Shift);
                 }
+                final boolean dirtyClear = write && (e & PagingLayout.DIRTY) == 0;
                 for (int i = 0; i < depth; i++) {
-                    setBits(t.walkEntries[i], PagingLayout.ACCESSED);
-                }
-                if (write) {
-                    setBits(entryAddress, PagingLayout.DIRTY);
+                    final boolean leaf = i == depth - 1;
+                    final long bits = PagingLayout.ACCESSED | (leaf && write ? PagingLayout.DIRTY : 0);
+                    if (!nested) {
+                        setBits(t.walkEntries[i], bits);
+                    } else if ((accessedClear & (1 << i)) != 0 || (leaf && dirtyClear)) {
+                        // the update is a DMA write into a guest page-table page: stage 2 must allow it (else the
+                        // host's fault path runs and the walk is retried), and stage 2 logs it dirty
+                        final int s = stage2(t, stage2Root, t.walkEntries[i], Translation.WRITE);
+                        if (s != Iommu.OK) {
+                            return s;
+                        }
+                        setBits(t.stage2Host, bits);
+                    }
                 }
                 t.walkDepth = depth;
                 t.pageShift = effectiveShift;

@@ -15,6 +15,11 @@ import io.softdsa.memory.HostMemory;
 public final class ScalableModeIommu implements Iommu {
     /** Longest run one call returns: bounds how long an invalidation may wait on a single translation. */
     private static final long MAX_RUN = 16L << 20;
+    /**
+     * Stage-2 faults one page walk may have resolved by the host: a nested 5-level walk reads five guest table
+     * pages, may write accessed/dirty into each (a stage-2 write), and reaches one data page.
+     */
+    private static final int MAX_STAGE2_RESOLUTIONS = 5 + 5 + 1;
 
     private final HostMemory memory;
     private final PasidTable pasids;
@@ -22,6 +27,8 @@ public final class ScalableModeIommu implements Iommu {
     private final PageTableWalker walker;
     private final PageRequestService pageRequests;
     private final java.util.BitSet allocatedPasids = new java.util.BitSet();
+    /** Freed but maybe still carried by a WQ: allocated bit kept, not bindable (fact sheet section 13). */
+    private final java.util.BitSet quarantined = new java.util.BitSet();
     private final java.util.concurrent.ConcurrentHashMap<Long, SecondLevelTables> secondLevels =
         new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -64,19 +71,19 @@ public final class ScalableModeIommu implements Iommu {
      *
      * @param levels             4 or 5 (5-level paging)
      * @param supervisorRequests whether Priv = 1 requests are allowed for this PASID (SRE)
+     * @throws IllegalStateException if {@code pasid} is bound already or in quarantine
      */
-    public AddressSpace bind(int pasid, int levels, boolean supervisorRequests) {
+    public synchronized AddressSpace bind(int pasid, int levels, boolean supervisorRequests) {
         if (levels != 4 && levels != 5) {
             throw new IllegalArgumentException("paging levels must be 4 or 5: " + levels);
         }
-        if (pasids.lookup(pasid) >= 0) {
-            throw new IllegalStateException("PASID " + pasid + " is already bound");
-        }
+        requireBindable(pasid);
         return new AddressSpace(this, pasid, levels, supervisorRequests);
     }
 
     /** Allocates a free host PASID (1 .. 2^20 - 1; PASID 0 is the requester's own, RID_PASID). */
     public synchronized int allocatePasid() {
+        // a quarantined PASID keeps its allocated bit: it is never handed out before releaseQuarantine
         int p = allocatedPasids.nextClearBit(1);
         while (p <= PasidTableLayout.MAX_PASID && pasids.lookup(p) >= 0) {
             p = allocatedPasids.nextClearBit(p + 1);
@@ -88,13 +95,54 @@ public final class ScalableModeIommu implements Iommu {
         return p;
     }
 
-    /** Returns a PASID from {@link #allocatePasid()}; its binding, if any, is removed. */
+    /**
+     * Returns a PASID from {@link #allocatePasid()} (or one in quarantine); its binding, if any, is removed and its
+     * IOTLB entries invalidated before this returns. Only for a caller that knows no WQ can still carry it (see
+     * {@link #quarantinePasid}).
+     */
     public synchronized void freePasid(int pasid) {
         if (!allocatedPasids.get(pasid)) {
             throw new IllegalArgumentException("PASID " + pasid + " was not allocated");
         }
         unbindPasid(pasid);
+        quarantined.clear(pasid);
         allocatedPasids.clear(pasid);
+    }
+
+    /**
+     * First half of freeing a PASID that WQs may still carry (fact sheet section 13, PASID lifecycle): its binding
+     * is removed and its IOTLB entries invalidated before this returns, and it can be neither allocated nor bound
+     * again until {@link #releaseQuarantine} — the caller's proof that every WQ drained or aborted it.
+     */
+    public synchronized void quarantinePasid(int pasid) {
+        if (!allocatedPasids.get(pasid)) {
+            throw new IllegalArgumentException("PASID " + pasid + " was not allocated");
+        }
+        quarantined.set(pasid);
+        unbindPasid(pasid);
+    }
+
+    /** Whether {@code pasid} is in quarantine (freed, not yet safe to hand out again). */
+    public synchronized boolean inQuarantine(int pasid) {
+        return pasid >= 0 && quarantined.get(pasid);
+    }
+
+    /** Ends {@code pasid}'s quarantine: it goes back to the allocator. */
+    public synchronized void releaseQuarantine(int pasid) {
+        if (!quarantined.get(pasid)) {
+            throw new IllegalArgumentException("PASID " + pasid + " is not in quarantine");
+        }
+        quarantined.clear(pasid);
+        allocatedPasids.clear(pasid);
+    }
+
+    private void requireBindable(int pasid) {
+        if (pasid >= 0 && quarantined.get(pasid)) {
+            throw new IllegalStateException("PASID " + pasid + " is in quarantine");
+        }
+        if (pasids.lookup(pasid) >= 0) {
+            throw new IllegalStateException("PASID " + pasid + " is already bound");
+        }
     }
 
     /** Fresh, empty stage-2 tables for a guest. */
@@ -104,29 +152,53 @@ public final class ScalableModeIommu implements Iommu {
         return s2;
     }
 
-    /** Requests with {@code hostPasid} carry guest-physical addresses translated by {@code stage2} only. */
+    /**
+     * Requests with {@code hostPasid} carry guest-physical addresses translated by {@code stage2} only.
+     *
+     * @throws IllegalStateException if {@code hostPasid} is bound already (unbind first) or in quarantine
+     */
     public void bindSecondLevel(int hostPasid, SecondLevelTables stage2) {
-        pasids.set(hostPasid, PasidTableLayout.PGTT_SECOND_LEVEL, 0, 4, false, stage2.root());
+        synchronized (this) {
+            requireBindable(hostPasid);
+            pasids.set(hostPasid, PasidTableLayout.PGTT_SECOND_LEVEL, 0, 4, false, stage2.root());
+        }
         iotlb.invalidatePasid(hostPasid);
     }
 
     /**
      * Nested translation for {@code hostPasid}: the guest's first-level tables at guest-physical
      * {@code guestRoot}, each table access and the final address translated by {@code stage2}.
+     *
+     * @throws IllegalStateException if {@code hostPasid} is bound already (unbind first: clear present, invalidate,
+     *                               then bind) or in quarantine
      */
     public void bindNested(int hostPasid, long guestRoot, int levels, boolean supervisorRequests,
                            SecondLevelTables stage2) {
         if (levels != 4 && levels != 5) {
             throw new IllegalArgumentException("paging levels must be 4 or 5: " + levels);
         }
-        pasids.set(hostPasid, PasidTableLayout.PGTT_NESTED, guestRoot, levels, supervisorRequests, stage2.root());
+        synchronized (this) {
+            requireBindable(hostPasid);
+            pasids.set(hostPasid, PasidTableLayout.PGTT_NESTED, guestRoot, levels, supervisorRequests, stage2.root());
+        }
         iotlb.invalidatePasid(hostPasid);
     }
 
-    /** Removes {@code hostPasid}'s binding of any kind and its IOTLB entries. */
-    public void unbindPasid(int hostPasid) {
+    /**
+     * Removes {@code hostPasid}'s binding of any kind and its IOTLB entries: once this returns no engine walks or
+     * uses a translation made through the old entry, so the PASID may be bound again.
+     */
+    public synchronized void unbindPasid(int hostPasid) {
+        // under the monitor binds take: no bind can publish a new entry between the clear and the invalidation that
+        // waits out walkers of the old one
         pasids.clear(hostPasid);
         iotlb.invalidatePasid(hostPasid);
+    }
+
+    /** {@link #unbindPasid} only if {@code hostPasid} is still the first-level binding of {@code root}. */
+    synchronized void unbindFirstLevel(int hostPasid, long root) {
+        pasids.clearIfFirstLevel(hostPasid, root);
+        iotlb.invalidatePasid(hostPasid); // always: the caller frees the tables next
     }
 
     @Override
@@ -218,7 +290,7 @@ public final class ScalableModeIommu implements Iommu {
             if (status != PageTableWalker.STAGE2_FAULT) {
                 return status;
             }
-            if (attempt == 3 || !resolveStage2(t, stage2Root)) {
+            if (attempt == MAX_STAGE2_RESOLUTIONS || !resolveStage2(t, stage2Root)) {
                 return Status.TRANSLATION_ERROR; // the host could not back it: never the guest's page fault
             }
         }

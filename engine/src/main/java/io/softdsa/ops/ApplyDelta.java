@@ -20,9 +20,6 @@ import static io.softdsa.ops.DeltaRecordLayout.WORD;
 public final class ApplyDelta implements Operation {
     private final MemorySegment entry = MemorySegment.ofArray(new byte[ENTRY_LENGTH]);
 
-    // the rest of the current translated run of the delta record
-    private long windowHost;
-    private long windowLeft;
     // where the last read entry is: in host memory, or staged in `entry`
     private MemorySegment entrySegment;
     private long entryOffset;
@@ -45,7 +42,6 @@ public final class ApplyDelta implements Operation {
         if (Overlap.overlaps(delta, deltaSize, dst, size)) {                                    // step 9
             return Status.OVERLAPPING_BUFFERS;
         }
-        windowLeft = 0;
         final Dma dma = x.dma;
         final MemorySegment m = x.memory;
         int previous = -1;
@@ -79,32 +75,26 @@ public final class ApplyDelta implements Operation {
 
     /** Makes the entry at {@code consumed} readable at {@link #entrySegment}; false on a translation failure. */
     private boolean read(OpContext x, long delta, long consumed, long deltaSize) {
-        if (windowLeft >= ENTRY_LENGTH) {
+        final Dma dma = x.dma;
+        if (!dma.map(delta + consumed, ENTRY_LENGTH, Translation.READ)) {
+            return false;
+        }
+        if (dma.length() == ENTRY_LENGTH) { // read in place, before the next step
             entrySegment = x.memory;
-            entryOffset = windowHost;
-            windowHost += ENTRY_LENGTH;
-            windowLeft -= ENTRY_LENGTH;
+            entryOffset = dma.hostAddress();
             return true;
         }
-        final Dma dma = x.dma;
         long copied = 0;
-        while (copied < ENTRY_LENGTH) {
-            if (windowLeft == 0) {
-                final long next = consumed + copied;
-                if (!dma.map(delta + next, deltaSize - next, Translation.READ)) {
-                    return false;
-                }
-                windowHost = dma.hostAddress();
-                windowLeft = dma.length();
-                if (copied == 0 && windowLeft >= ENTRY_LENGTH) {
-                    return read(x, delta, consumed, deltaSize);
-                }
-            }
-            final long n = Math.min(windowLeft, ENTRY_LENGTH - copied);
-            MemorySegment.copy(x.memory, windowHost, entry, copied, n);
-            windowHost += n;
-            windowLeft -= n;
+        while (true) { // the entry straddles translated runs: gather it
+            final long n = dma.length();
+            MemorySegment.copy(x.memory, dma.hostAddress(), entry, copied, n);
             copied += n;
+            if (copied == ENTRY_LENGTH) {
+                break;
+            }
+            if (!dma.map(delta + consumed + copied, ENTRY_LENGTH - copied, Translation.READ)) {
+                return false;
+            }
         }
         entrySegment = entry;
         entryOffset = 0;

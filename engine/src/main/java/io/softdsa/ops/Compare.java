@@ -26,15 +26,12 @@ public final class Compare implements Operation {
         final MemorySegment m = x.memory;
         long done = 0;
         while (done < size) {
-            if (!dma.map(a + done, size - done, Translation.READ)) {
-                return x.fault(done);
-            }
-            final long ha = dma.hostAddress();
-            if (!dma.map(b + done, dma.length(), Translation.READ)) {
+            if (!dma.map2(a + done, size - done, Translation.READ, b + done, Translation.READ)) {
                 return x.fault(done);
             }
             final long n = dma.length();
-            final long hb = dma.hostAddress();
+            final long ha = dma.hostAddress(0);
+            final long hb = dma.hostAddress(1);
             final long at = MemorySegment.mismatch(m, ha, ha + n, m, hb, hb + n);
             if (at >= 0) {
                 x.result.result = 1;

@@ -52,19 +52,17 @@ public final class CrcGeneration implements Operation {
         final MemorySegment m = x.memory;
         long done = 0;
         while (done < size) {
-            if (!dma.map(src + done, size - done, Translation.READ)) {
+            final boolean mapped = copy
+                ? dma.map2(src + done, size - done, Translation.READ, dst + done, Translation.WRITE)
+                : dma.map(src + done, size - done, Translation.READ);
+            if (!mapped) {
                 x.result.field16 = Integer.toUnsignedLong(crc.value(done));
                 return x.fault(done);
             }
-            final long from = dma.hostAddress();
-            long n = dma.length();
+            final long from = dma.hostAddress(0);
+            final long n = dma.length();
             if (copy) {
-                if (!dma.map(dst + done, n, Translation.WRITE)) {
-                    x.result.field16 = Integer.toUnsignedLong(crc.value(done));
-                    return x.fault(done);
-                }
-                n = dma.length();
-                MemorySegment.copy(m, from, m, dma.hostAddress(), n);
+                MemorySegment.copy(m, from, m, dma.hostAddress(1), n);
             }
             crc.update(from, n);
             done += n;

@@ -24,12 +24,10 @@ import static io.softdsa.ops.DeltaRecordLayout.WORD;
 public final class CreateDelta implements Operation {
     private final MemorySegment entry = MemorySegment.ofArray(new byte[ENTRY_LENGTH]);
 
-    // the delta record being written: bytes written, and the rest of the current translated run
+    // the delta record being written and the bytes written so far
     private long deltaAddress;
     private long maxSize;
     private long written;
-    private long windowHost;
-    private long windowLeft;
 
     @Override
     public int execute(Descriptor d, OpContext x) {
@@ -48,10 +46,12 @@ public final class CreateDelta implements Operation {
             || DeltaRecordLayout.misaligned(delta)) {
             return Status.MISALIGNED_ADDRESS;
         }
+        if (Overlap.overlaps(delta, max, src1, size) || Overlap.overlaps(delta, max, src2, size)) {         // step 9
+            return Status.OVERLAPPING_BUFFERS; // softdsa: the record may not rewrite what is being compared
+        }
         deltaAddress = delta;
         maxSize = max;
         written = 0;
-        windowLeft = 0;
         final int status = compare(x, src1, src2, size);
         x.result.field16 = written;
         if (status != Status.SUCCESS) {
@@ -69,69 +69,42 @@ public final class CreateDelta implements Operation {
         final MemorySegment m = x.memory;
         long done = 0;
         while (done < size) {
-            if (!dma.map(src1 + done, size - done, Translation.READ)) {
+            if (!dma.map2(src1 + done, size - done, Translation.READ, src2 + done, Translation.READ)) {
                 return x.fault(done);
             }
-            final long a = dma.hostAddress();
-            if (!dma.map(src2 + done, dma.length(), Translation.READ)) {
-                return x.fault(done);
-            }
-            final long b = dma.hostAddress();
+            final long a = dma.hostAddress(0);
+            final long b = dma.hostAddress(1);
+            // both sources are 8-byte aligned and a run ends at a page end, the step limit or the size: whole words
             final long n = dma.length() & -WORD;
             if (n == 0) {
-                // both addresses are 8-byte aligned and translation is page-granular: a run always holds a word
                 throw new IllegalStateException("translation run shorter than a word at 0x" + Long.toHexString(b));
             }
-            long i = 0;
-            while (i < n) {
-                final long at = MemorySegment.mismatch(m, a + i, a + n, m, b + i, b + n);
-                if (at < 0) {
-                    break;
-                }
-                final long word = (i + at) & -WORD;
-                x.result.result = 1;
-                if (written + ENTRY_LENGTH > maxSize) {
-                    x.result.result = 2;
-                    return Status.SUCCESS;
-                }
-                if (!append(x, (int) ((done + word) / WORD), m.get(Le.LONG, b + word))) {
-                    return x.fault(done + word);
-                }
-                i = word + WORD;
+            final long at = MemorySegment.mismatch(m, a, a + n, m, b, b + n);
+            if (at < 0) {
+                done += n;
+                continue;
             }
-            done += n;
+            final long word = at & -WORD;
+            x.result.result = 1;
+            if (written + ENTRY_LENGTH > maxSize) {
+                x.result.result = 2;
+                return Status.SUCCESS;
+            }
+            final long data = m.get(Le.LONG, b + word);
+            if (!append(x, (int) ((done + word) / WORD), data)) {
+                return x.fault(done + word);
+            }
+            // appending is a step of its own, which may have let go of the sources' translations: map them again
+            done += word + WORD;
         }
         return Status.SUCCESS;
     }
 
     /** Appends one entry at the end of the record; false on a translation failure (the entry does not count). */
     private boolean append(OpContext x, int index, long data) {
-        if (windowLeft >= ENTRY_LENGTH) {
-            DeltaRecordLayout.write(x.memory, windowHost, index, data);
-            windowHost += ENTRY_LENGTH;
-            windowLeft -= ENTRY_LENGTH;
-            written += ENTRY_LENGTH;
-            return true;
-        }
-        // the entry straddles translated runs: stage it and copy it piecewise
         DeltaRecordLayout.write(entry, 0, index, data);
-        final Dma dma = x.dma;
-        long copied = 0;
-        while (copied < ENTRY_LENGTH) {
-            if (windowLeft == 0) {
-                final long at = written + copied;
-                if (!dma.map(deltaAddress + at, maxSize - at, Translation.WRITE)) {
-                    windowLeft = 0;
-                    return false;
-                }
-                windowHost = dma.hostAddress();
-                windowLeft = dma.length();
-            }
-            final long n = Math.min(windowLeft, ENTRY_LENGTH - copied);
-            MemorySegment.copy(entry, copied, x.memory, windowHost, n);
-            windowHost += n;
-            windowLeft -= n;
-            copied += n;
+        if (!DifBlockIo.write(x, entry, 0, deltaAddress + written, ENTRY_LENGTH)) {
+            return false;
         }
         written += ENTRY_LENGTH;
         return true;

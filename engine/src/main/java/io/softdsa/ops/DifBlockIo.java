@@ -5,9 +5,9 @@ import io.softdsa.iommu.Translation;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Moves one DIF block (or tuple) between device addresses and a flat view, through the engine's {@link Dma}. A
- * source block that one translation covers is used in place in host memory; one that straddles translation runs is
- * gathered into an engine-local scratch block. One per operation instance (operations are per engine).
+ * Moves one DIF block (or tuple, or delta entry) between device addresses and an engine-local view, through the
+ * engine's {@link Dma}: a source block is gathered into a scratch block, an output is scattered from one, each run
+ * used within the step that mapped it. One per operation instance (operations are per engine).
  */
 final class DifBlockIo {
     private static final int MAX_BLOCK = 4104 + DifTupleLayout.LENGTH;
@@ -24,28 +24,21 @@ final class DifBlockIo {
         return tuple;
     }
 
-    /** Makes {@code length} bytes at device {@code address} readable at {@link #segment}/{@link #offset}. */
+    /**
+     * Gathers {@code length} bytes at device {@code address} into the scratch block at {@link #segment}/
+     * {@link #offset}. Always a copy: the block is used after later steps (its output), which may let go of the
+     * source's translation (a page request, an epoch release), so no host address of it may outlive this call.
+     */
     boolean read(OpContext x, long address, int length) {
         final Dma dma = x.dma;
-        if (!dma.map(address, length, Translation.READ)) {
-            return false;
-        }
-        if (dma.length() == length) {
-            segment = x.memory;
-            offset = dma.hostAddress();
-            return true;
-        }
         long done = 0;
-        while (true) {
-            final long n = dma.length();
-            MemorySegment.copy(x.memory, dma.hostAddress(), scratch, done, n);
-            done += n;
-            if (done == length) {
-                break;
-            }
+        while (done < length) {
             if (!dma.map(address + done, length - done, Translation.READ)) {
                 return false;
             }
+            final long n = dma.length();
+            MemorySegment.copy(x.memory, dma.hostAddress(), scratch, done, n);
+            done += n;
         }
         segment = scratch;
         offset = 0;

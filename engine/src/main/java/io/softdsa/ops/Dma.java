@@ -7,21 +7,55 @@ import io.softdsa.iommu.Translation;
 import java.lang.foreign.MemorySegment;
 
 /**
- * An engine's window on host memory: maps one device address run at a time through the {@link Iommu} and remembers
- * why the last mapping failed. Operations reach memory only as {@code memory().copy/get/set} at the host addresses
- * this returns.
+ * An engine's window on host memory: maps the operands of one <em>step</em> of an operation through the
+ * {@link Iommu} and remembers why the last mapping failed. Operations reach memory only as
+ * {@code memory().copy/get/set} at the host addresses this returns.
+ * <p>
+ * <b>The one rule that keeps a tenant's memory its own:</b> a host address is valid only until the next
+ * {@code map*} call. Every call may let go of this engine's translations — it blocks on a page request (the handler
+ * may unmap and give the frame to someone else), the host resolves a stage-2 fault, or the engine releases its IOTLB
+ * epoch so an invalidation is not kept waiting (every {@link #holdBytes} bytes, see below). So a step that needs
+ * several operands at once (a copy needs its source and destination) maps them with one {@link #map2}/{@link #map3}
+ * call, which restarts the whole step if anything was let go between its first and last operand: the host addresses
+ * it returns all come from one pass in which this engine held its translations throughout. Operations never keep a
+ * host address past the step that mapped it; their translated runs are remembered here (the windows below), where a
+ * let-go drops them.
+ * <p>
+ * <b>Bounded invalidation latency:</b> with PASID translation, a step covers at most {@link #MAX_STEP} bytes, and the
+ * engine lets go of its epoch at the start of the first step after it has mapped {@link #holdBytes} bytes: an IOTLB
+ * invalidation waits for at most {@code holdBytes + MAX_STEP} bytes of access per operand by each engine.
  * <p>
  * One per engine; not thread-safe; allocates nothing.
  */
 public final class Dma {
+    /** Default bytes an engine maps before it lets go of its translation epoch (4 MiB). */
+    public static final long DEFAULT_HOLD_BYTES = 4L << 20;
+    /** Longest run one step maps under PASID translation (2 MiB). */
+    public static final long MAX_STEP = 2L << 20;
+    /**
+     * How often a multi-operand step is restarted because a page response came back while an earlier operand was
+     * taken away again; then the step fails as an invalid page response (0x04), resumable like any page fault.
+     */
+    static final int MAX_RESTARTS = 8;
+
     private final MemorySegment memory;
     private final Iommu iommu;
+    private final long holdBytes;
     private final Translation translation = new Translation();
     private PageFaultHandler pageFaultHandler = PageFaultHandler.NONE;
     private boolean blockOnFault;
 
-    private long hostAddress;
+    // result of the last step: host address per operand and the run they share
+    private final long[] host = new long[3];
     private long length;
+    // result of the last single-operand translation
+    private long runHost;
+    private long runLength;
+
+    /** Bytes mapped since this engine last let go of its translations. */
+    private long heldBytes;
+    /** Advances every time this engine lets go of its translations in the middle of a descriptor. */
+    private long generation;
 
     // Translations this descriptor already holds (one per operand at most), as the device keeps its translations for
     // the duration of an access: a long source run is not translated again for each short destination run.
@@ -30,14 +64,28 @@ public final class Dma {
     private final long[] windowLength = new long[WINDOWS];
     private final long[] windowHost = new long[WINDOWS];
     private final boolean[] windowWrite = new boolean[WINDOWS];
+    /** Whether the window stops short of where its translation ran on (cut at the bytes wanted then). */
+    private final boolean[] windowCut = new boolean[WINDOWS];
     private int nextWindow;
     private int failureStatus;
     private long faultAddress;
     private boolean faultWrite;
 
     public Dma(MemorySegment memory, Iommu iommu) {
+        this(memory, iommu, DEFAULT_HOLD_BYTES);
+    }
+
+    /**
+     * @param holdBytes bytes this engine maps before it lets go of its translation epoch (at least 1; 1 = before
+     *                  every step, which tests use to prove no operation keeps a host address past its step)
+     */
+    public Dma(MemorySegment memory, Iommu iommu, long holdBytes) {
+        if (holdBytes < 1) {
+            throw new IllegalArgumentException("translation hold bytes must be >= 1: " + holdBytes);
+        }
         this.memory = memory;
         this.iommu = iommu;
+        this.holdBytes = holdBytes;
     }
 
     public MemorySegment memory() {
@@ -57,7 +105,14 @@ public final class Dma {
     public void release() {
         dropWindows();
         translation.translationsDropped = false;
+        heldBytes = 0;
         iommu.quiesce(translation);
+    }
+
+    /** This engine is retired: the IOMMU frees what it kept for it. */
+    public void close() {
+        release();
+        iommu.release(translation);
     }
 
     /** Translation statistics of this engine. */
@@ -81,64 +136,83 @@ public final class Dma {
         return translation.priv;
     }
 
+    /** Times this engine let go of its translations in the middle of a descriptor (statistics, tests). */
+    public long translationsLetGo() {
+        return generation;
+    }
+
     /**
-     * Maps the start of {@code [address, address + wanted)}.
+     * One step with one operand: maps the start of {@code [address, address + wanted)}.
      *
      * @return true with {@link #hostAddress()} / {@link #length()} set (length between 1 and wanted), or false with
      * {@link #failureStatus()}, {@link #faultAddress()} and {@link #faultWrite()} set
      */
     public boolean map(long address, long wanted, int access) {
-        if (translation.translationsDropped) {
-            translation.translationsDropped = false; // this engine let go of its translations mid-descriptor
-            dropWindows();
+        beginStep();
+        if (!translate(address, wanted, access)) {
+            return false;
         }
-        for (int i = 0; i < WINDOWS; i++) {
-            final long into = address - windowStart[i];
-            if (Long.compareUnsigned(into, windowLength[i]) < 0 && (access == Translation.READ || windowWrite[i])) {
-                hostAddress = windowHost[i] + into;
-                length = Math.min(wanted, windowLength[i] - into);
-                return true;
-            }
-        }
-        int status = iommu.translate(translation, address, wanted, access);
-        if (status == Iommu.OK) {
-            return mapped(address, wanted, access);
-        }
-        if (status == Status.PAGE_FAULT_NOBOF && blockOnFault) {
-            // PRI: ask, wait for the page response, and retry once it says the page is there
-            dropWindows();
-            status = pageFaultHandler.resolve(translation, address, access);
-            if (status == Iommu.OK) {
-                status = iommu.translate(translation, address, wanted, access);
-                if (status == Iommu.OK) {
-                    return mapped(address, wanted, access);
-                }
-                if (status == Status.PAGE_FAULT_NOBOF) {
-                    status = Status.PAGE_FAULT_IR;
-                }
-            }
-        }
-        failureStatus = status;
-        faultAddress = address;
-        faultWrite = access == Translation.WRITE;
-        return false;
-    }
-
-    private boolean mapped(long address, long wanted, int access) {
-        hostAddress = translation.hostAddress;
-        length = Math.min(translation.length, wanted);
-        final int w = nextWindow;
-        nextWindow = (w + 1) & (WINDOWS - 1);
-        windowStart[w] = address;
-        windowLength[w] = length;
-        windowHost[w] = hostAddress;
-        windowWrite[w] = access == Translation.WRITE;
+        host[0] = runHost;
+        length = runLength;
         return true;
     }
 
-    private void dropWindows() {
-        for (int i = 0; i < WINDOWS; i++) {
-            windowLength[i] = 0;
+    /**
+     * One step with two operands: the start of {@code [a, a + wanted)} and the same number of bytes at {@code b}.
+     * On true, {@link #hostAddress(int)} 0 and 1 and the run {@link #length()} they share are set, all from one pass
+     * in which this engine kept its translations.
+     */
+    public boolean map2(long a, long wanted, int accessA, long b, int accessB) {
+        beginStep();
+        for (int restarts = 0; ; restarts++) {
+            if (!translate(a, wanted, accessA)) {
+                return false;
+            }
+            final long pass = generation;
+            final long hostA = runHost;
+            if (!translate(b, runLength, accessB)) {
+                return false;
+            }
+            if (generation == pass) {
+                host[0] = hostA;
+                host[1] = runHost;
+                length = runLength; // translate(b, n) returns at most n
+                return true;
+            }
+            if (restarts == MAX_RESTARTS) {
+                return unstable(a, accessA);
+            }
+        }
+    }
+
+    /** One step with three operands, as {@link #map2}. */
+    public boolean map3(long a, long wanted, int accessA, long b, int accessB, long c, int accessC) {
+        beginStep();
+        for (int restarts = 0; ; restarts++) {
+            if (!translate(a, wanted, accessA)) {
+                return false;
+            }
+            final long pass = generation;
+            final long hostA = runHost;
+            if (!translate(b, runLength, accessB)) {
+                return false;
+            }
+            final long hostB = runHost;
+            if (generation == pass) {
+                if (!translate(c, runLength, accessC)) {
+                    return false;
+                }
+                if (generation == pass) {
+                    host[0] = hostA;
+                    host[1] = hostB;
+                    host[2] = runHost;
+                    length = runLength;
+                    return true;
+                }
+            }
+            if (restarts == MAX_RESTARTS) {
+                return unstable(a, accessA);
+            }
         }
     }
 
@@ -153,10 +227,17 @@ public final class Dma {
         }
     }
 
+    /** Host address of operand 0 of the last successful step. */
     public long hostAddress() {
-        return hostAddress;
+        return host[0];
     }
 
+    /** Host address of operand {@code operand} of the last successful step. */
+    public long hostAddress(int operand) {
+        return host[operand];
+    }
+
+    /** The run the operands of the last successful step share, in bytes. */
     public long length() {
         return length;
     }
@@ -171,5 +252,104 @@ public final class Dma {
 
     public boolean faultWrite() {
         return faultWrite;
+    }
+
+    /** A step starts: if this engine has held its translations for long enough, it lets go of them first. */
+    private void beginStep() {
+        if (heldBytes >= holdBytes && translation.pasidEnabled) {
+            heldBytes = 0;
+            iommu.quiesce(translation);
+            letGo();
+        }
+    }
+
+    /** Everything translated before is void: drop the windows, and make any step in progress start over. */
+    private void letGo() {
+        dropWindows();
+        generation++;
+    }
+
+    /** One operand: a window, else the IOMMU (and on a blocking fault, a page request and one retry). */
+    private boolean translate(long address, long wanted, int access) {
+        if (translation.pasidEnabled && wanted > MAX_STEP) {
+            wanted = MAX_STEP;
+        }
+        for (int i = 0; i < WINDOWS; i++) {
+            final long into = address - windowStart[i];
+            if (Long.compareUnsigned(into, windowLength[i]) < 0 && (access == Translation.READ || windowWrite[i])
+                && (!windowCut[i] || windowLength[i] - into >= wanted)) {
+                // a window that was cut short answers only what it covers whole: a run ends where the translation
+                // ends (a page the next frame does not follow), never where an earlier request happened to stop
+                runHost = windowHost[i] + into;
+                runLength = Math.min(wanted, windowLength[i] - into);
+                heldBytes += runLength;
+                return true;
+            }
+        }
+        int status = iommu.translate(translation, address, wanted, access);
+        noteLetGo(); // a stage-2 fault resolved inside translate lets go too
+        if (status == Iommu.OK) {
+            return mapped(address, wanted, access);
+        }
+        if (status == Status.PAGE_FAULT_NOBOF && blockOnFault) {
+            // PRI: ask, wait for the page response, and retry once it says the page is there; the wait lets go of
+            // every translation (the handler may unmap anything), so whatever this step held is void; the engine
+            // holds no epoch while it waits, so the handler's own invalidations never wait on it
+            iommu.quiesce(translation);
+            heldBytes = 0;
+            letGo();
+            status = pageFaultHandler.resolve(translation, address, access);
+            translation.translationsDropped = false;
+            if (status == Iommu.OK) {
+                status = iommu.translate(translation, address, wanted, access);
+                noteLetGo();
+                if (status == Iommu.OK) {
+                    return mapped(address, wanted, access);
+                }
+                if (status == Status.PAGE_FAULT_NOBOF) {
+                    status = Status.PAGE_FAULT_IR;
+                }
+            }
+        }
+        return failed(status, address, access);
+    }
+
+    private void noteLetGo() {
+        if (translation.translationsDropped) {
+            translation.translationsDropped = false;
+            letGo();
+        }
+    }
+
+    private boolean failed(int status, long address, int access) {
+        failureStatus = status;
+        faultAddress = address;
+        faultWrite = access == Translation.WRITE;
+        return false;
+    }
+
+    /** A step whose operands kept being taken away between page responses: an invalid page response at its start. */
+    private boolean unstable(long address, int access) {
+        return failed(Status.PAGE_FAULT_IR, address, access);
+    }
+
+    private boolean mapped(long address, long wanted, int access) {
+        runHost = translation.hostAddress;
+        runLength = Math.min(translation.length, wanted);
+        heldBytes += runLength;
+        final int w = nextWindow;
+        nextWindow = (w + 1) & (WINDOWS - 1);
+        windowStart[w] = address;
+        windowLength[w] = runLength;
+        windowHost[w] = runHost;
+        windowWrite[w] = access == Translation.WRITE;
+        windowCut[w] = translation.length >= wanted; // it may run on past what was asked: only a shorter answer is a real end
+        return true;
+    }
+
+    private void dropWindows() {
+        for (int i = 0; i < WINDOWS; i++) {
+            windowLength[i] = 0;
+        }
     }
 }

@@ -32,20 +32,13 @@ public final class Dualcast implements Operation {
         final MemorySegment m = x.memory;
         long done = 0;
         while (done < size) {
-            if (!dma.map(src + done, size - done, Translation.READ)) {
-                return x.fault(done);
-            }
-            final long from = dma.hostAddress();
-            if (!dma.map(dst1 + done, dma.length(), Translation.WRITE)) {
-                return x.fault(done);
-            }
-            final long to1 = dma.hostAddress();
-            if (!dma.map(dst2 + done, dma.length(), Translation.WRITE)) {
+            if (!dma.map3(src + done, size - done, Translation.READ, dst1 + done, Translation.WRITE,
+                dst2 + done, Translation.WRITE)) {
                 return x.fault(done);
             }
             final long n = dma.length();
-            MemorySegment.copy(m, from, m, to1, n);
-            MemorySegment.copy(m, from, m, dma.hostAddress(), n);
+            MemorySegment.copy(m, dma.hostAddress(0), m, dma.hostAddress(1), n);
+            MemorySegment.copy(m, dma.hostAddress(0), m, dma.hostAddress(2), n);
             done += n;
         }
         return Status.SUCCESS;

@@ -34,16 +34,11 @@ public final class MemoryMove implements Operation {
         final MemorySegment m = x.memory;
         long done = 0;
         while (done < size) {
-            if (!dma.map(src + done, size - done, Translation.READ)) {
-                return x.fault(done);
-            }
-            final long from = dma.hostAddress();
-            final long run = dma.length();
-            if (!dma.map(dst + done, run, Translation.WRITE)) {
+            if (!dma.map2(src + done, size - done, Translation.READ, dst + done, Translation.WRITE)) {
                 return x.fault(done);
             }
             final long n = dma.length();
-            MemorySegment.copy(m, from, m, dma.hostAddress(), n);
+            MemorySegment.copy(m, dma.hostAddress(0), m, dma.hostAddress(1), n);
             done += n;
         }
         return Status.SUCCESS;
@@ -59,14 +54,14 @@ public final class MemoryMove implements Operation {
             long chunk = Math.min(end, ((src + end - 1) & (PAGE - 1)) + 1);
             chunk = Math.min(chunk, ((dst + end - 1) & (PAGE - 1)) + 1);
             final long offset = end - chunk;
-            if (!dma.map(src + offset, chunk, Translation.READ)) {
+            if (!dma.map2(src + offset, chunk, Translation.READ, dst + offset, Translation.WRITE)) {
                 return x.fault(done);
             }
-            final long from = dma.hostAddress();
-            if (!dma.map(dst + offset, chunk, Translation.WRITE)) {
-                return x.fault(done);
+            if (dma.length() != chunk) {
+                // a chunk lies inside one page of each buffer, and a translation covers at least to a page's end
+                throw new IllegalStateException("translation run " + dma.length() + " < chunk " + chunk);
             }
-            MemorySegment.copy(m, from, m, dma.hostAddress(), chunk);
+            MemorySegment.copy(m, dma.hostAddress(0), m, dma.hostAddress(1), chunk);
             done += chunk;
         }
         return Status.SUCCESS;

@@ -328,4 +328,50 @@ class DeltaRecordTest extends SharedWqTestBase {
         assertEquals(0x01, f.run(apply(delta.address() + first, full - first, copy.address(), size), cr));
         assertArrayEquals(bytes(s2.segment()), bytes(copy.segment()));
     }
+
+    // ---- issue 11 item 12
+
+    @Test
+    void createDeltaWithItsRecordOverlappingASourceIsOverlappingBuffers() {
+        final HostBuffer s = f.buffer(4096);
+        final HostBuffer other = f.buffer(4096);
+        fillRandom(s.segment(), 12);
+        // the record starts 8 bytes into source 2: writing it would change what is being compared
+        assertEquals(0x16, f.run(create(other.address(), s.address(), 1024, s.address() + 8, 90), cr));
+        assertEquals(0x16, f.run(create(s.address() + 1024, other.address(), 1024, s.address() + 2040, 90), cr),
+            "the record's last bytes overlap source 1");
+        assertEquals(0x01, f.run(create(other.address(), s.address(), 1024, s.address() + 1024, 90), cr),
+            "adjacent is not overlapping");
+    }
+
+    @Test
+    void createDeltaAfterAShortAccessOfItsSourceInTheSameBatchComparesWholeWords() {
+        // a 5-byte move leaves the engine a 5-byte translation of source 1; the create delta in the same batch must
+        // not take it as the whole run (it once saw a run shorter than a word and failed with 0x20)
+        final HostBuffer s1 = f.buffer(64);
+        final HostBuffer s2 = f.buffer(64);
+        final HostBuffer scratch = f.buffer(64);
+        final HostBuffer delta = f.buffer(80);
+        fillRandom(s1.segment(), 13);
+        MemorySegment.copy(s1.segment(), 0, s2.segment(), 0, 64);
+        s2.segment().set(ValueLayout.JAVA_BYTE, 20, (byte) (s1.segment().get(ValueLayout.JAVA_BYTE, 20) ^ 1));
+        final HostBuffer list = f.buffer(128);
+        final CompletionRecord[] inner = {f.client.completionRecord(), f.client.completionRecord()};
+        final Descriptor move = new Descriptor(list.segment(), 0).opcode(Opcode.MEMMOVE).source(s1.address())
+            .destination(scratch.address()).transferSize(5).completionAddress(inner[0].address()).flags(0x0C)
+            .opcode(Opcode.MEMMOVE);
+        final Descriptor make = new Descriptor(list.segment(), 64).opcode(Opcode.CREATE_DELTA).source(s1.address())
+            .destination(s2.address()).transferSize(64).u64(40, delta.address()).u32(48, 80)
+            .completionAddress(inner[1].address()).flags(0x0C).opcode(Opcode.CREATE_DELTA);
+        inner[0].arm();
+        inner[1].arm();
+        final int batch = f.run(f.client.descriptor().opcode(Opcode.BATCH).source(list.address()).transferSize(2), cr);
+        assertEquals(0x01, inner[0].status());
+        assertEquals(0x01, inner[1].status());
+        assertEquals(0x01, batch);
+        assertEquals(1, inner[1].result());
+        assertEquals(10, inner[1].u32(16));
+        assertArrayEquals(referenceDelta(bytes(s1.segment()), bytes(s2.segment())),
+            bytes(delta.segment().asSlice(0, 10)));
+    }
 }

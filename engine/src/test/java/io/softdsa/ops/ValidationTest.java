@@ -153,7 +153,8 @@ class ValidationTest {
         assertEquals(0x19, f.run(memmove(64).flags(0x10).interruptHandle(4), cr), "WQ owned by the host");
         f.device.wq(0).interruptOwner(77);
         assertEquals(0x01, f.run(memmove(64).flags(0x10).interruptHandle(4), cr), "WQ handed to owner 77");
-        assertEquals(0x01, f.run(memmove(64).flags(0x10).interruptHandle(5), cr), "device-wide handles stay valid");
+        assertEquals(0x19, f.run(memmove(64).flags(0x10).interruptHandle(5), cr),
+            "the host's handles are not the tenant's");
         f.device.wq(0).interruptOwner(78);
         assertEquals(0x19, f.run(memmove(64).flags(0x10).interruptHandle(4), cr), "another owner's handle");
         assertEquals(1, f.device.interrupts().count(4));

@@ -121,12 +121,7 @@ public final class AccelConfigJson {
     /** Loads every DSA device of the file, validated against {@code caps}. */
     public static List<DeviceConfig> load(Path file, DeviceCapabilities caps) {
         Objects.requireNonNull(file, "file");
-        final byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException | RuntimeException e) {
-            throw new ConfigException(file + ": cannot read the file (" + e + ")");
-        }
+        final byte[] bytes = readBounded(file);
         final JsonNode root;
         try {
             root = MAPPER.readTree(bytes);
@@ -134,6 +129,29 @@ public final class AccelConfigJson {
             throw notJson(file.toString(), e);
         }
         return fromTree(root, file.toString(), caps);
+    }
+
+    /**
+     * Largest file accepted (1 MiB): accel-config's file for the biggest DSA (8 WQs, 4 engines, 4 groups per device,
+     * a few devices) is a few KiB; anything larger — {@code /dev/zero}, a sparse multi-GiB file — is not one.
+     */
+    public static final int MAX_FILE_BYTES = 1 << 20;
+
+    /** Reads at most {@link #MAX_FILE_BYTES} + 1 bytes, whatever the file claims its size is (devices, pipes). */
+    private static byte[] readBounded(Path file) {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            final byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw new ConfigException(file + ": larger than " + MAX_FILE_BYTES
+                    + " bytes, not an accel-config file");
+            }
+            return bytes;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ConfigException c) {
+                throw c;
+            }
+            throw new ConfigException(file + ": cannot read the file (" + e + ")");
+        }
     }
 
     /** Loads the device {@code devName} (e.g. "dsa0") of the file, validated against the default capabilities. */

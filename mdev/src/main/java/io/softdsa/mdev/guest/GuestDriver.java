@@ -485,6 +485,20 @@ public final class GuestDriver implements AutoCloseable {
     public void close() {
         dev.msiSink(null);
         guest.iommu().pageRequestHandler(null);
+        // as the guest's idxd driver unbinds: WQs disabled (drained) before the PASIDs they run with are freed (the
+        // virtual IOMMU refuses to free a PASID an enabled dedicated WQ is programmed with)
+        final boolean live = (cfgRead(PciConfigLayout.COMMAND, 2) & PciConfigLayout.COMMAND_MEMORY_SPACE) != 0
+            && (read(Bar0Layout.GENSTS, 4) & Bar0Layout.GENSTS_STATE_MASK) == Bar0Layout.GENSTS_ENABLED
+            && (read(Bar0Layout.CMDSTS, 4) & Bar0Layout.CMDSTS_ACTIVE) == 0; // reset or unplugged: nothing runs
+        for (int wq = 0; live && wq < wqEnabled.length; wq++) {
+            if (wqEnabled[wq]) {
+                try {
+                    disableWq(wq);
+                } catch (RuntimeException e) {
+                    // the device is gone or reset already: nothing runs on it
+                }
+            }
+        }
         for (GuestProcess p : processes.values()) {
             p.close();
         }

@@ -2,6 +2,7 @@ package io.softdsa.mdev.host;
 
 import io.softdsa.completion.InterruptHandler;
 import io.softdsa.completion.InterruptTable;
+import io.softdsa.completion.PostedInterruptReceiver;
 
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -9,7 +10,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * The host driver's pool of the device's interrupt handles (the IMS entries a VDCM hands out): every handle but the
  * misc entry 0 starts free; an allocation names its owner and handler. Ownership is what a submission is checked
- * against, so that a descriptor can only name a handle its submitter was given.
+ * against, so that a descriptor can only name a handle its submitter was given: a handle carries its owner's tag from
+ * the moment it becomes valid (one publication), the misc entry 0 and every other host entry carry the host's tag,
+ * and WQs handed to an owner carry that owner's tag ({@link HostDsa#claimWq}), so a tenant's descriptor — top-level or
+ * inside a batch — can raise only handles allocated to that same tenant.
  */
 public final class InterruptHandles {
     /** A handle value no interrupt table entry has (handles are 16 bits, tables at most 2048 entries). */
@@ -38,9 +42,24 @@ public final class InterruptHandles {
             return -1;
         }
         free.clear(h);
-        table.allocate(h);
-        table.handler(h, handler);
-        table.owner(h, tag(owner)); // the engine's own step-5 check: only WQs of this owner may raise it
+        // one publication with owner and handler: the engine's own step-5 check admits only WQs of this owner, from
+        // the first moment the handle is valid (never "allocated, owner not yet set")
+        table.allocate(h, tag(owner), handler);
+        owners.set(h, owner);
+        return h;
+    }
+
+    /**
+     * Allocates a handle for {@code owner} in posted format: a raise posts {@code vector} to {@code receiver}'s
+     * posted-interrupt descriptor (a guest's MSI-X vector); -1 if none is left.
+     */
+    public synchronized int allocatePosted(Object owner, PostedInterruptReceiver receiver, int vector) {
+        final int h = free.nextSetBit(1);
+        if (h < 0) {
+            return -1;
+        }
+        free.clear(h);
+        table.allocatePosted(h, tag(owner), receiver, vector);
         owners.set(h, owner);
         return h;
     }
@@ -61,7 +80,15 @@ public final class InterruptHandles {
      * to that owner carry it, so the device rejects other owners' handles with 0x19 even inside batches.
      */
     public synchronized int tag(Object owner) {
-        return tags.computeIfAbsent(owner, o -> tags.size() + 1);
+        if (owner == null) {
+            throw new IllegalArgumentException("an interrupt-handle owner is needed");
+        }
+        return tags.computeIfAbsent(owner, o -> tags.size() + 1); // never InterruptTable.HOST (0), never reused
+    }
+
+    /** The tag of the host itself ({@link InterruptTable#HOST}): host WQs carry it, tenants' never do. */
+    public static int hostTag() {
+        return InterruptTable.HOST;
     }
 
     /** Whether {@code owner} holds {@code handle} (lock-free: the submission path asks). */

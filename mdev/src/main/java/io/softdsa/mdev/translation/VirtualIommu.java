@@ -3,7 +3,9 @@ package io.softdsa.mdev.translation;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.iommu.PageRequestHandler.PageResponder;
 import io.softdsa.mdev.host.HostDsa;
+import io.softdsa.mdev.host.PasidBusyException;
 import io.softdsa.mdev.host.PasidOwner;
+import io.softdsa.mdev.host.SubmissionGate;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +46,8 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
     private final AtomicLong responses = new AtomicLong();
     private final AtomicLong ignoredResponses = new AtomicLong();
     private volatile GuestPageRequestHandler handler;
+    /** Portal stores in flight that translated a guest PASID: freePasid waits them out before the host aborts it. */
+    private final SubmissionGate submissions = new SubmissionGate();
     private volatile boolean closed;
 
     public VirtualIommu(HostDsa host, GuestMemory memory) {
@@ -92,14 +96,40 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         throw new IllegalStateException("guest PASID space exhausted (" + maxGuestPasid + " in use)");
     }
 
-    /** Frees guest PASID {@code gpasid}: unbinds it and returns its host PASID. */
-    public synchronized void freePasid(int gpasid) {
-        final int h = requireAllocated(gpasid);
-        hostOf.set(gpasid, 0);
-        bound[gpasid] = false;
-        guestOf.remove(h);
-        failPending(gpasid);
+    /**
+     * Frees guest PASID {@code gpasid}: unbinds it and returns its host PASID, which the host keeps in quarantine
+     * until no WQ can run it (Abort PASID on every shared WQ). A PASID still programmed in an enabled dedicated WQ is
+     * not freed: the guest gets the error an IOMMU driver gives an unbind while the device may still use the PASID
+     * ({@link PasidBusyException}, EBUSY) and must disable the WQ first.
+     *
+     * @throws PasidBusyException if a dedicated WQ is enabled with this PASID (nothing is changed)
+     */
+    public void freePasid(int gpasid) {
+        final int h;
+        synchronized (this) {
+            h = requireAllocated(gpasid);
+            host.retirePasid(h, true); // may refuse; from here no WQ can be programmed with h
+            hostOf.set(gpasid, 0); // volatile: portal stores translating from now on get no host PASID
+            bound[gpasid] = false;
+            guestOf.remove(h);
+            failPending(gpasid);
+        }
+        // every ENQCMD that translated to h before the store above has reached its WQ, where the host's Abort PASID
+        // finds it; none reaches a WQ after
+        submissions.awaitSubmitters();
         host.freePasid(h);
+    }
+
+    /**
+     * Starts a portal store that will use {@link #hostPasid} translations; pass the result to
+     * {@link #endSubmission} once the descriptor is in the WQ (or refused). Lock-free, allocation-free.
+     */
+    public int beginSubmission() {
+        return submissions.enter();
+    }
+
+    public void endSubmission(int token) {
+        submissions.exit(token);
     }
 
     /**
@@ -111,6 +141,11 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         if ((rootGpa & 0xFFF) != 0 || !memory.physical().contains(rootGpa, 4096)) {
             throw new IllegalArgumentException("guest page-table root outside guest memory: 0x"
                 + Long.toHexString(rootGpa));
+        }
+        if (host.iommu().pasidTable().lookup(h) >= 0) {
+            // a new table for a bound PASID: clear present, invalidate (waits out walkers), write, publish — never
+            // a rewrite of the present entry in place
+            host.iommu().unbindPasid(h);
         }
         host.iommu().bindNested(h, rootGpa, levels, supervisorRequests, memory.stage2());
         bound[gpasid] = true;
@@ -176,6 +211,21 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         this.handler = h;
     }
 
+    /**
+     * How long the device waits for this guest's page response, counted from the raise of the request; after that
+     * the request fails (Response Failure) and a late {@link #pageResponse} is ignored. Default
+     * {@code PageRequestService.DEFAULT_TIMEOUT_NANOS}.
+     */
+    public void pageRequestTimeout(long nanos) {
+        host.pageRequestOwner(this).timeout(nanos);
+    }
+
+    /** Page requests of this guest that ended at their deadline unanswered. */
+    public long pageRequestTimeouts() {
+        return host.pageRequestOwner(this).timeouts();
+    }
+
+    /** On this guest's own page-request delivery thread (see {@link HostDsa#pasidOwner}). */
     @Override
     public void pageRequest(PageRequest request, PageResponder responder) {
         final int g = guestPasid(request.pasid());
@@ -191,7 +241,7 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         forwarded.incrementAndGet();
         try {
             h.pageRequest(guestRequest);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // the guest's handler: contained, this request fails
             final PageResponder r = pending.remove(key(g, request.groupIndex()));
             if (r != null) {
                 r.respond(PageRequest.RESPONSE_FAILURE);
@@ -261,22 +311,38 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         }
     }
 
-    /** Fails every outstanding page request and frees every host PASID of this guest. */
+    /**
+     * Fails every outstanding page request and frees every host PASID of this guest. A PASID still programmed in a
+     * dedicated WQ of one of the guest's devices stays in quarantine until that device disables the WQ.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        pending.values().forEach(r -> r.respond(PageRequest.RESPONSE_FAILURE));
-        pending.clear();
-        for (int g = 1; g <= maxGuestPasid; g++) {
-            if (hostOf.get(g) != 0) {
-                host.freePasid(hostOf.get(g));
-                hostOf.set(g, 0);
+    public void close() {
+        final List<Integer> hosts = new ArrayList<>();
+        synchronized (this) {
+            if (closed) {
+                return;
             }
+            closed = true;
+            pending.values().forEach(r -> r.respond(PageRequest.RESPONSE_FAILURE));
+            pending.clear();
+            for (int g = 1; g <= maxGuestPasid; g++) {
+                if (hostOf.get(g) != 0) {
+                    hosts.add(hostOf.get(g));
+                    hostOf.set(g, 0);
+                }
+            }
+            guestOf.clear();
         }
-        guestOf.clear();
+        submissions.awaitSubmitters();
+        for (int h : hosts) {
+            host.freePasid(h);
+        }
         host.freePasid(defaultHostPasid);
+        host.forgetPageRequestOwner(this); // its page-request delivery thread
+    }
+
+    @Override
+    public String toString() {
+        return "guest-iommu@" + Integer.toHexString(System.identityHashCode(this));
     }
 }

@@ -15,6 +15,10 @@ import java.lang.foreign.MemorySegment;
  * bytes 0-3 with Priv 0; on a dedicated WQ the WQ's PASID (the owner's, programmed at open) is used. A process has no
  * interrupt handles, so a completion-interrupt request names no valid handle (status 0x19). Once the file is closed
  * the page is unmapped: a store faults ({@link IllegalStateException}, the process's SIGSEGV).
+ * <p>
+ * Unmapping is atomic with submission: a store runs "mapped?" and its enqueue under this portal's monitor, and
+ * {@link #unmap} takes the same monitor, so a store either reached the WQ before the unmap returned (where the close
+ * path's drain, abort or disable finds it) or faults; none lands after the WQ has been handed to its next owner.
  */
 public final class UserPortal {
     private final WqFile file;
@@ -22,6 +26,8 @@ public final class UserPortal {
     private final boolean dedicated;
     private final MemorySegment staging = Arena.ofAuto().allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
     private final Descriptor view = new Descriptor(staging, 0);
+    /** Guarded by this portal's monitor (what makes the check and the enqueue one step). */
+    private boolean unmapped;
 
     UserPortal(WqFile file, Portal portal, boolean dedicated) {
         this.file = file;
@@ -35,7 +41,7 @@ public final class UserPortal {
 
     /** ENQCMD from user mode on a shared WQ: true = accepted, false = retry. */
     public synchronized boolean enqcmd(Descriptor d) {
-        file.checkMapped();
+        checkMapped();
         if (dedicated) {
             throw new IllegalStateException("ENQCMD to a dedicated WQ portal: use movdir64b");
         }
@@ -45,7 +51,7 @@ public final class UserPortal {
 
     /** MOVDIR64B on a dedicated WQ: posted. */
     public synchronized void movdir64b(Descriptor d) {
-        file.checkMapped();
+        checkMapped();
         if (!dedicated) {
             throw new IllegalStateException("MOVDIR64B to a shared WQ portal: use enqcmd");
         }
@@ -60,6 +66,17 @@ public final class UserPortal {
             return true;
         }
         return enqcmd(d);
+    }
+
+    /** munmap at close: returns once no store through this page can still reach the WQ. */
+    synchronized void unmap() {
+        unmapped = true;
+    }
+
+    private void checkMapped() {
+        if (unmapped || !file.isOpen()) {
+            throw new IllegalStateException(file.path() + ": portal unmapped (file closed): SIGSEGV");
+        }
     }
 
     private void stage(Descriptor d) {

@@ -80,7 +80,11 @@ public final class UserProcess implements AutoCloseable {
         files.remove(f);
     }
 
-    /** Exit: every open WQ file is closed, the address space unbound and the PASID freed. */
+    /**
+     * Exit, in the order Linux idxd releases: every open WQ file is closed (its portal unmapped; a dedicated WQ
+     * drained and given PASID 0), then the PASID is freed — aborted on every shared WQ, unbound, the address space's
+     * frames freed — and only then, with no WQ carrying it, does it go back to the allocator.
+     */
     @Override
     public void close() {
         final List<WqFile> open;
@@ -94,7 +98,6 @@ public final class UserProcess implements AutoCloseable {
         for (WqFile f : open) {
             f.close();
         }
-        memory.unbind();
-        host.freePasid(pasid);
+        host.freePasid(pasid, memory::unbind);
     }
 }

@@ -31,6 +31,7 @@ public final class UserspaceDmaDriver implements WqOwner, AutoCloseable {
     private final HostDsa host;
     private final List<Integer> wqs = new ArrayList<>();
     private final Map<Integer, WqFile> dedicatedOwner = new HashMap<>();
+    private final java.util.Set<WqFile> openFiles = new java.util.LinkedHashSet<>();
     private final Map<Integer, List<SwerrEntry>> errors = new HashMap<>();
     private int processes;
 
@@ -93,19 +94,34 @@ public final class UserspaceDmaDriver implements WqOwner, AutoCloseable {
         }
         final String canonical = "/dev/dsa/" + wq.devName();
         final WqFile file = new WqFile(this, process, canonical, wq.index(), wq.isDedicated());
-        if (wq.isDedicated()) {
-            if (dedicatedOwner.containsKey(wq.index())) {
-                throw new DsaOpenException(DsaOpenException.Errno.EBUSY, canonical + " is a dedicated WQ already open by "
-                    + dedicatedOwner.get(wq.index()).process().name());
-            }
-            // the WQ's PASID becomes the owner's: disable (drain), program, enable
-            reconfigure(wq, wq.config().toBuilder().pasid(true, process.pasid()).priv(false).build());
-            dedicatedOwner.put(wq.index(), file);
-            file.portal(new UserPortal(file, wq.portal(), true));
-        } else {
-            file.portal(new UserPortal(file, wq.portal().boundTo(process.pasid()), false));
+        if (wq.isDedicated() && dedicatedOwner.containsKey(wq.index())) {
+            throw new DsaOpenException(DsaOpenException.Errno.EBUSY, canonical + " is a dedicated WQ already open by "
+                + dedicatedOwner.get(wq.index()).process().name());
         }
-        process.opened(file);
+        process.opened(file); // first: an exiting process refuses it, and one that exits later closes it
+        try {
+            if (wq.isDedicated()) {
+                if (!host.pinPasid(process.pasid())) {
+                    throw new IllegalStateException(process.name() + " has exited (PASID " + process.pasid()
+                        + " freed)");
+                }
+                try {
+                    // the WQ's PASID becomes the owner's: disable (drain), program, enable
+                    reconfigure(wq, wq.config().toBuilder().pasid(true, process.pasid()).priv(false).build());
+                } catch (RuntimeException e) {
+                    host.unpinPasid(process.pasid());
+                    throw e;
+                }
+                dedicatedOwner.put(wq.index(), file);
+                file.portal(new UserPortal(file, wq.portal(), true));
+            } else {
+                file.portal(new UserPortal(file, wq.portal().boundTo(process.pasid()), false));
+            }
+        } catch (RuntimeException e) {
+            process.closed(file);
+            throw e;
+        }
+        openFiles.add(file);
         return file;
     }
 
@@ -128,12 +144,19 @@ public final class UserspaceDmaDriver implements WqOwner, AutoCloseable {
             .orElseThrow(() -> new DsaOpenException(DsaOpenException.Errno.ENOENT, path));
     }
 
+    /** Called by {@link WqFile#close} after its portal is unmapped. */
     synchronized void release(WqFile file) {
+        openFiles.remove(file);
         if (file.isDedicated() && dedicatedOwner.get(file.wqIndex()) == file) {
             dedicatedOwner.remove(file.wqIndex());
             final WorkQueue wq = host.device().wq(file.wqIndex());
-            // drain what the owner left, and take its PASID off the WQ before anyone else opens it
-            reconfigure(wq, wq.config().toBuilder().pasid(true, 0).build());
+            // drain what the owner left, and take its PASID off the WQ before anyone else opens it; only then may
+            // the PASID go back to the allocator
+            try {
+                reconfigure(wq, wq.config().toBuilder().pasid(true, 0).build());
+            } finally {
+                host.unpinPasid(file.process().pasid());
+            }
         }
     }
 
@@ -157,8 +180,12 @@ public final class UserspaceDmaDriver implements WqOwner, AutoCloseable {
         }
     }
 
+    /** Unloads the driver: every open file is closed first (portals unmapped, dedicated WQs drained), then the WQs go. */
     @Override
     public synchronized void close() {
+        for (WqFile f : List.copyOf(openFiles)) {
+            f.close();
+        }
         for (int index : wqs) {
             host.releaseWq(index, this);
         }

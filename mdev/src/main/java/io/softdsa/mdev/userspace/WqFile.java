@@ -57,12 +57,19 @@ public final class WqFile implements AutoCloseable {
         }
     }
 
+    /** Unmaps the portal (no store through it reaches the WQ after this), then lets the driver release the WQ. */
     @Override
     public void close() {
-        if (!open) {
-            return;
+        synchronized (this) {
+            if (!open) {
+                return;
+            }
+            open = false;
         }
-        open = false;
+        final UserPortal p = portal;
+        if (p != null) {
+            p.unmap(); // before the release: the drain/reprogram below must find every store that got through
+        }
         driver.release(this);
         process.closed(this);
     }

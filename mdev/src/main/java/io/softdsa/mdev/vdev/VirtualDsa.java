@@ -1,5 +1,7 @@
 package io.softdsa.mdev.vdev;
 
+import io.softdsa.completion.PostedInterruptDescriptor;
+import io.softdsa.completion.PostedInterruptReceiver;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
@@ -42,10 +44,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * device's is made invalid (so the device answers 0x19). Host SWERR entries of its WQs come back as this device's
  * SWERR (guest WQ index, guest PASID) with INTCAUSE and the misc interrupt; completion interrupts come back on the
  * MSI-X vector the guest asked a handle for.
+ * <p>
+ * Interrupts are posted (VT-d posted-interrupt format, the seed's "irqbypass"): the device's handles for this guest
+ * are remapped to one posted-interrupt descriptor in host memory; an engine raising one only sets the vector's PIR
+ * bit (and ON, and wakes this device's interrupt-delivery thread), and so does every misc interrupt. That thread
+ * applies MSI-X (enable, function mask, vector mask and pending bit, permission table) and calls the guest's
+ * {@link MsiSink}: no guest code, and no lock of this device, is ever taken on a host engine thread.
  */
 public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, AutoCloseable {
     /** MSI-X vectors of every virtual device: misc + 8 (softdsa rule). */
     public static final int VECTORS = 9;
+    /** The notification vector programmed in this device's posted-interrupt descriptor (Linux POSTED_INTR_VECTOR). */
+    public static final int POSTED_NOTIFICATION_VECTOR = 0xF2;
+    private static final java.util.concurrent.atomic.AtomicInteger DESTINATIONS =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     private final String name;
     private final VdevType type;
@@ -71,11 +83,22 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     private final ThreadLocal<MemorySegment> scratch = ThreadLocal.withInitial(
         () -> Arena.ofAuto().allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH));
     private final Runnable onClose;
+    /**
+     * What the portal path submits with, per guest WQ: the settings of an enabled host WQ, or null. Cleared (then
+     * {@link #portals} awaited) before the host WQ is disabled, reprogrammed or given back, so that a store that saw
+     * the old settings has reached the WQ before its drain / abort, and none lands under the next configuration.
+     */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<HostWqSettings> portalSettings;
+    private final io.softdsa.mdev.host.SubmissionGate portals = new io.softdsa.mdev.host.SubmissionGate();
+    /** Host PASID each guest WQ's dedicated host WQ is programmed with (pinned at the host), or -1. */
+    private final int[] pinnedPasid;
     private volatile MsiSink sink = (v, a, d) -> { };
     private volatile boolean memoryDecode;
     private volatile boolean closed;
     private boolean flrRequested;
     private volatile RuntimeException lastHostError;
+    private final long pidFrame;
+    private final PostedInterruptReceiver posted;
 
     VirtualDsa(String name, VdevType type, HostDsa host, GuestDomain guest, int[] hostWqs, int[] fixedHostGroup,
                int[] engineHostGroup, DeviceProfile profile, Runnable onClose) {
@@ -89,6 +112,9 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         this.profile = profile;
         this.onClose = onClose;
         this.sizeLimit = new int[hostWqs.length];
+        this.portalSettings = new java.util.concurrent.atomic.AtomicReferenceArray<>(hostWqs.length);
+        this.pinnedPasid = new int[hostWqs.length];
+        java.util.Arrays.fill(pinnedPasid, -1);
         this.originalHostConfig = new WqConfig[hostWqs.length];
         for (int q = 0; q < hostWqs.length; q++) {
             originalHostConfig[q] = host.device().wq(hostWqs[q]).config();
@@ -99,6 +125,12 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             Bar0Layout.MSIX_TABLE, Bar0Layout.MSIX_PBA);
         this.bar0 = new Bar0Registers(profile, new Hooks());
         this.commands = new CommandProcessor(this, profile, name);
+        // the posted-interrupt descriptor lives in host memory at a host address: the device's posting is a DMA
+        // write like any other, visible to a dirty logger
+        this.pidFrame = host.memory().frames().allocateFrame();
+        final PostedInterruptDescriptor pid = new PostedInterruptDescriptor(host.memory().segment(), pidFrame)
+            .init(POSTED_NOTIFICATION_VECTOR, DESTINATIONS.incrementAndGet());
+        this.posted = new PostedInterruptReceiver(name + "-posted-irq", pid, Thread::new, this::postedVector);
         config.effects(new PciConfigSpace.Effects() {
             @Override
             public void functionLevelReset() {
@@ -215,7 +247,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     @Override
     public PortalResult portalWrite(long offset, MemorySegment src, long srcOffset, PortalInstruction insn,
                                     int guestPasidMsr) {
-        if (offset < 0 || closed || !memoryDecode) {
+        if (offset < 0) {
             return PortalResult.UNCLAIMED;
         }
         final long q64 = offset / PortalLayout.WQ_STRIDE;
@@ -228,38 +260,61 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         final MemorySegment d = scratch.get();
         MemorySegment.copy(src, srcOffset, d, 0, DescriptorLayout.LENGTH);
         final Descriptor desc = new Descriptor(d, 0);
-        final HostWqSettings s = commands.latched(q);
-        if (insn == PortalInstruction.MOVDIR64B) {
-            if (s == null) {
-                // a dedicated WQ that is not enabled drops the descriptor into SWERR (0x31)
-                recordSwerr(new SwerrEntry(io.softdsa.completion.Status.SWERR_WQ_DISABLED, q, true, desc.opcode(),
-                    desc.pasid(), desc.priv(), false, 0, false, 0, 0, d.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
-                return PortalResult.POSTED;
+        // check-then-submit as one step with respect to reset, close and WQ reconfiguration (and, for ENQCMD, to the
+        // guest freeing the PASID): whoever changes those waits this store out before draining or aborting
+        final int token = portals.enter();
+        final PortalResult result;
+        try {
+            if (closed || !memoryDecode) {
+                return PortalResult.UNCLAIMED;
             }
-            if (!s.dedicated()) {
-                return PortalResult.POSTED; // MOVDIR64B to a shared WQ's portal: ignored (softdsa rule)
+            final HostWqSettings s = portalSettings.get(q);
+            if (insn == PortalInstruction.MOVDIR64B) {
+                if (s == null) {
+                    result = null; // dropped into SWERR below, outside the gate
+                } else {
+                    if (s.dedicated()) {
+                        checkInterruptHandle(desc, s.guestPasidEnabled() ? s.guestPasid() : 0);
+                        host.device().wq(hostWq[q]).portal().movdir64b(d, 0);
+                    }
+                    // MOVDIR64B to a shared WQ's portal: ignored (softdsa rule)
+                    return PortalResult.POSTED;
+                }
+            } else {
+                result = enqueue(q, page, s, d, desc, insn, guestPasidMsr);
             }
-            checkInterruptHandle(desc, s.guestPasidEnabled() ? s.guestPasid() : 0);
-            try {
-                host.device().wq(hostWq[q]).portal().movdir64b(d, 0);
-            } catch (IllegalStateException raced) {
-                // the WQ was reconfigured under the store: it went nowhere
-            }
+        } catch (IllegalStateException raced) {
+            return insn == PortalInstruction.MOVDIR64B ? PortalResult.POSTED : PortalResult.RETRY;
+        } finally {
+            portals.exit(token);
+        }
+        if (result == null) {
+            // a dedicated WQ that is not enabled drops the descriptor into SWERR (0x31)
+            recordSwerr(new SwerrEntry(io.softdsa.completion.Status.SWERR_WQ_DISABLED, q, true, desc.opcode(),
+                desc.pasid(), desc.priv(), false, 0, false, 0, 0, d.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
             return PortalResult.POSTED;
         }
+        return result;
+    }
+
+    /** ENQCMD / ENQCMDS: the guest PASID translated and the descriptor enqueued, atomic with the guest's freePasid. */
+    private PortalResult enqueue(int q, int page, HostWqSettings s, MemorySegment d, Descriptor desc,
+                                 PortalInstruction insn, int guestPasidMsr) {
         final int gpasid = insn == PortalInstruction.ENQCMD ? guestPasidMsr : desc.pasid();
-        final int hpasid = gpasid < 0 ? -1 : guest.iommu().hostPasid(gpasid);
-        if (hpasid < 0) {
-            return PortalResult.GP_FAULT;
-        }
-        if (s == null || s.dedicated()) {
-            return PortalResult.RETRY;
-        }
-        checkInterruptHandle(desc, gpasid);
-        final WorkQueue wq = host.device().wq(hostWq[q]);
-        final Portal portal = page == PortalLayout.LIMITED || page == PortalLayout.LIMITED_IMS
-            ? wq.limitedPortal() : wq.unlimitedPortal();
+        final var iommu = guest.iommu();
+        final int token = iommu.beginSubmission();
         try {
+            final int hpasid = gpasid < 0 ? -1 : iommu.hostPasid(gpasid);
+            if (hpasid < 0) {
+                return PortalResult.GP_FAULT;
+            }
+            if (s == null || s.dedicated()) {
+                return PortalResult.RETRY;
+            }
+            checkInterruptHandle(desc, gpasid);
+            final WorkQueue wq = host.device().wq(hostWq[q]);
+            final Portal portal = page == PortalLayout.LIMITED || page == PortalLayout.LIMITED_IMS
+                ? wq.limitedPortal() : wq.unlimitedPortal();
             final boolean accepted;
             if (insn == PortalInstruction.ENQCMD) {
                 accepted = portal.enqcmd(d, 0, hpasid);
@@ -268,8 +323,26 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                 accepted = portal.enqcmd(d, 0);
             }
             return accepted ? PortalResult.ACCEPTED : PortalResult.RETRY;
-        } catch (IllegalStateException raced) {
-            return PortalResult.RETRY;
+        } finally {
+            iommu.endSubmission(token);
+        }
+    }
+
+    /** Stops the portal path of guest WQ {@code q}: once this returns no store can reach its host WQ any more. */
+    private void stopPortal(int q) {
+        portalSettings.set(q, null); // volatile: a store entering from now on sees the WQ disabled
+        portals.awaitSubmitters(); // and one that saw the old settings has finished its enqueue
+    }
+
+    /** The dedicated host WQ behind {@code q} no longer runs with its PASID: the host may release it. */
+    private void unpin(int q) {
+        final int p;
+        synchronized (pinnedPasid) {
+            p = pinnedPasid[q];
+            pinnedPasid[q] = -1;
+        }
+        if (p >= 0) {
+            host.unpinPasid(p);
         }
     }
 
@@ -301,20 +374,35 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
 
     // ---- interrupts
 
-    private void completionInterrupt(int vector) {
-        final long perm;
-        synchronized (lock) {
-            perm = bar0.msixPermission(vector);
-        }
-        if ((perm & MsixLayout.PERM_IGNORE) != 0) {
-            ignoredInterrupts.incrementAndGet();
+    /**
+     * Sends MSI-X vector {@code vector} as the device does: posts it to this device's posted-interrupt descriptor.
+     * Any thread (an engine routing SWERR, the command processor); allocation-free; runs no guest code.
+     */
+    private void raise(int vector) {
+        if (closed) {
+            droppedInterrupts.incrementAndGet();
             return;
         }
-        raise(vector);
+        posted.post(vector);
+    }
+
+    /** The interrupt-delivery thread: one posted vector, through MSI-X to the guest's sink. */
+    private void postedVector(int vector) {
+        if (vector != 0) { // a completion vector: the MSI-X permission table may say ignore
+            final long perm;
+            synchronized (lock) {
+                perm = bar0.msixPermission(vector);
+            }
+            if ((perm & MsixLayout.PERM_IGNORE) != 0) {
+                ignoredInterrupts.incrementAndGet();
+                return;
+            }
+        }
+        deliver(vector);
     }
 
     /** Sends MSI-X vector {@code vector}: delivered, left pending (masked), or dropped (MSI-X disabled). */
-    private void raise(int vector) {
+    private void deliver(int vector) {
         final long address;
         final int data;
         synchronized (lock) {
@@ -331,6 +419,11 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         }
         deliveredInterrupts.incrementAndGet();
         sink.deliver(vector, address, data);
+    }
+
+    /** This device's posted-interrupt descriptor (in host memory) and delivery thread. */
+    public PostedInterruptReceiver postedInterrupts() {
+        return posted;
     }
 
     /** Delivers pending vectors that became deliverable (unmasked, MSI-X enabled). */
@@ -456,14 +549,17 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             }
             closed = true; // no MMIO, portal store or interrupt from here on
         }
+        portals.awaitSubmitters(); // a store that passed the closed check before has reached its WQ
         commands.functionLevelReset();
         commands.close();
         for (int q = 0; q < hostWq.length; q++) {
             final WorkQueue wq = host.device().wq(hostWq[q]);
+            stopPortal(q);
             try {
                 if (wq.isEnabled()) {
                     wq.disableAborting();
                 }
+                unpin(q);
                 host.device().configureWq(originalHostConfig[q]);
                 wq.interruptOwner(io.softdsa.completion.InterruptTable.ANY_OWNER);
             } catch (RuntimeException e) {
@@ -471,6 +567,9 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             }
             host.releaseWq(hostWq[q], this);
         }
+        // every handle is released (FLR) and the WQs are disabled: no engine can post any more
+        posted.close();
+        host.memory().frames().free(pidFrame, io.softdsa.memory.FrameAllocator.FRAME_SIZE);
         onClose.run();
     }
 
@@ -537,15 +636,29 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             .prsDisable(s.prsDisable())
             .opConfig(s.opConfig())
             .build();
+        stopPortal(wq);
         try {
             if (hw.isEnabled()) {
                 hw.disable();
             }
+            unpin(wq);
+            if (s.dedicated()) {
+                // pinned before the WQ runs with it: a PASID the guest freed meanwhile is refused, and one freed
+                // later stays in quarantine until this WQ is disabled
+                if (!host.pinPasid(s.hostPasid())) {
+                    return CmdStatus.INVALID_PASID;
+                }
+                synchronized (pinnedPasid) {
+                    pinnedPasid[wq] = s.hostPasid();
+                }
+            }
             host.device().configureWq(cfg);
             hw.interruptOwner(host.interruptHandles().tag(this));
             hw.enable();
+            portalSettings.set(wq, s); // volatile: stores that see it submit into the enabled WQ
             return CmdStatus.SUCCESS;
         } catch (RuntimeException e) {
+            unpin(wq);
             lastHostError = e;
             return CmdStatus.HARDWARE_ERROR;
         }
@@ -558,12 +671,16 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
 
     @Override
     public void disableHostWq(int wq) {
+        stopPortal(wq);
         host.device().wq(hostWq[wq]).disable();
+        unpin(wq);
     }
 
     @Override
     public void disableHostWqAborting(int wq) {
+        stopPortal(wq);
         host.device().wq(hostWq[wq]).disableAborting();
+        unpin(wq);
     }
 
     @Override
@@ -597,7 +714,8 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                 return vectorHandle[vector];
             }
         }
-        final int h = host.interruptHandles().allocate(this, handle -> completionInterrupt(vector));
+        // posted format: the engine only sets the vector's PIR bit; MSI-X is applied on the delivery thread
+        final int h = host.interruptHandles().allocatePosted(this, posted, vector);
         if (h < 0) {
             return -1;
         }

@@ -48,6 +48,19 @@ final class Scenarios {
         };
     }
 
+    /** A scenario with operations after the parallel part too (run once every thread is done: quiescent checks). */
+    static Function1<DSLScenarioBuilder, Unit> scenario(List<Call> initial, List<List<Call>> threads,
+                                                        List<Call> after) {
+        final Function1<DSLScenarioBuilder, Unit> parallel = scenario(initial, threads);
+        return builder -> {
+            parallel.invoke(builder);
+            if (!after.isEmpty()) {
+                builder.post(thread(after));
+            }
+            return Unit.INSTANCE;
+        };
+    }
+
     private static Function1<DSLThreadScenario, Unit> thread(List<Call> calls) {
         return t -> {
             for (Call c : calls) {
