@@ -36,6 +36,8 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
     public static final long DEFAULT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Requests an owner may have outstanding (raised and not yet answered or timed out and delivered). */
     public static final int QUEUE_CAPACITY = 64;
+    /** After a timeout, an owner's raises fail at once for this many timeouts unless it answers meanwhile. */
+    public static final int SILENCE_FACTOR = 8;
 
     private static final int PASID_LEAF_BITS = 6;
     private static final int PASID_LEAF = 1 << PASID_LEAF_BITS;
@@ -169,14 +171,8 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             owner.refused.incrementAndGet();
             return Status.PAGE_FAULT_IR;
         }
-        owner.waiting.incrementAndGet();
         owner.wake();
-        final int code;
-        try {
-            code = awaitResponse(owner, slot, seq, deadline);
-        } finally {
-            owner.waiting.decrementAndGet();
-        }
+        final int code = awaitResponse(owner, slot, seq, deadline);
         slot.unref(owner);
         return code == PageRequest.RESPONSE_SUCCESS ? Iommu.OK : Status.PAGE_FAULT_IR;
     }
@@ -192,7 +188,8 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             if (left <= 0) {
                 if (slot.expire(seq)) {
                     owner.timeouts.incrementAndGet();
-                    owner.silent = true; // volatile: later raises see it (unresponsive)
+                    // volatile: later raises see it (unresponsive) and fail at once for a while
+                    owner.silentUntil = Math.max(1, System.nanoTime() + SILENCE_FACTOR * owner.timeoutNanos);
                     return PageRequest.RESPONSE_FAILURE;
                 }
                 continue; // answered just now
@@ -222,10 +219,8 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
         private final AtomicLong failures = new AtomicLong();
         private final AtomicLong delivered = new AtomicLong();
         private final AtomicLong failedFast = new AtomicLong();
-        /** Engines waiting on a request of this owner now. */
-        private final AtomicInteger waiting = new AtomicInteger();
-        /** A request timed out and no response has come since: probe with one request at a time. */
-        private volatile boolean silent;
+        /** Until when (nanoTime) raises fail at once: a request timed out and no response has come since (0: none). */
+        private volatile long silentUntil;
         /** When the delivery thread entered the handler it is still in (0: not in a handler). */
         private volatile long inHandlerSince;
         private volatile PageRequestHandler handler;
@@ -303,16 +298,18 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
 
         /**
          * Whether a new request of this owner would only wait out its timeout: its handler has been inside one call
-         * for longer than the timeout, or a request timed out unanswered since the last response and another engine
-         * is already waiting on this owner (one probe at a time finds out when it answers again). So a tenant whose
-         * page-request handler blocks or never answers costs the shared engines one timeout, not one per fault.
+         * for longer than the timeout, or a request timed out unanswered less than {@link #SILENCE_FACTOR} timeouts
+         * ago and nothing was answered since. So a tenant whose page-request handler blocks costs the shared engines
+         * one timeout, and one that never answers at most one timeout in every {@code SILENCE_FACTOR + 1}: the
+         * engines it would hold serve the other tenants meanwhile.
          */
         private boolean unresponsive(long now) {
             final long since = inHandlerSince;
             if (since != 0 && now - since > timeoutNanos) {
                 return true;
             }
-            return silent && waiting.get() > 0;
+            final long until = silentUntil;
+            return until != 0 && now - until < 0;
         }
 
         private void wake() {
@@ -394,7 +391,7 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             if (!slot.respond(seq, code)) {
                 owner.ignored.incrementAndGet(); // after the deadline, or a second answer: ignored
             }
-            owner.silent = false; // it answers again (even if late): requests need not be probed one at a time
+            owner.silentUntil = 0; // it answers again (even if late): its requests are waited for again
         }
     }
 

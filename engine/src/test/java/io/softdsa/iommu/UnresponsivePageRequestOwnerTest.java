@@ -50,12 +50,13 @@ class UnresponsivePageRequestOwnerTest {
     }
 
     @Test
-    void anOwnerThatStopsAnsweringIsProbedOneRequestAtATimeAndRecoversWhenItAnswers() {
+    void anOwnerThatStopsAnsweringFailsFastForAWhileAndIsWaitedForAgainAfterwards() throws Exception {
         try (SvaFixture f = new SvaFixture(64L << 20, Threading.THREAD_PER_ENGINE, 1)) {
             final AddressSpace as = f.iommu.bind(PASID);
             final long src = as.allocate(4096, AddressSpace.RW_USER);
             final long lazy = as.reserve(4 * 4096, PageSize.SIZE_4K);
-            f.iommu.pageRequests().timeout(TimeUnit.MILLISECONDS.toNanos(100));
+            final long timeout = TimeUnit.MILLISECONDS.toNanos(100);
+            f.iommu.pageRequests().timeout(timeout);
             final boolean[] answer = {false};
             f.iommu.pageRequests().handler((request, responder) -> {
                 if (answer[0]) {
@@ -64,12 +65,20 @@ class UnresponsivePageRequestOwnerTest {
                 } // else: returns without ever answering
             });
             final SvaFixture.VaRecord cr = f.record(as);
-            assertEquals(0x04, f.run(f.client.descriptor().opcode(Opcode.MEMMOVE).pasid(PASID).source(src)
-                .destination(lazy).transferSize(4096).addFlags(0x02), cr));
-            answer[0] = true; // one engine: the next request is the single probe, and it is answered
-            assertEquals(0x01, f.run(f.client.descriptor().opcode(Opcode.MEMMOVE).pasid(PASID).source(src)
-                .destination(lazy + 4096).transferSize(4096).addFlags(0x02), cr));
-            assertEquals(0, f.iommu.pageRequests().defaultOwner().failedFast());
+            final PageRequestService.Owner owner = f.iommu.pageRequests().defaultOwner();
+            assertEquals(0x04, f.run(move(f, src, lazy), cr));
+            assertEquals(1, owner.timeouts());
+            answer[0] = true;
+            assertEquals(0x04, f.run(move(f, src, lazy + 4096), cr), "silent: failed at once, no engine waits");
+            assertEquals(1, owner.failedFast());
+            assertEquals(1, owner.timeouts());
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis((PageRequestService.SILENCE_FACTOR + 1) * timeout));
+            assertEquals(0x01, f.run(move(f, src, lazy + 8192), cr), "after the silence it is waited for again");
         }
+    }
+
+    private static io.softdsa.descriptor.Descriptor move(SvaFixture f, long src, long dst) {
+        return f.client.descriptor().opcode(Opcode.MEMMOVE).pasid(PASID).source(src).destination(dst)
+            .transferSize(4096).addFlags(0x02);
     }
 }
