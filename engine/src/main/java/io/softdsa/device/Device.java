@@ -106,6 +106,12 @@ public final class Device implements AutoCloseable {
         for (Engine e : all) {
             e.peers(all);
         }
+        // at most all but one engine may wait on page requests at once: a tenant that answers slowly never holds them all
+        final java.util.concurrent.atomic.AtomicInteger pageWaits =
+            new java.util.concurrent.atomic.AtomicInteger(Math.max(1, all.length - 1));
+        for (Engine e : all) {
+            e.pageWaitPermits(pageWaits);
+        }
         for (Engine retired : engines) {
             retired.close(); // the device is disabled: no engine runs, each gives its IOTLB slot back
         }
@@ -255,9 +261,14 @@ public final class Device implements AutoCloseable {
      * executing one of them. With embedder-driven engines, the waiting thread drives them itself.
      */
     void awaitCompleted(WorkQueue wq, long end) {
+        awaitCompleted(wq, end, -1);
+    }
+
+    /** As {@link #awaitCompleted(WorkQueue, long)}, waiting only for running descriptors of {@code pasid} (if >= 0). */
+    void awaitCompleted(WorkQueue wq, long end, int pasid) {
         long idleNanos = 1_000;
         while (true) {
-            if (wq.ring().headPosition() >= end && !anyEngineExecutingBefore(wq.index(), end)) {
+            if (wq.ring().headPosition() >= end && !anyEngineExecutingBefore(wq.index(), end, pasid)) {
                 return;
             }
             if (options.threading() == Threading.INVOKER || runners.isEmpty()) {
@@ -271,9 +282,9 @@ public final class Device implements AutoCloseable {
         }
     }
 
-    private boolean anyEngineExecutingBefore(int wqIndex, long end) {
+    private boolean anyEngineExecutingBefore(int wqIndex, long end, int pasid) {
         for (Engine e : engines) {
-            if (e.executingBefore(wqIndex, end)) {
+            if (pasid < 0 ? e.executingBefore(wqIndex, end) : e.executingBefore(wqIndex, end, pasid)) {
                 return true;
             }
         }

@@ -244,7 +244,9 @@ public final class WorkQueue {
         }
         pasidAbortFilter = ((long) (abortPasid & 0xFFFFF) << 44) | end;
         try {
-            device.awaitCompleted(this, end);
+            // every position below `end` dispatched (the filter discards this PASID's), and none of this PASID still
+            // running: another tenant's long descriptor (or one waiting on its page request) does not hold it up
+            device.awaitCompleted(this, end, abortPasid & 0xFFFFF);
         } finally {
             pasidAbortFilter = -1;
         }

@@ -31,12 +31,15 @@ public final class Engine implements Agent {
     private static final int POSITION_BITS = 48;
     private static final VarHandle IN_FLIGHT;
     private static final VarHandle COMPLETED;
+    private static final VarHandle RUNNING_PASID;
+    private static final int NO_PASID = -1;
 
     static {
         try {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             IN_FLIGHT = lookup.findVarHandle(Engine.class, "inFlight", long.class);
             COMPLETED = lookup.findVarHandle(Engine.class, "completed", long.class);
+            RUNNING_PASID = lookup.findVarHandle(Engine.class, "runningPasid", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -59,6 +62,8 @@ public final class Engine implements Agent {
     private volatile long inFlight = IDLE;
     @SuppressWarnings("unused") // accessed through COMPLETED; single writer
     private volatile long completed;
+    @SuppressWarnings("unused") // accessed through RUNNING_PASID; single writer
+    private volatile int runningPasid = NO_PASID;
 
     /**
      * @param wqs the group's WQs, highest priority first
@@ -106,12 +111,15 @@ public final class Engine implements Agent {
             final DescriptorRing ring = wq.ring();
             long position;
             while ((position = ring.peek()) >= 0) {
-                // opaque is enough: the claim CAS below is a release, and a drainer that sees head past `position`
-                // (acquire) therefore sees this tag too
-                IN_FLIGHT.setOpaque(this, tag(wq.index(), position));
+                // the claim CAS below is a release, so a drainer that sees head past `position` (acquire) sees this
+                // tag too; the tag is itself a release so that a drainer that sees it also sees the previous
+                // descriptor's NO_PASID (executingBefore never pairs this tag with an older PASID)
+                IN_FLIGHT.setRelease(this, tag(wq.index(), position));
                 if (ring.claim(position, fetchBuffer, 0)) {
                     currentWq = wq.index();
                     currentPosition = position;
+                    // which PASID it runs for (release, after the claim): Abort PASID waits only for its own
+                    RUNNING_PASID.setRelease(this, wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
                     try {
                         if (!wq.discardForPasidAbort(position, executor.descriptor())) {
                             executor.execute(wq); // never throws, and leaves no translation held
@@ -119,6 +127,7 @@ public final class Engine implements Agent {
                     } catch (Throwable t) {
                         executor.errors().engineThreadError(t);
                     } finally {
+                        RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by its release
                         IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
                         COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
                     }
@@ -169,6 +178,11 @@ public final class Engine implements Agent {
         driver.compareAndSet(RUNNER, FREE);
     }
 
+    /** Page-request waits this engine shares with the others of its device (see {@code Dma.pageWaitPermits}). */
+    public void pageWaitPermits(java.util.concurrent.atomic.AtomicInteger permits) {
+        executor.context().dma.pageWaitPermits(permits);
+    }
+
     /** The engine is retired (its device was reconfigured or closed): the IOMMU frees what it kept for it. */
     public void close() {
         executor.context().dma.close();
@@ -186,6 +200,20 @@ public final class Engine implements Agent {
     public boolean executingBefore(int wqIndex, long end) {
         final long t = (long) IN_FLIGHT.getAcquire(this);
         return t != IDLE && (int) (t >>> POSITION_BITS) == wqIndex && (t & ((1L << POSITION_BITS) - 1)) < end;
+    }
+
+    /**
+     * Like {@link #executingBefore(int, long)}, for descriptors of {@code pasid} only (Abort PASID): a descriptor
+     * known to run for another PASID does not count. Tag, PASID, tag again, all acquire: an unchanged tag means the
+     * PASID read is this descriptor's (written after its claim) or {@code NO_PASID} (not yet known: it counts).
+     */
+    public boolean executingBefore(int wqIndex, long end, int pasid) {
+        final long t = (long) IN_FLIGHT.getAcquire(this);
+        if (t == IDLE || (int) (t >>> POSITION_BITS) != wqIndex || (t & ((1L << POSITION_BITS) - 1)) >= end) {
+            return false;
+        }
+        final int p = (int) RUNNING_PASID.getAcquire(this);
+        return p == NO_PASID || p == pasid || (long) IN_FLIGHT.getAcquire(this) != t;
     }
 
     /** Descriptors this engine has completed. */

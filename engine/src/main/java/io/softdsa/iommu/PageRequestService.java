@@ -48,6 +48,8 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
     private final AtomicInteger groupIndex = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final Owner defaultOwner;
+    /** Where retired PASIDs route: no handler, so every request fails at once. */
+    private final Owner refused = new Owner("refused (PASID being freed)");
     private final List<Owner> owners = new ArrayList<>();
     /** PASID -> owner, two levels (PASID[19:6], PASID[5:0]) as the PASID directory; leaves made on routing. */
     private final AtomicReferenceArray<AtomicReferenceArray<Owner>> routes =
@@ -96,6 +98,20 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             routes.setRelease(pasid >>> PASID_LEAF_BITS, leaf); // pairs with ownerOf's getAcquire
         }
         leaf.setRelease(pasid & (PASID_LEAF - 1), owner);
+    }
+
+    /**
+     * {@code pasid} is being freed: its page requests are refused from now on (Response Failure at once, whoever
+     * owned it), and every request of it still waiting is answered Response Failure now — so the engines that wait
+     * on them complete their descriptors and an Abort / Drain PASID that follows never waits out a timeout. Undone
+     * by {@link #route} once the PASID is handed out again.
+     */
+    public synchronized void refuse(int pasid) {
+        route(pasid, refused);
+        defaultOwner.cancel(pasid);
+        for (Owner o : owners) {
+            o.cancel(pasid);
+        }
     }
 
     /** The owner {@code pasid}'s requests go to. Lock-free, allocation-free. */
@@ -229,10 +245,20 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
         private volatile boolean closed;
         private volatile Throwable lastFailure;
 
+        private final Slot[] slots = new Slot[QUEUE_CAPACITY];
+
         private Owner(String name) {
             this.name = name;
             for (int i = 0; i < QUEUE_CAPACITY; i++) {
-                free.offer(new Slot());
+                slots[i] = new Slot();
+                free.offer(slots[i]);
+            }
+        }
+
+        /** Answers Response Failure to every request of {@code pasid} still waiting. */
+        private void cancel(int pasid) {
+            for (Slot s : slots) {
+                s.cancel(pasid);
             }
         }
 
@@ -443,6 +469,15 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
 
         long sequence() {
             return ((long) STATE.getAcquire(this)) >>> 32;
+        }
+
+        /** Fails this slot's request if it is pending and of {@code pasid}. */
+        void cancel(int pasid) {
+            final long s = (long) STATE.getAcquire(this); // pairs with arm's release: the fields are this use's
+            final int p = this.pasid;
+            if ((s & PHASE_PENDING) != 0 && p == pasid && (long) STATE.getAcquire(this) == s) {
+                respond(s >>> 32, PageRequest.RESPONSE_FAILURE); // a CAS on this very use: never a later one
+            }
         }
 
         /** The response code, or {@link #PENDING}; expired reads as Response Failure. */

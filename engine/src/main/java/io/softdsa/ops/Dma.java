@@ -43,6 +43,8 @@ public final class Dma {
     private final long holdBytes;
     private final Translation translation = new Translation();
     private PageFaultHandler pageFaultHandler = PageFaultHandler.NONE;
+    /** Engines of the device that may wait on a page request at once (shared by them; null: no limit). */
+    private java.util.concurrent.atomic.AtomicInteger pageWaitPermits;
     private boolean blockOnFault;
 
     // result of the last step: host address per operand and the run they share
@@ -122,6 +124,15 @@ public final class Dma {
 
     public void pageFaultHandler(PageFaultHandler handler) {
         this.pageFaultHandler = handler == null ? PageFaultHandler.NONE : handler;
+    }
+
+    /**
+     * Shares {@code permits} with the other engines of the device: a blocking fault waits on a page request only
+     * while it can take a permit, else it completes as a fault without BOF (0x03, resumable). So however slowly a
+     * tenant answers its page requests, some engine is always left to the others.
+     */
+    public void pageWaitPermits(java.util.concurrent.atomic.AtomicInteger permits) {
+        this.pageWaitPermits = permits;
     }
 
     public int pasid() {
@@ -291,27 +302,56 @@ public final class Dma {
         if (status == Iommu.OK) {
             return mapped(address, wanted, access);
         }
-        if (status == Status.PAGE_FAULT_NOBOF && blockOnFault) {
-            // PRI: ask, wait for the page response, and retry once it says the page is there; the wait lets go of
-            // every translation (the handler may unmap anything), so whatever this step held is void; the engine
-            // holds no epoch while it waits, so the handler's own invalidations never wait on it
-            iommu.quiesce(translation);
-            heldBytes = 0;
-            letGo();
-            status = pageFaultHandler.resolve(translation, address, access);
-            translation.translationsDropped = false;
+        if (status == Status.PAGE_FAULT_NOBOF && blockOnFault && takePageWait()) {
+            try {
+                status = blockOnFault(address, wanted, access);
+            } finally {
+                if (pageWaitPermits != null) {
+                    pageWaitPermits.incrementAndGet();
+                }
+            }
             if (status == Iommu.OK) {
-                status = iommu.translate(translation, address, wanted, access);
-                noteLetGo();
-                if (status == Iommu.OK) {
-                    return mapped(address, wanted, access);
-                }
-                if (status == Status.PAGE_FAULT_NOBOF) {
-                    status = Status.PAGE_FAULT_IR;
-                }
+                return true;
             }
         }
         return failed(status, address, access);
+    }
+
+    private boolean takePageWait() {
+        final java.util.concurrent.atomic.AtomicInteger permits = pageWaitPermits;
+        if (permits == null) {
+            return true;
+        }
+        for (int p = permits.get(); p > 0; p = permits.get()) {
+            if (permits.compareAndSet(p, p - 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A fault with BOF: a page request, the wait for its response, and one retry; OK when mapped then. */
+    private int blockOnFault(long address, long wanted, int access) {
+        // PRI: ask, wait for the page response, and retry once it says the page is there; the wait lets go of
+        // every translation (the handler may unmap anything), so whatever this step held is void; the engine
+        // holds no epoch while it waits, so the handler's own invalidations never wait on it
+        iommu.quiesce(translation);
+        heldBytes = 0;
+        letGo();
+        int status = pageFaultHandler.resolve(translation, address, access);
+        translation.translationsDropped = false;
+        if (status == Iommu.OK) {
+            status = iommu.translate(translation, address, wanted, access);
+            noteLetGo();
+            if (status == Iommu.OK) {
+                mapped(address, wanted, access);
+                return Iommu.OK;
+            }
+            if (status == Status.PAGE_FAULT_NOBOF) {
+                status = Status.PAGE_FAULT_IR;
+            }
+        }
+        return status;
     }
 
     private void noteLetGo() {

@@ -182,4 +182,44 @@ class EngineLivenessTest {
         }
         return used;
     }
+
+    /** Abort PASID waits for that PASID's running descriptors only, not for another tenant's blocked one. */
+    @Test
+    void abortPasidDoesNotWaitForAnotherPasidsDescriptorBlockedOnAPageRequest() throws Exception {
+        try (HostMemory memory = HostMemory.allocate(64L << 20)) {
+            final ScalableModeIommu iommu = new ScalableModeIommu(memory);
+            final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            try (Device dsa = Device.create(memory, oneSharedWq(2), DeviceOptions.defaults().sva(iommu));
+                 DsaClient client = DsaClient.open(dsa, 0)) {
+                dsa.enableAll();
+                final AddressSpace blocked = iommu.bind(PASID);
+                final long src = blocked.allocate(4096, AddressSpace.RW_USER);
+                final long lazy = blocked.reserve(4096, PageSize.SIZE_4K);
+                final long crVa = blocked.allocate(4096, AddressSpace.RW_USER);
+                final CompletionRecord cr = new CompletionRecord(memory.segment(), blocked.hostAddress(crVa));
+                final java.util.concurrent.CountDownLatch raised = new java.util.concurrent.CountDownLatch(1);
+                iommu.pageRequests().handler((request, responder) -> {
+                    raised.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    responder.respond(PageRequest.RESPONSE_INVALID_REQUEST);
+                });
+                cr.arm();
+                assertTrue(client.trySubmit(memmove(client, src, lazy, 4096).addFlags(0x0E).completionAddress(crVa)));
+                assertTrue(raised.await(30, TimeUnit.SECONDS), "the page request was raised");
+                final Thread aborter = new Thread(() -> dsa.wq(0).abortPasid(PASID + 1));
+                aborter.start();
+                aborter.join(TimeUnit.SECONDS.toMillis(20));
+                assertTrue(!aborter.isAlive(), "Abort PASID of another PASID waited for the blocked descriptor");
+                assertEquals(0, cr.status(), "the blocked descriptor is still waiting on its page request");
+                release.countDown();
+                assertEquals(0x04, await(cr), "once answered it completes");
+            } finally {
+                release.countDown();
+            }
+        }
+    }
 }

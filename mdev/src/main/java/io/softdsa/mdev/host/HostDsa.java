@@ -227,7 +227,7 @@ public final class HostDsa implements AutoCloseable {
             st.quarantined = true;
         }
         pasidOwners.remove(pasid);
-        iommu.pageRequests().route(pasid, null); // page requests for it are refused from now on
+        iommu.pageRequests().refuse(pasid); // its requests fail from now on, and those waiting fail now
     }
 
     /** Frees a host PASID; its binding and page-request owner go with it (see the lifecycle above). */
@@ -273,6 +273,7 @@ public final class HostDsa implements AutoCloseable {
     private void releaseIfDone(int pasid, PasidState st) {
         if (st.quarantined && st.quiesced && st.pins == 0) {
             pasids.remove(pasid);
+            iommu.pageRequests().route(pasid, null); // no longer refused: whoever gets it next routes it
             iommu.releaseQuarantine(pasid);
         }
     }
