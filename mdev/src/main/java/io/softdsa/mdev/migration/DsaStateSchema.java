@@ -373,15 +373,16 @@ public final class DsaStateSchema {
             })
             .section(REGISTERS, true).section(MSIX, true).section(PASIDS, true).section(HANDLES, true)
             .section(QUEUES, true)
-            .validate(d -> check(assemble(d)));
+            .validate(d -> check(from(d)));
     }
 
     /** Decodes and validates a whole stream into a fresh state (nothing else touched). */
     public static DeviceState decode(byte[] stream, int length, Compatibility local) throws MigrationStreamException {
-        return assemble(reader(local).decode(stream, length));
+        return from(reader(local).decode(stream, length));
     }
 
-    private static DeviceState assemble(DecodedState d) {
+    /** The device state of a stream {@link #reader} decoded. */
+    public static DeviceState from(DecodedState d) {
         final DeviceState s = new DeviceState();
         s.compat = d.get(COMPAT);
         s.registers = d.get(REGISTERS);
