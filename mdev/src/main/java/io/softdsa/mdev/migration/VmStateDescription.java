@@ -416,6 +416,12 @@ public final class VmStateDescription<T> {
 
                 void read(T s, StreamIn in) throws MigrationStreamException {
                     final int version = in.u32();
+                    // checked even for an empty array, so that an accepted stream has one encoding (a Jazzer finding)
+                    if (version < element.minimumVersionId || version > element.versionId) {
+                        throw in.fail(field + ": element version " + version + " outside ["
+                            + element.minimumVersionId + ", " + element.versionId + "]");
+                    }
+                    in.version(version, element.versionId);
                     final long n = in.count(field + " count", maxCount);
                     final List<E> list = new ArrayList<>((int) Math.min(n, 1024));
                     final String saved = in.section();

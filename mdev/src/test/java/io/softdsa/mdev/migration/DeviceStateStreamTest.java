@@ -420,4 +420,46 @@ class DeviceStateStreamTest {
         assertThrows(IllegalStateException.class, () -> c.append(new byte[1]));
         assertThrows(IllegalStateException.class, () -> new SavingChannel(new byte[1001], 1000));
     }
+
+    @Test
+    void randomMutationsAreRefusedOrRoundTrip() throws Exception {
+        final byte[] stream = DsaStateSchema.encode(sample(true));
+        final java.util.SplittableRandom r = new java.util.SplittableRandom(12);
+        int accepted = 0;
+        for (int n = 0; n < 3000; n++) {
+            final byte[] m = stream.clone();
+            for (int k = 1 + r.nextInt(3); k > 0; k--) {
+                m[r.nextInt(m.length)] = (byte) r.nextInt(256);
+            }
+            final DeviceState d;
+            try {
+                d = DsaStateSchema.decode(m, m.length, null);
+            } catch (MigrationStreamException refusedAsIt) {
+                continue;
+            } catch (Throwable t) {
+                throw new AssertionError("mutation " + n + " threw " + t, t);
+            }
+            accepted++;
+            DsaStateSchema.check(d);
+            assertArrayEquals(m, DsaStateSchema.encode(d), "an accepted current-version stream re-encodes to itself");
+        }
+        assertTrue(accepted > 0 && accepted < 3000, "accepted " + accepted);
+    }
+
+    /** Jazzer's finding: an empty array's element version was not checked, so two encodings of one state passed. */
+    @Test
+    void anEmptyArrayStillHasAValidElementVersion() throws Exception {
+        final DeviceState s = sample(false);
+        s.handles.handles.clear();
+        final byte[] stream = DsaStateSchema.encode(s);
+        final int at = versionAt(stream, "handles") + 8;
+        assertArrayEquals(new byte[] {0, 0, 0, 1, 0, 0, 0, 0}, Arrays.copyOfRange(stream, at, at + 8),
+            "element version 1, no elements");
+        final byte[] forged = stream.clone();
+        forged[at] = 0x68;
+        forged[at + 1] = 0x02;
+        final MigrationStreamException e = refused(forged);
+        assertEquals("handles", e.section());
+        assertTrue(e.getMessage().contains("element version"), e.getMessage());
+    }
 }
