@@ -8,13 +8,37 @@ target=${1:?usage: fuzz.sh TARGET [MINUTES]  (TARGET: descriptor batchList delta
 minutes=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-if [[ -z "${JAVA_HOME:-}" || ! -x "$JAVA_HOME/bin/java" ]]; then
-  JAVA_HOME=$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -1)
-  export JAVA_HOME
+case "$target" in
+  descriptor|batchList|deltaRecord|difTuples|accelConfigJson) ;;
+  *) echo "fuzz.sh: unknown target '$target' (descriptor batchList deltaRecord difTuples accelConfigJson)" >&2; exit 2 ;;
+esac
+[[ "$minutes" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: MINUTES must be a positive integer (got: $minutes)" >&2; exit 2; }
+# The same JDK rule as ./softdsa: JAVA_HOME if it is a JDK 25 or newer, else the first one under /usr/lib/jvm.
+java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1; }
+jdk=""
+if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] && [ "$(java_major "$JAVA_HOME")" -ge 25 ] 2>/dev/null; then
+  jdk=$JAVA_HOME
+else
+  for candidate in /usr/lib/jvm/*; do
+    if [[ -x "$candidate/bin/javac" ]] && [ "$(java_major "$candidate")" -ge 25 ] 2>/dev/null; then
+      jdk=$candidate; break
+    fi
+  done
 fi
+if [[ -z "$jdk" ]]; then
+  echo "fuzz.sh needs a JDK 25 or newer in JAVA_HOME or under /usr/lib/jvm (see ./softdsa for how to install one)" >&2
+  exit 1
+fi
+if [[ -n "${JAVA_HOME:-}" && "$jdk" != "$JAVA_HOME" ]]; then
+  echo "fuzz.sh: JAVA_HOME=$JAVA_HOME is not a JDK 25 or newer; using $jdk" >&2
+fi
+export JAVA_HOME=$jdk
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true --sun-misc-unsafe-memory-access=allow"
 cd "$root"
+# -am: fuzz the engine of this checkout, not an installed copy.
 JAZZER_FUZZ=1 JAZZER_MAX_DURATION="${minutes}m" JAZZER_INSTRUMENTATION_INCLUDES='io.softdsa.**' \
-  mvn -q -pl reliability test -Dtest="DeviceFuzzTest#$target" -Dsurefire.failIfNoSpecifiedTests=false
+  mvn -B -q -Dstyle.color=never -pl reliability -am test -Dtest="DeviceFuzzTest#$target" \
+  -Dsurefire.failIfNoSpecifiedTests=false -Dsoftdsa.quietTests=false
 generated="$here/.cifuzz-corpus/io.softdsa.reliability.fuzz.DeviceFuzzTest/$target"
 corpus="$here/src/test/resources/io/softdsa/reliability/fuzz/DeviceFuzzTestInputs/$target"
 mkdir -p "$corpus"

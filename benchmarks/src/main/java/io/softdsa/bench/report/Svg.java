@@ -10,7 +10,10 @@ import java.util.Locale;
  */
 final class Svg {
     static final String[] PALETTE =
-        {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f"};
+        {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
+         "#bcbd22", "#393b79", "#637939"};
+    /** Legend width per character of a series name at font-size 12 (sans-serif averages under 7 px). */
+    private static final int LEGEND_CHAR_PX = 7;
     private static final int W = 640;
     private static final int H = 340;
     private static final int LEFT = 64;
@@ -60,7 +63,14 @@ final class Svg {
         final double plotH = H - TOP - BOTTOM;
         final double x0 = xMin;
         final double xSpan = xMax - xMin;
-        final StringBuilder b = open(title);
+        // The legend sits right of the plot; the chart widens so that no series name is clipped.
+        int longest = 0;
+        for (Series s : series) {
+            longest = Math.max(longest, s.name().length());
+        }
+        final int width = Math.max(W, W - RIGHT + 46 + LEGEND_CHAR_PX * longest);
+        final int height = Math.max(H, TOP + 10 + series.size() * 18 + 10);
+        final StringBuilder b = open(title, width, height);
         // grid and y ticks
         for (double y = 0; y <= yTop + yStep / 2; y += yStep) {
             final double py = TOP + plotH - y / yTop * plotH;
@@ -131,9 +141,13 @@ final class Svg {
     }
 
     private static StringBuilder open(String title) {
+        return open(title, W, H);
+    }
+
+    private static StringBuilder open(String title, int width, int height) {
         final StringBuilder b = new StringBuilder(fmt(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-                + " font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", W, H, W, H));
+                + " font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", width, height, width, height));
         b.append(fmt("<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", LEFT,
             Html.escape(title)));
         return b;

@@ -128,7 +128,77 @@ public final class AccelConfigJson {
         } catch (IOException | RuntimeException e) {
             throw notJson(file.toString(), e);
         }
-        return fromTree(root, file.toString(), caps);
+        try {
+            return fromTree(root, file.toString(), caps);
+        } catch (ConfigException e) {
+            throw inFile(file, e);
+        }
+    }
+
+    /**
+     * Every problem of the file, each naming the file and the object at fault (device, group, WQ or engine, and the
+     * key), as {@code accel-config load-config} would refuse them; empty when {@link #load(Path, DeviceCapabilities)}
+     * accepts the file. Parsing continues past a bad WQ, engine or group so that one run lists them all; a device's
+     * cross-object rules (total WQ size, groups of WQs) are checked once its objects parse.
+     */
+    public static List<String> check(Path file, DeviceCapabilities caps) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(caps, "caps");
+        final List<String> problems = new ArrayList<>();
+        final JsonNode root;
+        try {
+            root = MAPPER.readTree(readBounded(file));
+        } catch (ConfigException e) {
+            return List.of(e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            return List.of(notJson(file.toString(), e).getMessage());
+        }
+        final String source = file.toString();
+        try {
+            if (root == null || root.isMissingNode() || !root.isArray()) {
+                fromTree(root, source, caps); // throws the top-level problem
+                return List.of();
+            }
+            final Set<String> names = new LinkedHashSet<>();
+            for (int i = 0; i < root.size(); i++) {
+                final String where = source + " [" + i + "]";
+                try {
+                    final ObjectNode d = object(root.get(i), where, "device");
+                    final String dev = devName(d, where);
+                    if (IAX_NAME.matcher(dev).matches()) {
+                        continue;
+                    }
+                    final Matcher m = DSA_NAME.matcher(dev);
+                    if (!m.matches()) {
+                        throw ConfigException.invalid(where, DEV, show(d.get(DEV)), "a DSA device name dsaN is required");
+                    }
+                    if (!names.add(dev)) {
+                        throw ConfigException.invalid(dev, DEV, show(d.get(DEV)), "the device appears twice");
+                    }
+                    final int before = problems.size();
+                    final DeviceConfig parsed = parseDevice(d, dev, Integer.parseInt(m.group(1)), caps, problems);
+                    if (problems.size() == before) {
+                        parsed.validate(caps);
+                    }
+                } catch (ConfigException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+        } catch (ConfigException e) {
+            problems.add(e.getMessage());
+        }
+        return problems.stream().map(p -> p.startsWith(source) ? p : source + ": " + p).toList();
+    }
+
+    /** A semantic problem found in {@code file}: the message names the file too, as a syntax error's does. */
+    private static ConfigException inFile(Path file, ConfigException e) {
+        final String source = file.toString();
+        if (e.getMessage() != null && e.getMessage().startsWith(source)) {
+            return e;
+        }
+        final ConfigException named = new ConfigException(source + ": " + e.getMessage());
+        named.setStackTrace(e.getStackTrace());
+        return named;
     }
 
     /**
@@ -268,6 +338,15 @@ public final class AccelConfigJson {
     }
 
     private static DeviceConfig parseDevice(ObjectNode d, String dev, int devIndex, DeviceCapabilities caps) {
+        return parseDevice(d, dev, devIndex, caps, null);
+    }
+
+    /**
+     * With {@code problems} null the first problem throws; otherwise each group, engine and WQ that fails is
+     * recorded there and left out, and parsing goes on.
+     */
+    private static DeviceConfig parseDevice(ObjectNode d, String dev, int devIndex, DeviceCapabilities caps,
+                                            List<String> problems) {
         final DeviceConfig.Builder b = DeviceConfig.builder(dev)
             .readBufferLimit(intIn(d, dev, oneOf(d, dev, READ_BUFFER_LIMIT, TOKEN_LIMIT), 0, 0, 255))
             .eventLogSize(intIn(d, dev, EVENT_LOG_SIZE, 0, 0, 0xFFFF));
@@ -276,8 +355,52 @@ public final class AccelConfigJson {
         final Set<Integer> groupIds = new LinkedHashSet<>();
         final List<JsonNode> groups = array(d, dev, GROUPS);
         for (int j = 0; j < groups.size(); j++) {
+            if (problems == null) {
+                parseGroup(groups.get(j), j, b, dev, devIndex, caps, groupIds, wqHomes, engineHomes, null);
+            } else {
+                try {
+                    parseGroup(groups.get(j), j, b, dev, devIndex, caps, groupIds, wqHomes, engineHomes, problems);
+                } catch (ConfigException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+        }
+        final List<JsonNode> ungroupedEngines = array(d, dev, UNGROUPED_ENGINES);
+        for (int k = 0; k < ungroupedEngines.size(); k++) {
+            final int at = k;
+            collect(problems, () -> parseEngine(ungroupedEngines.get(at), dev + " " + UNGROUPED_ENGINES + "[" + at + "]",
+                devIndex, -1, dev + " " + UNGROUPED_ENGINES, engineHomes)); // DeviceConfig holds grouped engines only
+        }
+        for (String key : List.of(UNGROUPED_WQS, UNGROUPED_WQS_LISTED)) {
+            final List<JsonNode> wqNodes = array(d, dev, key);
+            for (int k = 0; k < wqNodes.size(); k++) {
+                final int at = k;
+                collect(problems, () -> b.wq(parseWq(wqNodes.get(at), dev + " " + key + "[" + at + "]", devIndex, -1,
+                    dev + " " + key, wqHomes, caps)));
+            }
+        }
+        return b.build();
+    }
+
+    /** Runs {@code step}; a ConfigException is thrown on ({@code problems} null) or recorded. */
+    private static void collect(List<String> problems, Runnable step) {
+        if (problems == null) {
+            step.run();
+            return;
+        }
+        try {
+            step.run();
+        } catch (ConfigException e) {
+            problems.add(e.getMessage());
+        }
+    }
+
+    private static void parseGroup(JsonNode node, int j, DeviceConfig.Builder b, String dev, int devIndex,
+                                   DeviceCapabilities caps, Set<Integer> groupIds, Map<Integer, String> wqHomes,
+                                   Map<Integer, String> engineHomes, List<String> problems) {
+        {
             final String where = dev + " " + GROUPS + "[" + j + "]";
-            final ObjectNode g = object(groups.get(j), where, "group");
+            final ObjectNode g = object(node, where, "group");
             final int gid = subIndex(g, where, "group", devIndex);
             final String gname = "group" + devIndex + "." + gid;
             if (!groupIds.add(gid)) {
@@ -286,8 +409,9 @@ public final class AccelConfigJson {
             final List<Integer> engines = new ArrayList<>();
             final List<JsonNode> engineNodes = array(g, gname, GROUPED_ENGINES);
             for (int k = 0; k < engineNodes.size(); k++) {
-                engines.add(parseEngine(engineNodes.get(k), gname + " " + GROUPED_ENGINES + "[" + k + "]",
-                    devIndex, gid, gname, engineHomes));
+                final int at = k;
+                collect(problems, () -> engines.add(parseEngine(engineNodes.get(at),
+                    gname + " " + GROUPED_ENGINES + "[" + at + "]", devIndex, gid, gname, engineHomes)));
             }
             final GroupConfig defaults = GroupConfig.of(gid);
             b.group(new GroupConfig(gid, engines,
@@ -303,23 +427,11 @@ public final class AccelConfigJson {
                 optionalIntIn(g, gname, BATCH_PROGRESS_LIMIT, defaults.batchProgressLimit(), 0, 3)));
             final List<JsonNode> wqNodes = array(g, gname, GROUPED_WQS);
             for (int k = 0; k < wqNodes.size(); k++) {
-                b.wq(parseWq(wqNodes.get(k), gname + " " + GROUPED_WQS + "[" + k + "]", devIndex, gid, gname,
-                    wqHomes, caps));
+                final int at = k;
+                collect(problems, () -> b.wq(parseWq(wqNodes.get(at), gname + " " + GROUPED_WQS + "[" + at + "]",
+                    devIndex, gid, gname, wqHomes, caps)));
             }
         }
-        final List<JsonNode> ungroupedEngines = array(d, dev, UNGROUPED_ENGINES);
-        for (int k = 0; k < ungroupedEngines.size(); k++) {
-            parseEngine(ungroupedEngines.get(k), dev + " " + UNGROUPED_ENGINES + "[" + k + "]", devIndex, -1,
-                dev + " " + UNGROUPED_ENGINES, engineHomes); // checked, but DeviceConfig holds grouped engines only
-        }
-        for (String key : List.of(UNGROUPED_WQS, UNGROUPED_WQS_LISTED)) {
-            final List<JsonNode> wqNodes = array(d, dev, key);
-            for (int k = 0; k < wqNodes.size(); k++) {
-                b.wq(parseWq(wqNodes.get(k), dev + " " + key + "[" + k + "]", devIndex, -1, dev + " " + key,
-                    wqHomes, caps));
-            }
-        }
-        return b.build();
     }
 
     /** One engine object; returns its index. {@code group} is the enclosing group's id, -1 for ungrouped engines. */

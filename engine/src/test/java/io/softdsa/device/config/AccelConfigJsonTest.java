@@ -449,16 +449,19 @@ class AccelConfigJsonTest {
     void badValuesNameTheValue() {
         ConfigException e = assertThrows(ConfigException.class,
             () -> AccelConfigJson.load(resource("bad/unknown-mode.json")));
-        assertEquals("wq0.0: invalid mode = \"exclusive\" (\"shared\" or \"dedicated\")", e.getMessage());
+        assertEquals(resource("bad/unknown-mode.json")
+            + ": wq0.0: invalid mode = \"exclusive\" (\"shared\" or \"dedicated\")", e.getMessage());
 
         e = assertThrows(ConfigException.class, () -> AccelConfigJson.load(resource("bad/size-string.json")));
-        assertTrue(e.getMessage().startsWith("wq0.0: invalid size = \"16\""), e.getMessage());
+        assertTrue(e.getMessage().startsWith(resource("bad/size-string.json") + ": wq0.0: invalid size = \"16\""),
+            e.getMessage());
 
         e = assertThrows(ConfigException.class, () -> AccelConfigJson.load(resource("bad/total-size-over-128.json")));
         assertTrue(e.getMessage().contains("136"), e.getMessage());
 
         e = assertThrows(ConfigException.class, () -> AccelConfigJson.load(resource("bad/threshold-dedicated.json")));
-        assertTrue(e.getMessage().startsWith("wq0.1: invalid threshold = 4"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(resource("bad/threshold-dedicated.json") + ": wq0.1: invalid threshold = 4"),
+            e.getMessage());
     }
 
     @ParameterizedTest

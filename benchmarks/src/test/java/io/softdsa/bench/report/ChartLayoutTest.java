@@ -1,0 +1,56 @@
+package io.softdsa.bench.report;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Chart structure (issue 14, item 8): legends fit inside the SVG, every series has its own colour. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ChartLayoutTest {
+    @Test
+    void longLegendNamesFitAndTwelveSeriesHaveTwelveColours() {
+        final List<Svg.Series> series = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            series.add(new Svg.Series("CPU: MemorySegment.copy baseline number " + i,
+                List.of(new double[] {12, i + 1.0}, new double[] {16, i + 2.0}), i % 2 == 1));
+        }
+        final String svg = Svg.lineChart("t", "x", "y", List.of(new Svg.Tick(12, "4 KiB"), new Svg.Tick(16, "64 KiB")),
+            series);
+        final Matcher size = Pattern.compile("width=\"(\\d+)\" height=\"(\\d+)\"").matcher(svg);
+        assertTrue(size.find());
+        final int width = Integer.parseInt(size.group(1));
+        final int height = Integer.parseInt(size.group(2));
+        final Matcher legend = Pattern.compile("<text x=\"([\\d.]+)\" y=\"([\\d.]+)\" text-anchor=\"start\"[^>]*>([^<]+)<")
+            .matcher(svg);
+        int legends = 0;
+        while (legend.find()) {
+            legends++;
+            // 7 px per character is an upper bound of sans-serif 12 px text width for these names
+            assertTrue(Double.parseDouble(legend.group(1)) + 7 * legend.group(3).length() <= width, legend.group());
+            assertTrue(Double.parseDouble(legend.group(2)) <= height, legend.group());
+        }
+        assertEquals(12, legends);
+        final Set<String> colours = new HashSet<>();
+        final Matcher stroke = Pattern.compile("<polyline fill=\"none\" stroke=\"(#[0-9a-f]{6})\"").matcher(svg);
+        while (stroke.find()) {
+            colours.add(stroke.group(1));
+        }
+        assertEquals(12, colours.size());
+    }
+
+    @Test
+    void negativeAddedCostCarriesACaveat() {
+        assertEquals(Svg.num(23.0), Html.added(23.0));
+        assertTrue(Html.added(-615339).contains("not a saving"), Html.added(-615339));
+    }
+}
