@@ -203,8 +203,8 @@ class LifecycleTest {
             final AtomicInteger seenHandle = new AtomicInteger(-1);
             final AtomicInteger statusAtInterrupt = new AtomicInteger(-1);
             f.device.interrupts().handler(3, handle -> {
+                statusAtInterrupt.set(cr.status()); // before the handle: the test waits on the handle
                 seenHandle.set(handle);
-                statusAtInterrupt.set(cr.status());
             });
             assertEquals(0x01, f.run(f.client.descriptor().opcode(Opcode.NOOP).flags(0x10).interruptHandle(3), cr));
             // delivered on the host's interrupt-delivery thread, not the engine's: wait for it (bounded)

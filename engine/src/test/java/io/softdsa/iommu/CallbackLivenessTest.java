@@ -305,7 +305,8 @@ class CallbackLivenessTest {
     @Test
     void eachOwnerIsServedOnItsOwnThreadWithItsOwnTimeout() throws Exception {
         final CountDownLatch releaseA = new CountDownLatch(1);
-        try (SvaFixture f = new SvaFixture(64L << 20, Threading.THREAD_PER_ENGINE, 2)) {
+        // three engines: all but one may wait on page requests at once, and A's stuck request holds one of the two
+        try (SvaFixture f = new SvaFixture(64L << 20, Threading.THREAD_PER_ENGINE, 3)) {
             final AddressSpace a = f.iommu.bind(PASID);
             final AddressSpace b = f.iommu.bind(OTHER_PASID);
             final long aSrc = a.allocate(4096, AddressSpace.RW_USER);
