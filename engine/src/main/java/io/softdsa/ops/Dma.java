@@ -174,30 +174,19 @@ public final class Dma {
      * in which this engine kept its translations.
      */
     public boolean map2(long a, long wanted, int accessA, long b, int accessB) {
-        beginStep();
-        for (int restarts = 0; ; restarts++) {
-            if (!translate(a, wanted, accessA)) {
-                return false;
-            }
-            final long pass = generation;
-            final long hostA = runHost;
-            if (!translate(b, runLength, accessB)) {
-                return false;
-            }
-            if (generation == pass) {
-                host[0] = hostA;
-                host[1] = runHost;
-                length = runLength; // translate(b, n) returns at most n
-                return true;
-            }
-            if (restarts == MAX_RESTARTS) {
-                return unstable(a, accessA);
-            }
-        }
+        return mapStep(2, a, wanted, accessA, b, accessB, 0, Translation.READ);
     }
 
     /** One step with three operands, as {@link #map2}. */
     public boolean map3(long a, long wanted, int accessA, long b, int accessB, long c, int accessC) {
+        return mapStep(3, a, wanted, accessA, b, accessB, c, accessC);
+    }
+
+    /**
+     * Maps {@code operands} (2 or 3) operands of one step; restarts the step whenever the engine let go of its
+     * translations after the first operand was mapped, so every host address handed out comes from one pass.
+     */
+    private boolean mapStep(int operands, long a, long wanted, int accessA, long b, int accessB, long c, int accessC) {
         beginStep();
         for (int restarts = 0; ; restarts++) {
             if (!translate(a, wanted, accessA)) {
@@ -206,20 +195,18 @@ public final class Dma {
             final long pass = generation;
             final long hostA = runHost;
             if (!translate(b, runLength, accessB)) {
-                return false;
+                return false; // b's own failure stands, whether or not something was let go meanwhile
             }
             final long hostB = runHost;
+            if (generation == pass && operands == 3 && !translate(c, runLength, accessC)) {
+                return false;
+            }
             if (generation == pass) {
-                if (!translate(c, runLength, accessC)) {
-                    return false;
-                }
-                if (generation == pass) {
-                    host[0] = hostA;
-                    host[1] = hostB;
-                    host[2] = runHost;
-                    length = runLength;
-                    return true;
-                }
+                host[0] = hostA;
+                host[1] = hostB;
+                host[2] = operands == 3 ? runHost : 0;
+                length = runLength; // each translate(x, n) returns at most n
+                return true;
             }
             if (restarts == MAX_RESTARTS) {
                 return unstable(a, accessA);
