@@ -32,6 +32,17 @@ public final class HostileReport {
         verdicts.add(v);
     }
 
+    private Map<String, Long> sources = Map.of();
+
+    void sources(Map<String, Long> bySource) {
+        this.sources = Map.copyOf(bySource);
+    }
+
+    /** Violations per invariant and source (see {@code Violations.bySource}). */
+    public Map<String, Long> violationsBySource() {
+        return sources;
+    }
+
     public boolean passed() {
         return !verdicts.isEmpty() && verdicts.stream().allMatch(Verdict::held);
     }

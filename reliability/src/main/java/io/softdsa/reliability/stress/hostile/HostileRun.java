@@ -362,6 +362,7 @@ public final class HostileRun {
             };
             rep.verdict(new HostileReport.Verdict(i.text, figures, c.violations().count(i), c.violations().notes(i)));
         }
+        rep.sources(c.violations().bySource());
         return rep;
     }
 

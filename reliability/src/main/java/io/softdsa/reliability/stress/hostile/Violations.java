@@ -32,6 +32,8 @@ public final class Violations {
 
     private final LongAdder[] counts = new LongAdder[Invariant.values().length];
     private final List<List<String>> notes = new ArrayList<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, LongAdder> bySource =
+        new java.util.concurrent.ConcurrentHashMap<>();
 
     public Violations() {
         for (int i = 0; i < counts.length; i++) {
@@ -42,12 +44,22 @@ public final class Violations {
 
     public void violated(Invariant i, String what) {
         counts[i.ordinal()].increment();
+        final int space = what.indexOf(' ');
+        bySource.computeIfAbsent(i.name() + " " + (space < 0 ? what : what.substring(0, space)),
+            k -> new LongAdder()).increment();
         final List<String> n = notes.get(i.ordinal());
         synchronized (n) {
             if (n.size() < NOTES_PER_INVARIANT) {
                 n.add(what);
             }
         }
+    }
+
+    /** Violations per (invariant, the first word of the violation — the tenant, mostly), e.g. "RESULTS vm-a-swq". */
+    public java.util.Map<String, Long> bySource() {
+        final java.util.Map<String, Long> m = new java.util.TreeMap<>();
+        bySource.forEach((k, v) -> m.put(k, v.sum()));
+        return m;
     }
 
     public long count(Invariant i) {
