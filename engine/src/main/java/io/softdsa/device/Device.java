@@ -284,7 +284,7 @@ public final class Device implements AutoCloseable {
 
     private boolean anyEngineExecutingBefore(int wqIndex, long end, int pasid) {
         for (Engine e : engines) {
-            if (pasid < 0 ? e.executingBefore(wqIndex, end) : e.executingBefore(wqIndex, end, pasid)) {
+            if (e.executingBefore(wqIndex, end, pasid)) {
                 return true;
             }
         }

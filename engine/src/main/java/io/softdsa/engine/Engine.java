@@ -66,15 +66,8 @@ public final class Engine implements Agent {
     private volatile int runningPasid = NO_PASID;
 
     /**
-     * @param wqs the group's WQs, highest priority first
-     */
-    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor) {
-        this(id, roleName, wqs, executor, null);
-    }
-
-    /**
      * @param wqs   the group's WQs, highest priority first
-     * @param arena what the engine's buffers were allocated from, closed with the engine (or null)
+     * @param arena what the engine's buffers were allocated from, closed with the engine
      */
     public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena) {
         this.arena = arena;
@@ -186,7 +179,7 @@ public final class Engine implements Agent {
     /** The engine is retired (its device was reconfigured or closed): the IOMMU frees what it kept for it. */
     public void close() {
         executor.context().dma.close();
-        if (arena != null && arena.scope().isAlive()) {
+        if (arena.scope().isAlive()) { // closing twice (reconfigured, then closed) is harmless
             arena.close();
         }
     }
@@ -198,19 +191,22 @@ public final class Engine implements Agent {
 
     /** Whether this engine is executing a descriptor of {@code wqIndex} at a position below {@code end}. */
     public boolean executingBefore(int wqIndex, long end) {
-        final long t = (long) IN_FLIGHT.getAcquire(this);
-        return t != IDLE && (int) (t >>> POSITION_BITS) == wqIndex && (t & ((1L << POSITION_BITS) - 1)) < end;
+        return executingBefore(wqIndex, end, -1);
     }
 
     /**
-     * Like {@link #executingBefore(int, long)}, for descriptors of {@code pasid} only (Abort PASID): a descriptor
-     * known to run for another PASID does not count. Tag, PASID, tag again, all acquire: an unchanged tag means the
-     * PASID read is this descriptor's (written after its claim) or {@code NO_PASID} (not yet known: it counts).
+     * Like {@link #executingBefore(int, long)}, for descriptors of {@code pasid} only (Abort PASID; a negative
+     * {@code pasid} means any): a descriptor known to run for another PASID does not count. Tag, PASID, tag again, all
+     * acquire: an unchanged tag means the PASID read is this descriptor's (written after its claim) or
+     * {@code NO_PASID} (not yet known: it counts).
      */
     public boolean executingBefore(int wqIndex, long end, int pasid) {
         final long t = (long) IN_FLIGHT.getAcquire(this);
         if (t == IDLE || (int) (t >>> POSITION_BITS) != wqIndex || (t & ((1L << POSITION_BITS) - 1)) >= end) {
             return false;
+        }
+        if (pasid < 0) {
+            return true;
         }
         final int p = (int) RUNNING_PASID.getAcquire(this);
         return p == NO_PASID || p == pasid || (long) IN_FLIGHT.getAcquire(this) != t;
