@@ -106,7 +106,8 @@ public final class Device implements AutoCloseable {
         for (Engine e : all) {
             e.peers(all);
         }
-        // at most all but one engine may wait on page requests at once: a tenant that answers slowly never holds them all
+        // at most all but one engine may wait on page requests at once: a tenant that answers slowly never holds
+        // them all
         final java.util.concurrent.atomic.AtomicInteger pageWaits =
             new java.util.concurrent.atomic.AtomicInteger(Math.max(1, all.length - 1));
         for (Engine e : all) {
