@@ -96,6 +96,23 @@ final class GuestSpace implements TenantSpace {
         return gpa == null ? -1 : guest.memory().hostAddress(gpa + (va & (PAGE - 1)));
     }
 
+    @Override
+    public String describe(long h) {
+        final long gpa = h - guest.memory().hostAddress(0);
+        if (gpa < 0 || gpa >= guest.memory().size()) {
+            return "host 0x" + Long.toHexString(h) + " (outside the guest's RAM)";
+        }
+        for (java.util.Map.Entry<Long, Long> e : shadow.entrySet()) {
+            if (e.getValue() == (gpa & -PAGE)) {
+                return "gpa 0x" + Long.toHexString(gpa) + " = va 0x" + Long.toHexString(e.getKey()) + " (leaf 0x"
+                    + Long.toHexString(tables.leafEntry(e.getKey())) + ")";
+            }
+        }
+        return "gpa 0x" + Long.toHexString(gpa) + " (in no page of " + owner + " gen; tables root 0x"
+            + Long.toHexString(tables.root()) + ", guest PASID " + tables.pasid() + " -> host "
+            + guest.iommu().hostPasid(tables.pasid()) + ")";
+    }
+
     /** The process is gone: its guest frames are the guest's to reuse. */
     void exited() {
         changes.lock();

@@ -15,6 +15,7 @@ import io.softdsa.reliability.stress.StressOptions;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -210,6 +211,9 @@ public final class HostileRun {
         ctx.pasids.lock();
         try {
             final GuestDomain g = GuestDomain.create(host, name, 48L << 20, false);
+            // the VMM bounds its guest's page responses as the host bounds its processes' (the default is 30 s):
+            // a guest that never answers then holds an engine for 1 s, and Drain All's 10 s bound means something
+            g.iommu().pageRequestTimeout(TimeUnit.SECONDS.toNanos(1));
             guests.add(g);
             return g;
         } finally {
@@ -401,7 +405,18 @@ public final class HostileRun {
                 // reported through the invariants
             }
         });
-        return join(t, seconds);
+        if (join(t, seconds)) {
+            return true;
+        }
+        // a hang is only useful with the place it hangs in: every thread's stack, once, on stderr
+        System.err.println("softdsa stress --hostile: '" + what + "' did not end within " + seconds + " s; threads:");
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            System.err.println("  \"" + e.getKey().getName() + "\" " + e.getKey().getState());
+            for (StackTraceElement f : e.getValue()) {
+                System.err.println("      at " + f);
+            }
+        }
+        return false;
     }
 
     private static void sleepUntil(long deadline) {

@@ -17,8 +17,10 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  * <li>Every descriptor carries a unique 64-bit tag (tenant, generation, sequence) as its fill pattern, so a write
  *     found in a tenant's memory names the descriptor that made it.</li>
- * <li>Completion records come from a ring of {@value #RECORDS}: a record is zeroed after its completion was read and
- *     must still be zero when its turn comes again (a second write of a completed descriptor is seen).</li>
+ * <li>Completion records: each slot takes its records in turn from its own {@value #RECORDS_PER_SLOT} (the last
+ *     few of the {@value #RECORDS} are the attacks'), so no two descriptors in flight ever share one however long one
+ *     of them waits on a page request; a record is zeroed after its completion was read and must still be zero when
+ *     its turn comes again (a second write of a completed descriptor is seen).</li>
  * <li>Every page of a slot's destination region is filled with the tenant's guard byte around the buffer; when idle
  *     the whole region must hold only guard bytes (a write by a descriptor the tenant did not submit is seen).</li>
  * </ul>
@@ -27,6 +29,8 @@ import java.util.concurrent.locks.LockSupport;
 abstract class Tenant implements Runnable {
     static final int SLOTS = 4;
     static final int RECORDS = 64;
+    /** Records of one slot: 0..59 belong to the slots, 60..63 to the attacks (a racing portal's stores). */
+    static final int RECORDS_PER_SLOT = (RECORDS - 4) / SLOTS;
     static final long PAGE = 4096;
     static final int REGION_PAGES = 3;
     static final long REGION = REGION_PAGES * PAGE;
@@ -65,7 +69,8 @@ abstract class Tenant implements Runnable {
     final long[] dstVa = new long[SLOTS];
     final long[] srcVa = new long[SLOTS];
     final byte[][] srcBytes = new byte[SLOTS][SRC_BYTES];
-    private int nextRecord;
+    /** Per slot: which of its own records its next descriptor takes. */
+    private final int[] nextRecord = new int[SLOTS];
 
     // ---- slots (tenant thread only)
     private final int[] state = new int[SLOTS];
@@ -181,7 +186,7 @@ abstract class Tenant implements Runnable {
                 }
             }
         }
-        nextRecord = 0;
+        java.util.Arrays.fill(nextRecord, 0);
         generation++;
         seq = 0;
         for (int i = 0; i < SLOTS; i++) {
@@ -407,8 +412,10 @@ abstract class Tenant implements Runnable {
 
     private void submit(int s) {
         final TenantSpace sp = space;
-        final int rec = nextRecord;
-        nextRecord = (nextRecord + 1) % RECORDS;
+        // the slot's own records only: a ring shared by the slots would hand a record to a second descriptor while
+        // the first still waits on a page request, and its completion would then read as the second's
+        final int rec = s * RECORDS_PER_SLOT + nextRecord[s];
+        nextRecord[s] = (nextRecord[s] + 1) % RECORDS_PER_SLOT;
         final long rh = recordHost(sp, rec);
         if (rh < 0) {
             return; // the records page is gone (the process exited under us): the generation is over
@@ -596,6 +603,9 @@ abstract class Tenant implements Runnable {
             }
         }
         if (!right) {
+            if (op[s] == Op.FILL && Boolean.getBoolean("softdsa.hostile.locate")) {
+                why += "; " + sp.locate(tag[s]) + "; " + sp.describe(sp.host(dstVa[s] + offset[s]));
+            }
             ctx.violations().violated(inside(why) ? Violations.Invariant.RESULTS : Violations.Invariant.ISOLATION,
                 name + " gen " + generation + " " + op[s] + " of " + n + " bytes tag 0x" + Long.toHexString(tag[s])
                     + " at +0x" + Integer.toHexString(offset[s]) + ": " + why + " (last attack " + lastAttack

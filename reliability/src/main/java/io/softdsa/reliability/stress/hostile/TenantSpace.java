@@ -22,4 +22,26 @@ interface TenantSpace {
 
     /** Host address of {@code va}, or -1 if its page is not mapped. */
     long host(long va);
+
+    /** What is known about host address {@code h} (whose page it is now), for a note on a wrong result. */
+    default String describe(long h) {
+        return "host 0x" + Long.toHexString(h);
+    }
+
+    /**
+     * Where an 8-byte pattern a fill wrote lies anywhere in {@link #segment()} (at most four places), described:
+     * a wrong result with the pattern elsewhere says where the device's translation pointed.
+     */
+    default String locate(long pattern) {
+        final MemorySegment m = segment();
+        final StringBuilder b = new StringBuilder();
+        int found = 0;
+        for (long a = 0; a + 8 <= m.byteSize() && found < 4; a++) {
+            if (m.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, a) == pattern) {
+                b.append(found++ == 0 ? "" : "; ").append(describe(a));
+                a = (a | 4095); // one report per page
+            }
+        }
+        return found == 0 ? "pattern nowhere" : "pattern at " + b;
+    }
 }

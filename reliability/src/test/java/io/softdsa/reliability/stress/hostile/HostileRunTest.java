@@ -25,16 +25,9 @@ class HostileRunTest {
             Long.getLong("stress.seed", System.nanoTime()), true);
         final HostileReport report = HostileRun.execute(options);
         System.out.println(report.table());
-        // One open finding (see the README and the session note): the guest on the shared block-on-fault WQ
-        // (vm-a-swq) occasionally completes with a wrong result. It is quarantined here by name and count, and
-        // only it: every other invariant, and every other tenant's results, must hold. `./softdsa stress --hostile`
-        // itself stays strict (exit 1).
-        final long knownOpen = report.violationsBySource().getOrDefault("RESULTS vm-a-swq", 0L);
         for (HostileReport.Verdict v : report.verdicts()) {
-            final boolean onlyTheOpenFinding = v.invariant().equals(Violations.Invariant.RESULTS.text)
-                && v.violations() == knownOpen;
-            assertTrue(v.held() || onlyTheOpenFinding, "violated: " + v.invariant() + " (by source: "
-                + report.violationsBySource() + ")\n" + report.table());
+            assertTrue(v.held(), "violated: " + v.invariant() + " (by source: " + report.violationsBySource() + ")\n"
+                + report.table());
         }
         assertTrue(report.attacks().values().stream().filter(n -> n > 0).count() >= 15,
             "the pass exercised the attacks:\n" + report.table());
