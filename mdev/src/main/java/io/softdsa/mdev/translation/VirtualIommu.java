@@ -211,6 +211,11 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         this.handler = h;
     }
 
+    /** The guest's page-request handler (null: none); a VMM carries it over to the destination's IOMMU. */
+    public GuestPageRequestHandler pageRequestHandler() {
+        return handler;
+    }
+
     /**
      * How long the device waits for this guest's page response, counted from the raise of the request; after that
      * the request fails (Response Failure) and a late {@link #pageResponse} is ignored. Default

@@ -99,6 +99,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     private volatile RuntimeException lastHostError;
     private final long pidFrame;
     private final PostedInterruptReceiver posted;
+    private final VdevMigration migration;
 
     VirtualDsa(String name, VdevType type, HostDsa host, GuestDomain guest, int[] hostWqs, int[] fixedHostGroup,
                int[] engineHostGroup, DeviceProfile profile, Runnable onClose) {
@@ -131,6 +132,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         final PostedInterruptDescriptor pid = new PostedInterruptDescriptor(host.memory().segment(), pidFrame)
             .init(POSTED_NOTIFICATION_VECTOR, DESTINATIONS.incrementAndGet());
         this.posted = new PostedInterruptReceiver(name + "-posted-irq", pid, Thread::new, this::postedVector);
+        this.migration = new VdevMigration(this);
         config.effects(new PciConfigSpace.Effects() {
             @Override
             public void functionLevelReset() {
@@ -163,6 +165,11 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
 
     public DeviceProfile profile() {
         return profile;
+    }
+
+    /** This device's migration interface (VFIO migration v2 and DMA logging). */
+    public DeviceMigration migration() {
+        return migration;
     }
 
     /** Host WQ index behind guest WQ {@code wq}. */
