@@ -81,6 +81,19 @@ final class GuestSpace implements TenantSpace {
     }
 
     @Override
+    public void fill(long page, byte b) {
+        changes.lock();
+        try {
+            final long h = host(page);
+            if (h >= 0) {
+                guest.memory().hostSegment().asSlice(h, PAGE).fill(b);
+            }
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    @Override
     public boolean isMapped(long page) {
         return shadow.containsKey(page);
     }

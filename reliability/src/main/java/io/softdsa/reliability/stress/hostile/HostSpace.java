@@ -110,6 +110,19 @@ final class HostSpace implements TenantSpace {
     }
 
     @Override
+    public void fill(long page, byte b) {
+        changes.lock();
+        try {
+            final long h = host(page);
+            if (h >= 0) {
+                m.asSlice(h, PAGE).fill(b);
+            }
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    @Override
     public boolean isMapped(long page) {
         return shadow.containsKey(page);
     }

@@ -212,10 +212,7 @@ abstract class Tenant implements Runnable {
     }
 
     final void fillGuard(TenantSpace s, long page) {
-        final long h = s.host(page);
-        if (h >= 0) {
-            s.segment().asSlice(h, PAGE).fill(guard);
-        }
+        s.fill(page, guard); // under the space's change lock: never into a frame another thread just unmapped
     }
 
     /** The slot whose destination region holds {@code va}, or -1. */
@@ -391,7 +388,7 @@ abstract class Tenant implements Runnable {
                 ctx.violations().violated(Violations.Invariant.ISOLATION, name + " gen " + generation
                     + ": idle destination page 0x" + Long.toHexString(dstVa[s] + p) + " written at +" + at
                     + " (word 0x" + Long.toHexString(word) + "; last attack " + lastAttack + ")");
-                sp.segment().asSlice(h, PAGE).fill(guard);
+                fillGuard(sp, dstVa[s] + p);
             }
         }
         return true;

@@ -17,6 +17,13 @@ interface TenantSpace {
 
     boolean isMapped(long page);
 
+    /**
+     * Fills the frame {@code page} maps now with {@code b}, atomically with respect to this space's changes: a frame
+     * another thread unmaps (and poisons) meanwhile is never written. (A lookup and then a fill would be a write of
+     * the harness into a frame that is back in the pool, reported as the device's.)
+     */
+    void fill(long page, byte b);
+
     /** The memory segment the host addresses below index. */
     MemorySegment segment();
 
