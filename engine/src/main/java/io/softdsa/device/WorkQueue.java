@@ -214,8 +214,27 @@ public final class WorkQueue {
     }
 
     private AbortReport abortQueued() {
+        return new AbortReport(index, takeQueued(true));
+    }
+
+    /**
+     * Migration capture: takes every descriptor queued before the call that no engine has started out of the ring, in
+     * order, without running or reporting it (no record, no SWERR). Returns their bytes as the WQ holds them (an
+     * ENQCMD's PASID field as the portal wrote it), for resubmission elsewhere; the WQ stays enabled. Descriptors
+     * already running go on: {@link #drain} waits for them.
+     */
+    public synchronized List<byte[]> captureQueued() {
+        return takeQueued(false, false);
+    }
+
+    private List<byte[]> takeQueued(boolean report) {
+        return takeQueued(report, true);
+    }
+
+    /** Claims every position below the tail in order (each reported as aborted if {@code report}), then waits. */
+    private List<byte[]> takeQueued(boolean report, boolean await) {
         final long end = ring.tailPosition();
-        final List<byte[]> discarded = new ArrayList<>();
+        final List<byte[]> taken = new ArrayList<>();
         try (Arena scratch = Arena.ofConfined()) {
             final MemorySegment buffer = scratch.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
             final Descriptor d = new Descriptor(buffer, 0);
@@ -223,14 +242,17 @@ public final class WorkQueue {
             while ((head = ring.headPosition()) < end) {
                 final long pos = ring.peek();
                 if (pos >= 0 && pos < end && ring.claim(pos, buffer, 0)) {
-                    discarded.add(recordDescriptorError(Status.SWERR_ABORTED, d, d.pasid()));
+                    taken.add(report ? recordDescriptorError(Status.SWERR_ABORTED, d, d.pasid())
+                        : buffer.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
                 } else if (pos < 0 && ring.headPosition() == head) {
                     Thread.onSpinWait(); // a producer claimed this position and is still writing it
                 }
             }
         }
-        device.awaitCompleted(this, end);
-        return new AbortReport(index, discarded);
+        if (await) {
+            device.awaitCompleted(this, end);
+        }
+        return taken;
     }
 
     /**

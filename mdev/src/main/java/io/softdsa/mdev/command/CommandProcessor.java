@@ -67,6 +67,29 @@ public final class CommandProcessor implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code cmd} on the command thread after every queued command, as software's write of CMD would, but
+     * without touching CMDSTS or INTCAUSE, and returns its CMDSTS value: a migration destination replays the
+     * commands that brought the source's guest to its state (Enable Device, Enable WQ) with them.
+     */
+    public int replay(int cmd) {
+        final int[] status = new int[1];
+        runExclusive(() -> {
+            int s;
+            try {
+                s = execute(cmd);
+            } catch (RuntimeException e) {
+                s = HARDWARE_ERROR;
+            }
+            status[0] = s;
+            synchronized (log) {
+                log.add(Commands.name((cmd >>> Bar0Layout.CMD_CODE_SHIFT) & Bar0Layout.CMD_CODE_MASK)
+                    + " (migration replay) -> 0x" + Integer.toHexString(s & Bar0Layout.CMDSTS_ERROR_MASK));
+            }
+        });
+        return status[0];
+    }
+
     private void run(int cmd) {
         int status;
         try {

@@ -13,7 +13,8 @@ import java.util.Set;
  *  compat     v1  device ID, VERSION, GENCAP, WQCAP, GRPCAP, ENGCAP, OPCAP[4], mdev type, #WQs/#engines/#groups
  *                 — PRE_COPY's initial part; the destination refuses an incompatible source before anything else
  *  registers  v2  PCI config space (256 bytes), GENCFG, GENCTRL, GENSTS, INTCAUSE, SWERR[4], WQCFG entries,
- *                 GRPCFG entries; EVLCFG since v2 (a v1 stream leaves it 0)
+ *                 GRPCFG entries; EVLCFG since v2 (a v1 stream leaves it 0); optional subsection "pcie":
+ *                 the PCIe extended configuration space (0x100..0xFFF: ATS, PASID and PRI control)
  *  msix       v1  MSI-X table entries (address, data, vector control, permission), pending bits
  *  pasids     v1  guest PASID bindings: guest PASID, stage-1 root (guest-physical), levels, flags
  *  handles    v1  interrupt handles the guest holds: index, handle, IMS
@@ -25,6 +26,8 @@ import java.util.Set;
  */
 public final class DsaStateSchema {
     public static final int PCI_CONFIG_BYTES = 256;
+    /** The PCIe extended configuration space, 0x100 up to 4 KiB. */
+    public static final int PCIE_EXTENDED_BYTES = 4096 - PCI_CONFIG_BYTES;
     public static final int MAX_WQS = 128;
     public static final int MAX_GROUPS = 64;
     public static final int MAX_MSIX = 2048;
@@ -109,6 +112,13 @@ public final class DsaStateSchema {
         public List<Wqcfg> wqcfg = new ArrayList<>();
         public List<Grpcfg> grpcfg = new ArrayList<>();
         public long evlcfg;
+        /** Bytes 0x100..0xFFF of config space (empty: not sent, the device's reset values stay). */
+        public PciExpress pcie = new PciExpress();
+    }
+
+    /** The PCIe extended configuration space (optional subsection of registers). */
+    public static final class PciExpress {
+        public byte[] extended = new byte[0];
     }
 
     /** One MSI-X table entry with its permission-table word. */
@@ -230,6 +240,10 @@ public final class DsaStateSchema {
         .postLoad((g, v) -> require(g.wqs.length == 4, "a GRPCFG WQ bitmap has 4 words"))
         .build();
 
+    static final VmStateDescription<PciExpress> PCIE = VmStateDescription.builder("pcie", 1, 1, PciExpress::new)
+        .fixedBytes("extended", PCIE_EXTENDED_BYTES, e -> e.extended, (e, v) -> e.extended = v)
+        .build();
+
     public static final VmStateDescription<Registers> REGISTERS = VmStateDescription
         .builder("registers", 2, 1, Registers::new)
         .fixedBytes("pci_config", PCI_CONFIG_BYTES, r -> r.pciConfig, (r, v) -> r.pciConfig = v)
@@ -241,6 +255,7 @@ public final class DsaStateSchema {
         .structArray("wqcfg", MAX_WQS, WQCFG, r -> r.wqcfg, (r, v) -> r.wqcfg = v)
         .structArray("grpcfg", MAX_GROUPS, GRPCFG, r -> r.grpcfg, (r, v) -> r.grpcfg = v)
         .u64("evlcfg", 2, r -> r.evlcfg, (r, v) -> r.evlcfg = v)
+        .subsection(PCIE, r -> r.pcie.extended.length == PCIE_EXTENDED_BYTES, r -> r.pcie, (r, v) -> r.pcie = v)
         .postLoad((r, v) -> {
             require(r.swerr.length == 4, "SWERR has 4 words, not " + r.swerr.length);
             require((r.gensts & 3) != 2, "GENSTS draining: a stopped device has no drain in progress");

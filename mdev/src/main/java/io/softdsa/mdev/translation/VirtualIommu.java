@@ -39,6 +39,9 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
     private final int maxGuestPasid;
     private final AtomicIntegerArray hostOf; // guest PASID -> host PASID (0 = free)
     private final boolean[] bound;
+    /** The stage-1 binding of each bound guest PASID (root, levels, supervisor), for a migration stream. */
+    private final long[] boundRoot;
+    private final int[] boundFlags;
     private final ConcurrentHashMap<Integer, Integer> guestOf = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, PageResponder> pending = new ConcurrentHashMap<>();
     private final int defaultHostPasid;
@@ -63,6 +66,8 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         this.maxGuestPasid = maxGuestPasids;
         this.hostOf = new AtomicIntegerArray(maxGuestPasids + 1);
         this.bound = new boolean[maxGuestPasids + 1];
+        this.boundRoot = new long[maxGuestPasids + 1];
+        this.boundFlags = new int[maxGuestPasids + 1];
         this.defaultHostPasid = host.allocatePasid();
         host.iommu().bindSecondLevel(defaultHostPasid, memory.stage2());
         host.pasidOwner(defaultHostPasid, this);
@@ -149,6 +154,78 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         }
         host.iommu().bindNested(h, rootGpa, levels, supervisorRequests, memory.stage2());
         bound[gpasid] = true;
+        boundRoot[gpasid] = rootGpa;
+        boundFlags[gpasid] = levels << 1 | (supervisorRequests ? 1 : 0);
+    }
+
+    /** A guest PASID's stage-1 binding as a migration stream carries it. */
+    public record Binding(int guestPasid, long stage1Root, int levels, boolean supervisorRequests) {
+    }
+
+    /** Every bound guest PASID with its stage-1 root (guest-physical), lowest first. */
+    public synchronized List<Binding> bindings() {
+        final List<Binding> out = new ArrayList<>();
+        for (int g = 1; g <= maxGuestPasid; g++) {
+            if (bound[g]) {
+                out.add(new Binding(g, boundRoot[g], boundFlags[g] >>> 1, (boundFlags[g] & 1) != 0));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Migration: gives guest PASID {@code b.guestPasid()} a host PASID of this (destination) host and binds its stage-1
+     * tables, so the guest's PASIDs mean the same as on the source. Idempotent for a PASID already restored with the
+     * same binding (a guest with several devices brings every binding once per device stream).
+     *
+     * @throws IllegalStateException if the guest PASID is in use with another binding
+     */
+    public synchronized void restore(Binding b) {
+        checkOpen();
+        final int g = b.guestPasid();
+        if (g <= 0 || g > maxGuestPasid) {
+            throw new IllegalArgumentException("guest PASID " + g + " beyond this guest's " + maxGuestPasid);
+        }
+        if (hostOf.get(g) != 0) {
+            if (bound[g] && boundRoot[g] == b.stage1Root() && boundFlags[g] == (b.levels() << 1
+                | (b.supervisorRequests() ? 1 : 0))) {
+                return;
+            }
+            throw new IllegalStateException("guest PASID " + g + " is already in use on this host");
+        }
+        final int h = host.allocatePasid();
+        hostOf.set(g, h);
+        guestOf.put(h, g);
+        host.pasidOwner(h, this);
+        try {
+            bindGuestPageTable(g, b.stage1Root(), b.levels(), b.supervisorRequests());
+        } catch (RuntimeException e) {
+            hostOf.set(g, 0);
+            guestOf.remove(h);
+            host.freePasid(h);
+            throw e;
+        }
+    }
+
+    /**
+     * Migration quiesce: this guest's page requests fail from now on (Response Failure at once), and those waiting
+     * fail now — a stopped guest answers none, and the device must stop without waiting out a timeout.
+     */
+    public void suspendPageRequests() {
+        for (int h : hostPasidsInUse()) {
+            host.iommu().pageRequests().refuse(h);
+        }
+    }
+
+    /** Undoes {@link #suspendPageRequests}: this guest's page requests reach its handler again. */
+    public void resumePageRequests() {
+        for (int h : hostPasidsInUse()) {
+            host.pasidOwner(h, this);
+        }
+    }
+
+    private synchronized List<Integer> hostPasidsInUse() {
+        return new ArrayList<>(guestOf.keySet());
     }
 
     public synchronized void unbindGuestPageTable(int gpasid) {

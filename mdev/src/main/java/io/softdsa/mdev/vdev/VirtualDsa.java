@@ -196,8 +196,8 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     public void configWrite(int offset, int width, int value) {
         final boolean flr;
         synchronized (lock) {
-            if (closed) {
-                return;
+            if (closed || migration.stopped()) {
+                return; // a stopped device's state does not change (VFIO migration STOP)
             }
             flrRequested = false;
             config.write(offset, width, value);
@@ -237,7 +237,8 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             return; // a narrow store to a portal submits nothing
         }
         synchronized (lock) {
-            if (closed || !config.memorySpaceEnabled() || offset < 0 || offset >= Bar0Layout.SIZE) {
+            if (closed || migration.stopped() || !config.memorySpaceEnabled() || offset < 0
+                || offset >= Bar0Layout.SIZE) {
                 return;
             }
             bar0.write((int) offset, width, value);
@@ -276,6 +277,10 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                 return PortalResult.UNCLAIMED;
             }
             final HostWqSettings s = portalSettings.get(q);
+            final PortalResult captured = migration.capture(q, s, desc, insn, guestPasidMsr);
+            if (captured != null) {
+                return captured; // stopped for migration: held for resubmission (here or on the destination)
+            }
             if (insn == PortalInstruction.MOVDIR64B) {
                 if (s == null) {
                     result = null; // dropped into SWERR below, outside the gate
@@ -358,7 +363,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
      * permission entry admits its PASID; otherwise the handle is replaced by one that no table entry has, and the
      * device answers 0x19 as for any invalid handle.
      */
-    private void checkInterruptHandle(Descriptor desc, int guestPasid) {
+    void checkInterruptHandle(Descriptor desc, int guestPasid) {
         if ((desc.flags() & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) == 0) {
             return;
         }
@@ -385,7 +390,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
      * Sends MSI-X vector {@code vector} as the device does: posts it to this device's posted-interrupt descriptor.
      * Any thread (an engine routing SWERR, the command processor); allocation-free; runs no guest code.
      */
-    private void raise(int vector) {
+    void raise(int vector) {
         if (closed) {
             droppedInterrupts.incrementAndGet();
             return;
@@ -417,7 +422,8 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                 droppedInterrupts.incrementAndGet();
                 return;
             }
-            if (config.msixFunctionMasked() || bar0.msixMasked(vector)) {
+            if (migration.stopped() || config.msixFunctionMasked() || bar0.msixMasked(vector)) {
+                // stopped for migration: the message waits in the PBA (it travels in the stream)
                 bar0.pending(vector, true);
                 return;
             }
@@ -434,10 +440,10 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     }
 
     /** Delivers pending vectors that became deliverable (unmasked, MSI-X enabled). */
-    private void flushPending() {
+    void flushPending() {
         final List<long[]> out = new ArrayList<>();
         synchronized (lock) {
-            if (!config.msixEnabled() || config.msixFunctionMasked()) {
+            if (migration.stopped() || !config.msixEnabled() || config.msixFunctionMasked()) {
                 return;
             }
             for (int v = 0; v < VECTORS; v++) {
@@ -507,7 +513,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
             e.batchIndex(), e.faultWrite(), e.invalidFlags(), e.faultAddress(), e.descriptor()));
     }
 
-    private void recordSwerr(SwerrEntry e) {
+    void recordSwerr(SwerrEntry e) {
         final boolean interrupt;
         synchronized (lock) {
             if ((bar0.swerrWord(0) & SwerrLayout.VALID) != 0) {
@@ -538,12 +544,57 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
 
     // ---- FLR and teardown
 
-    private void functionLevelReset() {
+    void functionLevelReset() {
         commands.functionLevelReset();
         synchronized (lock) {
             bar0.resetAll();
             config.reset();
             memoryDecode = false;
+        }
+    }
+
+    // ---- what the migration driver reaches (package-private)
+
+    HostDsa host() {
+        return host;
+    }
+
+    CommandProcessor commands() {
+        return commands;
+    }
+
+    HostWqSettings portalSettings(int q) {
+        return portalSettings.get(q);
+    }
+
+    /** Every portal store that passed its checks before this call has reached its WQ (or was captured). */
+    void awaitPortalStores() {
+        portals.awaitSubmitters();
+    }
+
+    int wqs() {
+        return hostWq.length;
+    }
+
+    /** The interrupt handle the guest holds for {@code vector}, or 0. */
+    int handleOfVector(int vector) {
+        synchronized (lock) {
+            return vectorHandle[vector];
+        }
+    }
+
+    /**
+     * Takes every vector posted so far out of the posted-interrupt descriptor on the caller's thread, through the
+     * same MSI-X path as the delivery thread (so, stopped, into the PBA): a quiesce leaves none in flight.
+     */
+    void awaitPostedDelivery() {
+        posted.descriptor().drain(this::postedVector);
+    }
+
+    /** After a restore of config space: memory decoding as the restored COMMAND register says. */
+    void configRestored() {
+        synchronized (lock) {
+            memoryDecode = config.memorySpaceEnabled();
         }
     }
 
