@@ -48,6 +48,16 @@ public final class Status {
         return status != SUCCESS;
     }
 
+    /** Success, or success with a false predicate: the descriptor did all it was asked. */
+    public static boolean isSuccess(int status) {
+        return status == SUCCESS || status == SUCCESS_PRED;
+    }
+
+    /** A page fault the completion record reports (partial completion, resumable): 0x03, 0x04, or a batch's 0x06. */
+    public static boolean isPageFault(int status) {
+        return status == PAGE_FAULT_NOBOF || status == PAGE_FAULT_IR || status == BATCH_PAGE_FAULT;
+    }
+
     public static String name(int status) {
         return switch (status) {
             case NONE -> "none";

@@ -16,6 +16,8 @@ import io.softdsa.ops.Dma;
 import io.softdsa.ops.OpContext;
 import io.softdsa.ops.OperationRules;
 import io.softdsa.ops.OperationTable;
+import io.softdsa.telemetry.DeviceTelemetry;
+import io.softdsa.telemetry.EngineCounters;
 import org.agrona.concurrent.AgentRunner;
 
 import java.lang.foreign.Arena;
@@ -49,7 +51,12 @@ public final class Device implements AutoCloseable {
     private final Iommu iommu;
     private final OperationRules rules;
     private final List<AgentRunner> runners = new ArrayList<>();
-    private final EngineErrors errors = new EngineErrors();
+    private final EngineErrors errors;
+    /** The counters file, or {@link DeviceTelemetry#DISABLED}. */
+    private final DeviceTelemetry telemetry;
+    /** The name and index the device was created with: its counters' labels and its JFR events carry them. */
+    private final String name;
+    private final int index;
 
     private DeviceConfig config;
     private WorkQueue[] wqs = new WorkQueue[0];
@@ -63,11 +70,23 @@ public final class Device implements AutoCloseable {
         this.caps = options.capabilities();
         this.iommu = options.iommu().apply(memory);
         this.rules = new OperationRules(caps, DescriptorExecutor.implementedOpcodes());
+        this.name = config.name();
+        this.index = config.deviceIndex();
+        this.telemetry = options.countersFile() == null ? DeviceTelemetry.DISABLED
+            : DeviceTelemetry.open(options.countersFile(), name, index, caps.maxWqs(), caps.maxEngines());
+        this.errors = telemetry.enabled()
+            ? new EngineErrors(telemetry.device().internalErrors(), telemetry.device().engineThreadErrors())
+            : new EngineErrors();
         this.interrupts = new InterruptTable(caps.interruptHandles(), options.threadFactory());
         for (int h = 0; h < interrupts.size(); h++) {
             interrupts.allocate(h); // MSI-X: every vector is set up at probe, handle = vector index
         }
-        configure(config);
+        try {
+            configure(config);
+        } catch (RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
     }
 
     public static Device create(HostMemory memory, DeviceConfig config) {
@@ -157,13 +176,16 @@ public final class Device implements AutoCloseable {
         final Arena engineArena = Arena.ofShared(); // freed with the engine: reconfiguring leaks nothing
         final Descriptor fetch = new Descriptor(engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH),
             0);
+        final EngineCounters counters = telemetry.engine(id);
         final Dma dma = new Dma(memory.segment(), iommu, options.translationHoldBytes());
         dma.pageFaultHandler(options.pageFaultHandler());
+        dma.counters(counters);
         final OpContext context = new OpContext(dma, caps, engineArena);
         final DescriptorExecutor executor = new DescriptorExecutor(fetch,
             engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
             swerr, interrupts, errors);
-        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor, engineArena);
+        return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor, engineArena,
+            counters, name);
     }
 
     /** Enable device: engines start. WQs stay as they are; see {@link #enableAll()}. */
@@ -393,6 +415,26 @@ public final class Device implements AutoCloseable {
         return errors;
     }
 
+    /** The counters file this device writes (see {@link DeviceOptions#countersFile}), or null. */
+    public java.nio.file.Path countersFile() {
+        return telemetry.file();
+    }
+
+    /** The device's counters ({@link DeviceTelemetry#DISABLED} without a counters file). */
+    DeviceTelemetry telemetry() {
+        return telemetry;
+    }
+
+    /** The name the device was created with ({@code dsa0}), as its counters and JFR events carry it. */
+    public String name() {
+        return name;
+    }
+
+    /** The index the device was created with (the N of {@code dsaN}). */
+    int index() {
+        return index;
+    }
+
     /** Disables (draining) and releases the device's memory. Host memory stays the caller's. */
     @Override
     public void close() {
@@ -404,5 +446,6 @@ public final class Device implements AutoCloseable {
         }
         interrupts.close(); // after the engines stopped: nothing raises any more
         arena.close();
+        telemetry.close(); // stamps the close time; the values stay readable in the file
     }
 }

@@ -9,13 +9,17 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * How a {@link Device} is built and run: its capabilities, who runs engines and how they idle, and the IOMMU and
- * page-request handler its DMA goes through.
+ * How a {@link Device} is built and run: its capabilities, who runs engines and how they idle, the IOMMU and
+ * page-request handler its DMA goes through, and where (if anywhere) it keeps its counters file.
+ *
+ * @param countersFile where the device keeps its counters (an Agrona counters file that {@code ./softdsa stat}
+ *                     reads from another process), or null: no file, and nothing counted
  */
 public record DeviceOptions(
     DeviceCapabilities capabilities,
@@ -24,7 +28,8 @@ public record DeviceOptions(
     Function<HostMemory, Iommu> iommu,
     PageFaultHandler pageFaultHandler,
     java.util.concurrent.ThreadFactory threadFactory,
-    long translationHoldBytes) {
+    long translationHoldBytes,
+    Path countersFile) {
 
     public DeviceOptions {
         Objects.requireNonNull(capabilities);
@@ -43,7 +48,7 @@ public record DeviceOptions(
         return new DeviceOptions(DeviceCapabilities.defaults(), Threading.THREAD_PER_ENGINE,
             () -> new BackoffIdleStrategy(100, 10, 1_000, 100_000),
             memory -> new PassThroughIommu(memory.size()), PageFaultHandler.NONE, Thread::new,
-            io.softdsa.ops.Dma.DEFAULT_HOLD_BYTES);
+            io.softdsa.ops.Dma.DEFAULT_HOLD_BYTES, null);
     }
 
     /** Busy-spinning engines, for benchmarks and latency measurement. */
@@ -52,19 +57,23 @@ public record DeviceOptions(
     }
 
     public DeviceOptions capabilities(DeviceCapabilities caps) {
-        return new DeviceOptions(caps, threading, idleStrategy, iommu, pageFaultHandler, threadFactory, translationHoldBytes);
+        return new DeviceOptions(caps, threading, idleStrategy, iommu, pageFaultHandler, threadFactory,
+            translationHoldBytes, countersFile);
     }
 
     public DeviceOptions threading(Threading t) {
-        return new DeviceOptions(capabilities, t, idleStrategy, iommu, pageFaultHandler, threadFactory, translationHoldBytes);
+        return new DeviceOptions(capabilities, t, idleStrategy, iommu, pageFaultHandler, threadFactory,
+            translationHoldBytes, countersFile);
     }
 
     public DeviceOptions idleStrategy(Supplier<IdleStrategy> idle) {
-        return new DeviceOptions(capabilities, threading, idle, iommu, pageFaultHandler, threadFactory, translationHoldBytes);
+        return new DeviceOptions(capabilities, threading, idle, iommu, pageFaultHandler, threadFactory,
+            translationHoldBytes, countersFile);
     }
 
     public DeviceOptions iommu(Function<HostMemory, Iommu> factory) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler, threadFactory, translationHoldBytes);
+        return new DeviceOptions(capabilities, threading, idleStrategy, factory, pageFaultHandler, threadFactory,
+            translationHoldBytes, countersFile);
     }
 
     /**
@@ -82,11 +91,13 @@ public record DeviceOptions(
 
     /** Where engine threads come from (name them, pin them to cores, make them daemons). */
     public DeviceOptions threadFactory(java.util.concurrent.ThreadFactory factory) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, factory, translationHoldBytes);
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, factory,
+            translationHoldBytes, countersFile);
     }
 
     public DeviceOptions pageFaultHandler(PageFaultHandler handler) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler, threadFactory, translationHoldBytes);
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, handler, threadFactory,
+            translationHoldBytes, countersFile);
     }
 
     /**
@@ -94,6 +105,17 @@ public record DeviceOptions(
      * an invalidation waits on another tenant's long descriptor (default {@link io.softdsa.ops.Dma#DEFAULT_HOLD_BYTES}).
      */
     public DeviceOptions translationHoldBytes(long bytes) {
-        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, threadFactory, bytes);
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, threadFactory, bytes,
+            countersFile);
+    }
+
+    /**
+     * Keeps the device's counters in a memory-mapped file at {@code file} (created, or replaced if it exists), for
+     * {@code ./softdsa stat FILE} in another process: per WQ, per engine and device-wide. Off by default ({@code null}):
+     * no file, and no counting on the data path. One device per file.
+     */
+    public DeviceOptions countersFile(Path file) {
+        return new DeviceOptions(capabilities, threading, idleStrategy, iommu, pageFaultHandler, threadFactory,
+            translationHoldBytes, file);
     }
 }

@@ -6,6 +6,9 @@ import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.portal.DescriptorRing;
 import io.softdsa.portal.Portal;
+import io.softdsa.telemetry.WqAbortEvent;
+import io.softdsa.telemetry.WqCounters;
+import io.softdsa.telemetry.WqDisableEvent;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -43,11 +46,16 @@ public final class WorkQueue {
     private boolean blockOnFault;
     private long maxTransferSize;
     private int maxBatchSize;
+    /** This WQ's counters (allocated when it is first configured with a size); written like the fields above. */
+    private WqCounters counters = WqCounters.DISABLED;
+    /** accel-config's name of this WQ as the device was created ({@code wq0.3}), for JFR events: no string built. */
+    private final String eventName;
 
     /** @param ringSize the largest size this WQ may be configured with (the device's total WQ size) */
     WorkQueue(Device device, WqConfig config, Arena arena, int ringSize) {
         this.device = device;
         this.index = config.index();
+        this.eventName = "wq" + device.index() + "." + index;
         this.ring = new DescriptorRing(arena, Math.max(1, ringSize));
         apply(config);
     }
@@ -64,12 +72,15 @@ public final class WorkQueue {
         this.blockOnFault = newConfig.blockOnFault();
         this.maxTransferSize = newConfig.maxTransferSize();
         this.maxBatchSize = newConfig.maxBatchSize();
+        if (newConfig.size() > 0) { // a WQ configured at least once keeps its counters from then on
+            this.counters = device.telemetry().wq(index, newConfig.name());
+        }
         final Portal.DropListener drops = this::dropped;
         final int size = Math.max(1, newConfig.size());
-        final Portal unlimited = new Portal(ring, size, dedicated, -1, drops);
+        final Portal unlimited = new Portal(ring, size, dedicated, -1, drops, counters);
         this.unlimitedPortal = unlimited;
         this.limitedPortal = dedicated ? unlimited
-            : new Portal(ring, Math.max(1, newConfig.threshold()), false, -1, drops);
+            : new Portal(ring, Math.max(1, newConfig.threshold()), false, -1, drops, counters);
         this.config = newConfig;
     }
 
@@ -123,6 +134,16 @@ public final class WorkQueue {
 
     public WqConfig config() {
         return config;
+    }
+
+    /** This WQ's counters in the device's counters file ({@link WqCounters#DISABLED} without one). */
+    public WqCounters counters() {
+        return counters;
+    }
+
+    /** This WQ's name as JFR events carry it ({@code wq0.3}; the device's index when it was created). */
+    public String eventName() {
+        return eventName;
     }
 
     /** accel-config's device name of this WQ, e.g. {@code wq0.3}. */
@@ -184,9 +205,14 @@ public final class WorkQueue {
         if (state != WqState.ENABLED) {
             return;
         }
+        final WqDisableEvent event = WqDisableEvent.started();
         final long end = ring.close();
+        final int queued = event == null ? 0 : occupancy();
         device.awaitCompleted(this, end);
         state = WqState.DISABLED;
+        if (event != null) {
+            event.finished(device.name(), eventName, queued);
+        }
     }
 
     /** Disable after discarding what has not started; returns what was discarded. */
@@ -194,9 +220,13 @@ public final class WorkQueue {
         if (state != WqState.ENABLED) {
             return new AbortReport(index, List.of());
         }
+        final WqAbortEvent event = WqAbortEvent.started();
         ring.close();
         final AbortReport report = abortQueued();
         state = WqState.DISABLED;
+        if (event != null) {
+            event.finished(device.name(), eventName, "disable-aborting", -1, report.count());
+        }
         return report;
     }
 
@@ -210,7 +240,12 @@ public final class WorkQueue {
      * recorded in SWERR as 0xFF), waits for the ones in progress; the WQ stays enabled.
      */
     public synchronized AbortReport abort() {
-        return abortQueued();
+        final WqAbortEvent event = WqAbortEvent.started();
+        final AbortReport report = abortQueued();
+        if (event != null) {
+            event.finished(device.name(), eventName, "abort", -1, report.count());
+        }
+        return report;
     }
 
     private AbortReport abortQueued() {
@@ -260,6 +295,7 @@ public final class WorkQueue {
      * (each recorded in SWERR as 0xFF and returned), waits for those in progress; other PASIDs' descriptors run.
      */
     public synchronized AbortReport abortPasid(int abortPasid) {
+        final WqAbortEvent event = WqAbortEvent.started();
         final long end = ring.tailPosition();
         synchronized (pasidAborted) {
             pasidAborted.clear();
@@ -272,9 +308,14 @@ public final class WorkQueue {
         } finally {
             pasidAbortFilter = -1;
         }
+        final AbortReport report;
         synchronized (pasidAborted) {
-            return new AbortReport(index, pasidAborted);
+            report = new AbortReport(index, pasidAborted);
         }
+        if (event != null) {
+            event.finished(device.name(), eventName, "abort-pasid", abortPasid, report.count());
+        }
+        return report;
     }
 
     /**
@@ -308,6 +349,7 @@ public final class WorkQueue {
             .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         device.swerr().record(new SwerrEntry(code, index, true, d.opcode(), descriptorPasid, d.priv(), false, 0,
             false, 0, 0, bytes));
+        counters.swerr();
         return bytes;
     }
 

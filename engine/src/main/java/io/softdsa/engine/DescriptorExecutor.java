@@ -77,16 +77,18 @@ public final class DescriptorExecutor {
     }
 
     /**
-     * Executes the descriptor in the fetch buffer, which came from {@code wq}. Never throws; whatever happens, the
-     * engine holds no translation afterwards (an IOTLB invalidation never waits on it).
+     * Executes the descriptor in the fetch buffer, which came from {@code wq}, and returns its final status (the one
+     * its completion record or SWERR entry carries). Never throws; whatever happens, the engine holds no translation
+     * afterwards (an IOTLB invalidation never waits on it).
      */
-    public void execute(WorkQueue wq) {
+    public int execute(WorkQueue wq) {
+        int status = Status.HARDWARE_ERROR_READBACK;
         try {
             final boolean dedicated = wq.isDedicated();
             pasidEnabled = wq.pasidEnabled();
             pasid = dedicated ? wq.pasid() : d.pasid();
             priv = dedicated ? wq.priv() : d.priv();
-            process(wq, d, NOT_IN_BATCH);
+            status = process(wq, d, NOT_IN_BATCH);
         } catch (Throwable t) {
             errors.internalError(t); // process contains its own failures; this is the last line
         } finally {
@@ -96,6 +98,12 @@ public final class DescriptorExecutor {
                 errors.internalError(t);
             }
         }
+        return status;
+    }
+
+    /** The PASID the last descriptor ran for, or -1 if it ran without PASID translation. */
+    public int lastPasid() {
+        return pasidEnabled ? pasid : -1;
     }
 
     /** Validates, runs and completes one descriptor; returns its final status. */
@@ -247,5 +255,6 @@ public final class DescriptorExecutor {
         final boolean inBatch = batchIndex != NOT_IN_BATCH;
         swerr.record(new SwerrEntry(code, wq.index(), true, desc.opcode(), pasid, priv, inBatch,
             inBatch ? batchIndex : 0, faultWrite, invalidFlags, faultAddress, bytes));
+        wq.counters().swerr();
     }
 }

@@ -1,7 +1,14 @@
 package io.softdsa.engine;
 
+import io.softdsa.completion.Status;
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.Opcode;
 import io.softdsa.device.WorkQueue;
+import io.softdsa.iommu.Translation;
 import io.softdsa.portal.DescriptorRing;
+import io.softdsa.telemetry.DescriptorCompletedEvent;
+import io.softdsa.telemetry.EngineCounters;
+import io.softdsa.telemetry.WqCounters;
 import org.agrona.concurrent.Agent;
 
 import java.lang.foreign.Arena;
@@ -24,6 +31,10 @@ import java.util.concurrent.locks.LockSupport;
  * The engine publishes which (WQ, position) it is executing so Drain and Disable can tell when every earlier
  * descriptor has completed: the tag is stored before the claiming CAS on the ring head (whose release orders it), and
  * cleared with a release store after the completion record and interrupt.
+ * <p>
+ * Telemetry: with a counters file, each descriptor is counted (engine and WQ) before that release, so a drain that
+ * returns sees its counts; with a JFR recording of {@code io.softdsa.DescriptorCompleted}, its event is committed
+ * after it, once the descriptor is wholly done. Neither allocates or reads a clock while it is off.
  */
 public final class Engine implements Agent {
     /** No descriptor in flight. */
@@ -57,6 +68,22 @@ public final class Engine implements Agent {
     private static final int RUNNER = 2;
     private Engine[] peers = new Engine[0];
     private final Arena arena;
+    private final EngineCounters counters;
+    /** The device's name, as JFR events carry it. */
+    private final String deviceName;
+    /**
+     * When the previous descriptor ended, if no idle duty cycle came since (else 0): back-to-back descriptors share
+     * one clock read, the end of one being the start of the next's busy time.
+     */
+    private long busyUntil;
+    /** Dispatches since this engine last sampled its WQ's occupancy. */
+    private int sinceOccupancySample;
+    /** IOTLB hits and misses of this engine's translation already added to its counters. */
+    private long hitsCounted;
+    private long missesCounted;
+    /** An engine samples its WQ's occupancy (a read of the producers' tail) once per this many dispatches. */
+    private static final int OCCUPANCY_SAMPLE_EVERY = 32;
+    private static final int NOT_RUN = -1;
 
     @SuppressWarnings("unused") // accessed through IN_FLIGHT
     private volatile long inFlight = IDLE;
@@ -70,7 +97,18 @@ public final class Engine implements Agent {
      * @param arena what the engine's buffers were allocated from, closed with the engine
      */
     public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena) {
+        this(id, roleName, wqs, executor, arena, EngineCounters.DISABLED, "");
+    }
+
+    /**
+     * @param counters   this engine's counters in the device's counters file ({@link EngineCounters#DISABLED}: none)
+     * @param deviceName the device's name for JFR events
+     */
+    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena,
+                  EngineCounters counters, String deviceName) {
         this.arena = arena;
+        this.counters = counters;
+        this.deviceName = deviceName;
         this.id = id;
         this.roleName = roleName;
         this.wqs = wqs.clone();
@@ -104,6 +142,9 @@ public final class Engine implements Agent {
             final DescriptorRing ring = wq.ring();
             long position;
             while ((position = ring.peek()) >= 0) {
+                // the submission time can only be read between peek and a successful claim (see enqueueStamp)
+                final boolean event = DescriptorCompletedEvent.enabled();
+                final long submitted = event ? ring.enqueueStamp(position) : 0;
                 // the claim CAS below is a release, so a drainer that sees head past `position` (acquire) sees this
                 // tag too; the tag is itself a release so that a drainer that sees it also sees the previous
                 // descriptor's NO_PASID (executingBefore never pairs this tag with an older PASID)
@@ -113,23 +154,86 @@ public final class Engine implements Agent {
                     currentPosition = position;
                     // which PASID it runs for (release, after the claim): Abort PASID waits only for its own
                     RUNNING_PASID.setRelease(this, wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
-                    try {
-                        if (!wq.discardForPasidAbort(position, executor.descriptor())) {
-                            executor.execute(wq); // never throws, and leaves no translation held
-                        }
-                    } catch (Throwable t) {
-                        executor.errors().engineThreadError(t);
-                    } finally {
-                        RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by its release
-                        IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
-                        COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
-                    }
+                    run(wq, ring, position, event, submitted);
                     return 1;
                 }
             }
         }
         IN_FLIGHT.setOpaque(this, IDLE);
+        busyUntil = 0; // idle: the next descriptor's busy time starts at its own dispatch
         return 0;
+    }
+
+    /** Runs the claimed descriptor at {@code position} of {@code wq} and accounts for it. */
+    private void run(WorkQueue wq, DescriptorRing ring, long position, boolean event, long submitted) {
+        final boolean counting = counters.enabled();
+        final long dispatched = event || (counting && busyUntil == 0) ? System.nanoTime() : 0;
+        final DescriptorCompletedEvent completedEvent = event ? DescriptorCompletedEvent.dispatched() : null;
+        int status = NOT_RUN;
+        long ended = 0;
+        try {
+            if (!wq.discardForPasidAbort(position, executor.descriptor())) {
+                status = executor.execute(wq); // never throws, and leaves no translation held
+            }
+        } catch (Throwable t) {
+            executor.errors().engineThreadError(t);
+        } finally {
+            if (counting || event) {
+                ended = System.nanoTime();
+            }
+            if (counting) {
+                count(wq, ring, position, status, busyUntil != 0 ? busyUntil : dispatched, ended);
+            }
+            RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by its release
+            IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
+            COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
+        }
+        if (completedEvent != null && status != NOT_RUN) { // a discarded descriptor did not complete: no event
+            commit(completedEvent, wq, status, submitted, dispatched, ended);
+        }
+    }
+
+    /**
+     * Counts one descriptor: the engine's executed count and busy time, its IOTLB hits and misses since the last one
+     * (single writer: release adds), the WQ's completion by status class (atomic adds: the group's engines share it)
+     * and, at its first dispatch and then once every {@link #OCCUPANCY_SAMPLE_EVERY}, the WQ's occupancy — a read of
+     * the tail the producers write, too costly to make for every descriptor (a full WQ is recorded exactly by the
+     * submitter that finds it full).
+     */
+    private void count(WorkQueue wq, DescriptorRing ring, long position, int status, long start, long end) {
+        busyUntil = end;
+        if (status == NOT_RUN) {
+            return; // discarded by Abort PASID: counted as a SWERR entry
+        }
+        counters.executed(end - start);
+        final Translation t = executor.context().dma.translation();
+        counters.iotlb(t.iotlbHits - hitsCounted, t.walks - missesCounted);
+        hitsCounted = t.iotlbHits;
+        missesCounted = t.walks;
+        final WqCounters c = wq.counters();
+        if (Status.isSuccess(status)) {
+            c.completedSuccess();
+        } else if (Status.isPageFault(status)) {
+            c.completedPageFault();
+        } else {
+            c.completedWithError();
+        }
+        if (sinceOccupancySample-- == 0) { // the first dispatch, then one in OCCUPANCY_SAMPLE_EVERY
+            sinceOccupancySample = OCCUPANCY_SAMPLE_EVERY - 1;
+            c.occupancy(ring.tailPosition() - position); // this descriptor and those queued behind it
+        }
+    }
+
+    private void commit(DescriptorCompletedEvent e, WorkQueue wq, int status, long submitted, long dispatched,
+                        long ended) {
+        try {
+            final Descriptor d = executor.descriptor();
+            e.completed(deviceName, wq.eventName(), id, Opcode.name(d.opcode()), d.transferSize(), Status.name(status),
+                status, executor.lastPasid(), submitted == 0 ? Long.MIN_VALUE : dispatched - submitted,
+                ended - dispatched);
+        } catch (Throwable t) {
+            executor.errors().engineThreadError(t); // a recording problem never stops the engine
+        }
     }
 
     private int currentWq;

@@ -24,13 +24,25 @@ public final class EngineErrors {
 
     private final UnsafeBuffer errorLogBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(ERROR_LOG_BYTES));
     private final DistinctErrorLog errorLog = new DistinctErrorLog(errorLogBuffer, SystemEpochClock.INSTANCE);
-    private final CountersManager counters = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(COUNTERS * CountersReader.METADATA_LENGTH)),
-        new UnsafeBuffer(ByteBuffer.allocateDirect(COUNTERS * CountersReader.COUNTER_LENGTH)));
     /** A Throwable inside one descriptor's execution: it completed as a hardware error. */
-    private final AtomicCounter internalErrors = counters.newCounter("softdsa internal errors (descriptor)");
+    private final AtomicCounter internalErrors;
     /** A Throwable that escaped an engine's duty cycle (caught there: the engine thread goes on). */
-    private final AtomicCounter engineThreadErrors = counters.newCounter("softdsa engine thread errors");
+    private final AtomicCounter engineThreadErrors;
+
+    /** Counters in private memory (a device without a counters file). */
+    public EngineErrors() {
+        final CountersManager counters = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(COUNTERS * CountersReader.METADATA_LENGTH)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(COUNTERS * CountersReader.COUNTER_LENGTH)));
+        this.internalErrors = counters.newCounter("softdsa internal errors (descriptor)");
+        this.engineThreadErrors = counters.newCounter("softdsa engine thread errors");
+    }
+
+    /** Counters allocated elsewhere: the device's counters file, where {@code ./softdsa stat} shows them. */
+    public EngineErrors(AtomicCounter internalErrors, AtomicCounter engineThreadErrors) {
+        this.internalErrors = java.util.Objects.requireNonNull(internalErrors);
+        this.engineThreadErrors = java.util.Objects.requireNonNull(engineThreadErrors);
+    }
 
     /** Counts and logs a Throwable thrown while a descriptor ran. */
     public void internalError(Throwable t) {

@@ -1,5 +1,8 @@
 package io.softdsa.iommu;
 
+import io.softdsa.telemetry.EngineCounters;
+import io.softdsa.telemetry.InvalidationWaitEvent;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -64,6 +67,13 @@ public final class Iotlb {
     /** One past the highest slot ever registered: the invalidators' scan bound (only grows, at most MAX_USERS). */
     private volatile int userCount;
     private volatile long epoch = 1;
+    /**
+     * The counters of the engine behind each slot (null: none), where an invalidation that had to wait for it counts
+     * the wait. Written under {@code this} by {@link #attribute} and {@link #unregister}; read by invalidators without
+     * the lock — a reference read is atomic and the counters' fields are final, so a racing read sees a whole object
+     * (at worst the previous owner's, for one count).
+     */
+    private final EngineCounters[] slotCounters = new EngineCounters[MAX_USERS];
 
     /** @param capacity number of entries, a power of two */
     public Iotlb(int capacity) {
@@ -112,6 +122,14 @@ public final class Iotlb {
         // volatile store: an invalidator's volatile scan that reads it stops waiting for this slot
         LONGS.setVolatile(users, slot * USER_STRIDE, IDLE);
         registered.clear(slot);
+        slotCounters[slot] = null;
+    }
+
+    /** Invalidations that wait for {@code slot} count the wait in {@code counters} (its engine's). */
+    synchronized void attribute(int slot, EngineCounters counters) {
+        if (slot >= 0 && slot < MAX_USERS && registered.get(slot)) {
+            slotCounters[slot] = counters;
+        }
     }
 
     /** Slots registered now (for tests and statistics). */
@@ -228,12 +246,16 @@ public final class Iotlb {
     }
 
     private void invalidate(int pasid, long va, long length) {
+        final InvalidationWaitEvent event = InvalidationWaitEvent.started(); // null while no JFR recording takes it
         clear(pasid, va, length);
-        awaitEngines(advanceEpoch()); // no walk that may have read the old tables is still in flight
+        int waited = awaitEngines(advanceEpoch()); // no walk that may have read the old tables is still in flight
         clear(pasid, va, length); // drop what those walks inserted after the first clear
         if (SECOND_WAIT) {
             // an engine that entered during the first wait may have hit such an entry before the second clear
-            awaitEngines(advanceEpoch());
+            waited += awaitEngines(advanceEpoch());
+        }
+        if (event != null) {
+            event.finished(pasid, va, length, waited);
         }
     }
 
@@ -243,9 +265,13 @@ public final class Iotlb {
         return next;
     }
 
-    /** Waits until every slot is idle or holds {@code newEpoch} or later. */
-    private void awaitEngines(long newEpoch) {
+    /**
+     * Waits until every slot is idle or holds {@code newEpoch} or later; returns how many slots it had to wait for
+     * (each counted in its engine's counters).
+     */
+    private int awaitEngines(long newEpoch) {
         final int bound = userCount; // volatile: a slot registered later enters after this epoch (see enter)
+        int waitedFor = 0;
         for (int slot = 0; slot < bound; slot++) {
             int spins = 0;
             // volatile scan: pairs with enter's volatile store (Dekker), and with leave's / unregister's stores
@@ -256,7 +282,15 @@ public final class Iotlb {
                     Thread.onSpinWait();
                 }
             }
+            if (spins > 0) {
+                waitedFor++;
+                final EngineCounters c = slotCounters[slot];
+                if (c != null) {
+                    c.invalidationWaited();
+                }
+            }
         }
+        return waitedFor;
     }
 
     private void clear(int pasid, long va, long length) {

@@ -3,6 +3,7 @@ package io.softdsa.iommu;
 import io.softdsa.completion.DeliveryThread;
 import io.softdsa.completion.Status;
 import io.softdsa.ops.PageFaultHandler;
+import io.softdsa.telemetry.PageRequestEvent;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
@@ -156,12 +157,13 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
 
     @Override
     public int resolve(Translation t, long address, int access) {
+        final PageRequestEvent event = PageRequestEvent.raised(); // null while no JFR recording takes it
         if (!t.pasidEnabled) {
-            return Status.PAGE_FAULT_IR;
+            return answered(event, t, address, access, null, "no handler", Status.PAGE_FAULT_IR);
         }
         final Owner owner = ownerOf(t.pasid);
         if (owner.handler == null || owner.closed) {
-            return Status.PAGE_FAULT_IR;
+            return answered(event, t, address, access, owner, "no handler", Status.PAGE_FAULT_IR);
         }
         iommu.quiesce(t);
         t.translationsDropped = true;
@@ -169,13 +171,13 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
         final long now = System.nanoTime();
         if (owner.unresponsive(now)) {
             owner.failedFast.incrementAndGet(); // its handler is stuck or it does not answer: no engine waits on it
-            return Status.PAGE_FAULT_IR;
+            return answered(event, t, address, access, owner, "failed fast", Status.PAGE_FAULT_IR);
         }
         final long deadline = now + owner.timeoutNanos; // the timeout runs from the raise
         final Slot slot = owner.free.poll();
         if (slot == null) {
             owner.refused.incrementAndGet(); // the owner has QUEUE_CAPACITY requests unanswered: fail this one now
-            return Status.PAGE_FAULT_IR;
+            return answered(event, t, address, access, owner, "refused", Status.PAGE_FAULT_IR);
         }
         final boolean write = access == Translation.WRITE;
         final long seq = slot.arm(t.pasid, address & ~0xFFFL, write, t.priv, groupIndex.getAndIncrement() & 0x1FF,
@@ -185,12 +187,26 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             slot.unref(owner);
             slot.unref(owner);
             owner.refused.incrementAndGet();
-            return Status.PAGE_FAULT_IR;
+            return answered(event, t, address, access, owner, "refused", Status.PAGE_FAULT_IR);
         }
         owner.wake();
         final int code = awaitResponse(owner, slot, seq, deadline);
         slot.unref(owner);
-        return code == PageRequest.RESPONSE_SUCCESS ? Iommu.OK : Status.PAGE_FAULT_IR;
+        if (code == PageRequest.RESPONSE_SUCCESS) {
+            return answered(event, t, address, access, owner, "success", Iommu.OK);
+        }
+        return answered(event, t, address, access, owner,
+            System.nanoTime() - deadline >= 0 ? "timeout" : "failure", Status.PAGE_FAULT_IR);
+    }
+
+    /** Commits the JFR event of a request (if one is recorded) and returns {@code status}. */
+    private static int answered(PageRequestEvent event, Translation t, long address, int access, Owner owner,
+                                String response, int status) {
+        if (event != null) {
+            event.answered(t.pasid, address & ~0xFFFL, access == Translation.WRITE, t.priv,
+                owner == null ? "-" : owner.name, response);
+        }
+        return status;
     }
 
     private static int awaitResponse(Owner owner, Slot slot, long seq, long deadline) {

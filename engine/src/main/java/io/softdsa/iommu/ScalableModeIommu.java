@@ -208,6 +208,9 @@ public final class ScalableModeIommu implements Iommu {
         }
         if (t.iotlbSlot < 0) {
             t.iotlbSlot = iotlb.register();
+            if (t.counters.enabled()) {
+                iotlb.attribute(t.iotlbSlot, t.counters); // invalidations that wait for this engine count it
+            }
         }
         iotlb.enter(t.iotlbSlot);
         int status = translatePage(t, address, access);

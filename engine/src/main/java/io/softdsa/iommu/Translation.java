@@ -1,5 +1,7 @@
 package io.softdsa.iommu;
 
+import io.softdsa.telemetry.EngineCounters;
+
 /**
  * One engine's translation request and result, reused for every access so the data path allocates nothing.
  * The request context (PASID enable, PASID, Priv) is set once per descriptor; each {@link Iommu#translate} call
@@ -46,6 +48,13 @@ public final class Translation {
     /** Statistics of this engine's translations (single writer). */
     public long iotlbHits;
     public long walks;
+    /** The engine's counters, where an IOTLB invalidation that waits for this engine counts the wait. */
+    EngineCounters counters = EngineCounters.DISABLED;
+
+    /** Sets the counters of the engine this translation belongs to (before it translates). */
+    public void counters(EngineCounters engineCounters) {
+        this.counters = engineCounters == null ? EngineCounters.DISABLED : engineCounters;
+    }
 
     public Translation context(boolean pasidEnabled, int pasid, boolean priv) {
         this.pasidEnabled = pasidEnabled;

@@ -3,6 +3,7 @@ package io.softdsa.ops;
 import io.softdsa.completion.Status;
 import io.softdsa.iommu.Iommu;
 import io.softdsa.iommu.Translation;
+import io.softdsa.telemetry.EngineCounters;
 
 import java.lang.foreign.MemorySegment;
 
@@ -46,6 +47,8 @@ public final class Dma {
     /** Engines of the device that may wait on a page request at once (shared by them; null: no limit). */
     private java.util.concurrent.atomic.AtomicInteger pageWaitPermits;
     private boolean blockOnFault;
+    /** The engine's counters: page requests raised and translations let go are counted here, on the engine thread. */
+    private EngineCounters counters = EngineCounters.DISABLED;
 
     // result of the last step: host address per operand and the run they share
     private final long[] host = new long[3];
@@ -120,6 +123,12 @@ public final class Dma {
     /** Translation statistics of this engine. */
     public Translation translation() {
         return translation;
+    }
+
+    /** Counts this engine's page requests and let-go translations in {@code engineCounters} (before it runs). */
+    public void counters(EngineCounters engineCounters) {
+        this.counters = engineCounters;
+        translation.counters(engineCounters); // invalidations that wait for this engine count there too
     }
 
     public void pageFaultHandler(PageFaultHandler handler) {
@@ -265,6 +274,7 @@ public final class Dma {
     private void letGo() {
         dropWindows();
         generation++;
+        counters.translationsLetGo();
     }
 
     /** One operand: a window, else the IOMMU (and on a blocking fault, a page request and one retry). */
@@ -325,6 +335,7 @@ public final class Dma {
         iommu.quiesce(translation);
         heldBytes = 0;
         letGo();
+        counters.pageRequestRaised();
         int status = pageFaultHandler.resolve(translation, address, access);
         translation.translationsDropped = false;
         if (status == Iommu.OK) {

@@ -42,6 +42,15 @@ public final class DescriptorRing {
     private final int capacity;
     private final int mask;
     private final long slotsOffset;
+    /**
+     * When each slot's descriptor was submitted ({@code System.nanoTime()}), or 0 if its submitter did not time it
+     * (no JFR recording took {@code io.softdsa.DescriptorCompleted} then). Written by the producer between its claiming
+     * CAS and its publishing release store, like the slot's bytes (so the release publishes it too); read by a
+     * consumer between its acquire of the published sequence ({@link #peek}) and its taking CAS ({@link #claim}),
+     * like the optimistic copy: a successful CAS proves the stamp read was this descriptor's. Heap memory: only the
+     * queue-time figure of the JFR event reads it.
+     */
+    private final long[] stamps;
 
     /**
      * @param arena owner of the ring memory
@@ -56,6 +65,7 @@ public final class DescriptorRing {
         this.mask = capacity - 1;
         this.slotsOffset = RingLayout.slotsOffset(capacity);
         this.memory = arena.allocate(RingLayout.totalLength(capacity), PAD);
+        this.stamps = new long[capacity];
         for (int i = 0; i < capacity; i++) {
             memory.set(Le.LONG, sequenceOffset(i), i);
         }
@@ -85,6 +95,14 @@ public final class DescriptorRing {
      * @throws IllegalStateException    if {@code src}'s arena is closed (nothing claimed)
      */
     public int offer(MemorySegment src, long srcOffset, int limit, long pasidWord) {
+        return offer(src, srcOffset, limit, pasidWord, 0);
+    }
+
+    /**
+     * {@link #offer(MemorySegment, long, int, long)} with the submission time {@code stamp} ({@code System.nanoTime()},
+     * or 0 for none) kept with the descriptor for {@link #enqueueStamp}.
+     */
+    public int offer(MemorySegment src, long srcOffset, int limit, long pasidWord, long stamp) {
         checkSource(src, srcOffset);
         // the whole descriptor into registers first (ENQCMD / MOVDIR64B read their source before the bus write):
         // any fault of the source's memory is thrown here, before anything is claimed
@@ -128,6 +146,7 @@ public final class DescriptorRing {
                 memory.set(Le.LONG, slot + 40, w5);
                 memory.set(Le.LONG, slot + 48, w6);
                 memory.set(Le.LONG, slot + 56, w7);
+                stamps[(int) tail & mask] = stamp; // plain: published by the release below, as the bytes are
                 if (WRITES_BEFORE_PUBLISH) {
                     Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
                 }
@@ -178,6 +197,16 @@ public final class DescriptorRing {
             }
             Le.compareAndSetLong(memory, HEAD_OFFSET, head, head + 1); // taken: help head along
         }
+    }
+
+    /**
+     * The submission time of the descriptor at {@code position} ({@code System.nanoTime()}, 0 if untimed). Valid only
+     * if read after {@link #peek} returned {@code position} and before a {@link #claim} of it that succeeds: the
+     * claim's CAS (a full barrier) keeps this plain read before it, and proves no producer of the next lap wrote the
+     * slot meanwhile.
+     */
+    public long enqueueStamp(long position) {
+        return stamps[(int) position & mask];
     }
 
     /**

@@ -2,6 +2,8 @@ package io.softdsa.portal;
 
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
+import io.softdsa.telemetry.DescriptorCompletedEvent;
+import io.softdsa.telemetry.WqCounters;
 
 import java.lang.foreign.MemorySegment;
 
@@ -14,6 +16,10 @@ import java.lang.foreign.MemorySegment;
  * Both copy the 64 bytes atomically with respect to the engines (see {@link DescriptorRing}); the source may be
  * reused as soon as the call returns. A source that holds no 64 readable bytes (too short, of a closed arena) is
  * refused with an exception before anything is queued or dropped. Allocation-free.
+ * <p>
+ * Each call is counted in the WQ's {@link WqCounters} (a no-op without a counters file), after the ring answered;
+ * while a JFR recording takes {@code io.softdsa.DescriptorCompleted}, the submission time goes into the ring with the
+ * descriptor, for the event's queue time.
  */
 public final class Portal {
     private final DescriptorRing ring;
@@ -21,6 +27,7 @@ public final class Portal {
     private final boolean dedicated;
     private final long pasidWord;
     private final DropListener drops;
+    private final WqCounters counters;
 
     /** Where the device reports a posted descriptor it dropped (SWERR). */
     @FunctionalInterface
@@ -35,11 +42,18 @@ public final class Portal {
      *                  descriptor's own (ENQCMDS, MOVDIR64B)
      */
     public Portal(DescriptorRing ring, int limit, boolean dedicated, long pasidWord, DropListener drops) {
+        this(ring, limit, dedicated, pasidWord, drops, WqCounters.DISABLED);
+    }
+
+    /** As above, counting every submission in {@code counters}. */
+    public Portal(DescriptorRing ring, int limit, boolean dedicated, long pasidWord, DropListener drops,
+                  WqCounters counters) {
         this.ring = ring;
         this.limit = limit;
         this.dedicated = dedicated;
         this.pasidWord = pasidWord;
         this.drops = drops;
+        this.counters = counters;
     }
 
     /** The same portal as seen by a process whose IA32_PASID holds {@code pasid}: ENQCMD substitutes it, Priv 0. */
@@ -47,7 +61,7 @@ public final class Portal {
         if (pasid < 0 || pasid > 0xFFFFF) {
             throw new IllegalArgumentException("PASID is 20 bits: " + pasid);
         }
-        return new Portal(ring, limit, dedicated, pasid, drops);
+        return new Portal(ring, limit, dedicated, pasid, drops, counters);
     }
 
     public boolean isDedicated() {
@@ -67,7 +81,7 @@ public final class Portal {
         if (dedicated) {
             throw new IllegalStateException("ENQCMD needs a shared WQ portal; use movdir64b on a dedicated WQ");
         }
-        return ring.offer(src, offset, limit, pasidWord) == DescriptorRing.ACCEPTED;
+        return counted(ring.offer(src, offset, limit, pasidWord, stamp()));
     }
 
     /**
@@ -78,7 +92,7 @@ public final class Portal {
         if (dedicated) {
             throw new IllegalStateException("ENQCMD needs a shared WQ portal; use movdir64b on a dedicated WQ");
         }
-        return ring.offer(src, offset, limit, pasid & 0xFFFFF) == DescriptorRing.ACCEPTED;
+        return counted(ring.offer(src, offset, limit, pasid & 0xFFFFF, stamp()));
     }
 
     /** MOVDIR64B: posted; a full or disabled dedicated WQ drops the descriptor into SWERR. */
@@ -90,9 +104,32 @@ public final class Portal {
         if (!dedicated) {
             throw new IllegalStateException("MOVDIR64B needs a dedicated WQ portal; use enqcmd on a shared WQ");
         }
-        final int r = ring.offer(src, offset, limit, pasidWord);
-        if (r != DescriptorRing.ACCEPTED) {
+        final int r = ring.offer(src, offset, limit, pasidWord, stamp());
+        if (r == DescriptorRing.ACCEPTED) {
+            counters.accepted();
+        } else {
+            counters.dropped();
+            if (r == DescriptorRing.FULL) {
+                counters.occupancy(limit); // the ring just saw `limit` queued (it re-read head to say so)
+            }
             drops.dropped(r == DescriptorRing.FULL ? Status.SWERR_DWQ_FULL : Status.SWERR_WQ_DISABLED, src, offset);
         }
+    }
+
+    private boolean counted(int offerResult) {
+        if (offerResult == DescriptorRing.ACCEPTED) {
+            counters.accepted();
+            return true;
+        }
+        counters.retried();
+        if (offerResult == DescriptorRing.FULL) {
+            counters.occupancy(limit); // the ring just saw at least `limit` queued (it re-read head to say so)
+        }
+        return false;
+    }
+
+    /** The submission time for the JFR event's queue time, or 0 (no clock read) while no recording takes it. */
+    private static long stamp() {
+        return DescriptorCompletedEvent.enabled() ? System.nanoTime() : 0;
     }
 }
