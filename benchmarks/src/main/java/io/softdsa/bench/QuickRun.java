@@ -71,6 +71,10 @@ public final class QuickRun {
         try (HostMemory memory = HostMemory.allocate(HOST_MEMORY_BYTES)) {
             env = Environment.capture(memory, options);
             env.print(out);
+            if (options.counters() != null) {
+                out.println("device counters in " + options.counters() + " (watch them: ./softdsa stat "
+                    + options.counters() + ")");
+            }
             warmUp(workloads, new RowRunner(memory, options.scaled(WARM_UP_PASS_SHARE)), out);
             final RowRunner runner = new RowRunner(memory, options);
             final ResultTable table = new ResultTable(out, workloads);

@@ -28,7 +28,7 @@ final class RowRunner {
         try {
             final ThroughputMeter.Throughput softdsa;
             final LatencyMeter.Latency latency;
-            try (Testbed testbed = Testbed.open(memory, w.mode(), 1)) {
+            try (Testbed testbed = Testbed.open(memory, w.mode(), 1, options.counters())) {
                 w.verify(testbed);
                 try (Batch batch = w.softdsa(testbed)) {
                     softdsa = meter.measure(batch);

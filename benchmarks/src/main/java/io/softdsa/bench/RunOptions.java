@@ -12,15 +12,17 @@ import java.util.Set;
  * @param rows           row ids to run; empty = all
  * @param json           where to write the results as JSON, or null
  * @param hgrmDir        where to write one {@code <row>.hgrm} percentile file per row, or null
+ * @param counters       where each row's device keeps its counters (for {@code ./softdsa stat}), or null: none
  */
-record RunOptions(double secondsPerRow, long maxLatencyRate, Set<String> rows, Path json, Path hgrmDir) {
+record RunOptions(double secondsPerRow, long maxLatencyRate, Set<String> rows, Path json, Path hgrmDir,
+                  Path counters) {
     /** The {@code --quick} profile, the default: about a minute for all rows on two cores. */
     static final double QUICK_SECONDS_PER_ROW = 6.0;
     static final long DEFAULT_LATENCY_RATE = 20_000;
 
     static final String USAGE = """
         usage: QuickRun [--quick] [--seconds-per-row N] [--rows id,id,...] [--latency-rate N] [--list]
-                        [--json FILE] [--hgrm-dir DIR]
+                        [--json FILE] [--hgrm-dir DIR] [--counters FILE]
           --quick              the default profile: %.0f s per row, about a minute for the table
           --seconds-per-row N  wall time per row (warm-up, throughput of both sides, latency); fractions allowed
           --rows ids           run only these rows (see --list)
@@ -28,6 +30,8 @@ record RunOptions(double secondsPerRow, long maxLatencyRate, Set<String> rows, P
           --json FILE          also write the results as JSON
           --hgrm-dir DIR       also write each row's latency percentiles as DIR/<row>.hgrm (HdrHistogram format)
           --list               print the row ids and exit
+          --counters FILE      each row's device keeps its counters in FILE: watch them with ./softdsa stat FILE
+                               (every row's device replaces the file; stat follows)
         The JVM needs --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED.
         """.formatted(QUICK_SECONDS_PER_ROW, DEFAULT_LATENCY_RATE);
 
@@ -42,7 +46,7 @@ record RunOptions(double secondsPerRow, long maxLatencyRate, Set<String> rows, P
     }
 
     static RunOptions defaults() {
-        return new RunOptions(QUICK_SECONDS_PER_ROW, DEFAULT_LATENCY_RATE, Set.of(), null, null);
+        return new RunOptions(QUICK_SECONDS_PER_ROW, DEFAULT_LATENCY_RATE, Set.of(), null, null, null);
     }
 
     /** Thrown for {@code --help} and {@code --list}: not an error, nothing to run. */
@@ -61,6 +65,7 @@ record RunOptions(double secondsPerRow, long maxLatencyRate, Set<String> rows, P
         final Set<String> rows = new LinkedHashSet<>();
         Path json = null;
         Path hgrm = null;
+        Path counters = null;
         for (int i = 0; i < args.length; i++) {
             final String arg = args[i];
             switch (arg) {
@@ -76,12 +81,13 @@ record RunOptions(double secondsPerRow, long maxLatencyRate, Set<String> rows, P
                 }
                 case "--json" -> json = Path.of(value(args, ++i, arg));
                 case "--hgrm-dir" -> hgrm = Path.of(value(args, ++i, arg));
+                case "--counters" -> counters = Path.of(value(args, ++i, arg));
                 case "--list" -> throw new Exit(String.join("\n", Workloads.ids(Workloads.all())));
                 case "-h", "--help" -> throw new Exit(USAGE);
                 default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + USAGE);
             }
         }
-        final RunOptions options = new RunOptions(seconds, rate, rows, json, hgrm);
+        final RunOptions options = new RunOptions(seconds, rate, rows, json, hgrm, counters);
         Workloads.select(options.rows()); // reject unknown row ids before anything runs
         return options;
     }
@@ -111,7 +117,7 @@ record RunOptions(double secondsPerRow, long maxLatencyRate, Set<String> rows, P
 
     /** The same run with {@code factor} times the time per row (the JIT warm-up pass). */
     RunOptions scaled(double factor) {
-        return new RunOptions(secondsPerRow * factor, maxLatencyRate, rows, json, hgrmDir);
+        return new RunOptions(secondsPerRow * factor, maxLatencyRate, rows, json, hgrmDir, counters);
     }
 
     /** How a row's time is split: 5 % warm-up before each of the three phases, then 30 / 25 / 30 %. */

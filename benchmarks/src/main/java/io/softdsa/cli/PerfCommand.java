@@ -52,11 +52,12 @@ public final class PerfCommand {
 
     static final String USAGE = """
         usage: ./softdsa perf [-o OPCODE] [-s SIZE[k|m|g]] [-n BUFFERS] [-b BATCH] [-q DEPTH] [-w 0|1] [-i ITER]
-                              [-k CPULIST] [-t STRIDE] [-T SECONDS] [-v 0|1] [-c] [-j] [-f]
+                              [-k CPULIST] [-t STRIDE] [-T SECONDS] [-v 0|1] [-c] [-j] [-f] [--counters FILE]
           dsa_perf_micros's options: -o 0 noop, 3 memmove (default), 4 fill, 5 compare, 6 compare pattern,
           9 dualcast, 0x10 CRC generation, 0x11 copy with CRC; -w 0 dedicated WQ (MOVDIR64B), 1 shared (ENQCMD);
           -k's CPU count is the number of engines (threads) serving the WQ. Other dsa_perf_micros options are
-          accepted and ignored (listed on stderr with the reason).""";
+          accepted and ignored (listed on stderr with the reason). --counters FILE (softdsa's own) keeps the
+          device's counters in FILE for ./softdsa stat FILE in another terminal.""";
 
     private PerfCommand() {
     }
@@ -70,7 +71,8 @@ public final class PerfCommand {
 
     /** The parsed options, named after dsa_perf_micros's {@code struct tcfg} fields. */
     record Options(int op, long blen, long bstride, int nbBufs, int batchSz, int qd, int wqType, long iter,
-                   int nbCpus, boolean varMmio, boolean verify, long tvalSecs, List<String> ignored) {
+                   int nbCpus, boolean varMmio, boolean verify, long tvalSecs, List<String> ignored,
+                   Path counters) {
     }
 
     public static void main(String[] args) {
@@ -98,6 +100,10 @@ public final class PerfCommand {
             err.println("softdsa perf: " + e.getMessage());
             return 2;
         }
+        if (o.counters() != null) {
+            err.println("softdsa perf: counters in " + o.counters() + " (watch them: ./softdsa stat " + o.counters()
+                + ")");
+        }
         out.println("./softdsa perf " + String.join(" ", args));
         printConfig(o, out);
         final Result r = execute(o, config);
@@ -123,8 +129,16 @@ public final class PerfCommand {
         boolean verify = true;
         long seconds = 0;
         final List<String> ignored = new ArrayList<>();
+        Path counters = null;
         for (int i = 0; i < args.length; i++) {
             final String a = args[i];
+            if (a.equals("--counters") || a.startsWith("--counters=")) { // softdsa's own: the counters file
+                if (a.equals("--counters") && i + 1 >= args.length) {
+                    throw new UsageError("--counters needs a FILE");
+                }
+                counters = Path.of(a.equals("--counters") ? args[++i] : a.substring("--counters=".length()));
+                continue;
+            }
             if (a.length() < 2 || a.charAt(0) != '-') {
                 throw new UsageError("unexpected argument " + a);
             }
@@ -193,7 +207,7 @@ public final class PerfCommand {
         final int units = nbBufs / batch;
         final int depth = qd < 0 ? units : Math.min(qd, units);
         return new Options(op, blen, bstride, nbBufs, batch, depth, wq, iter, cpus, varMmio, verify, seconds,
-            List.copyOf(ignored));
+            List.copyOf(ignored), counters);
     }
 
     private static Map<Character, String> ignored() {
@@ -346,7 +360,8 @@ public final class PerfCommand {
         final long bytesPerBuffer = o.bstride() * o.nbBufs();
         final long memoryBytes = align(3 * bytesPerBuffer + (64L * o.nbBufs()) + (32L << 20), 1 << 21);
         try (HostMemory memory = HostMemory.allocate(memoryBytes);
-             Device device = Device.create(memory, config, DeviceOptions.defaults().busySpin());
+             Device device = Device.create(memory, config, DeviceOptions.defaults().busySpin()
+                 .countersFile(o.counters()));
              Arena arena = Arena.ofConfined()) {
             device.enableAll();
             try (DsaClient client = DsaClient.open(device, wq.index())) {

@@ -54,7 +54,9 @@ class ScriptUsageTest {
             new String[] {"example", "x"}, new String[] {"example-sva", "x"}, new String[] {"config"},
             new String[] {"config", "frob"}, new String[] {"--config"}, new String[] {"--config", "/no/such", "perf"},
             new String[] {"--device", "iax0", "perf"}, new String[] {"flame", "-x"},
-            new String[] {"first-hour", "extra"})) {
+            new String[] {"first-hour", "extra"}, new String[] {"stat", "--bogus"},
+            new String[] {"stat", "--interval", "x"}, new String[] {"stat", "--interval"},
+            new String[] {"stat", "/no/such/counters"}, new String[] {"stat", "a", "b"})) {
             final Run r = run(args);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
             assertEquals("", r.out(), String.join(" ", args));
@@ -69,5 +71,8 @@ class ScriptUsageTest {
         final Run r = run("side-by-side", "--help");
         assertEquals(0, r.code());
         assertTrue(r.out().startsWith("  side-by-side "), r.out());
+        final Run stat = run("stat", "--help");
+        assertEquals(0, stat.code());
+        assertTrue(stat.out().startsWith("  stat [FILE] "), stat.out());
     }
 }

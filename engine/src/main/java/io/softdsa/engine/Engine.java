@@ -220,7 +220,9 @@ public final class Engine implements Agent {
         }
         if (sinceOccupancySample-- == 0) { // the first dispatch, then one in OCCUPANCY_SAMPLE_EVERY
             sinceOccupancySample = OCCUPANCY_SAMPLE_EVERY - 1;
-            c.occupancy(ring.tailPosition() - position); // this descriptor and those queued behind it
+            // those still queued behind this one: at most the WQ size (head is past `position` now, and admission
+            // keeps tail - head within the limit), where counting this one too could exceed it by the slot it freed
+            c.occupancy(ring.tailPosition() - position - 1);
         }
     }
 

@@ -96,6 +96,16 @@ public final class CountersFile implements AutoCloseable {
         header.putLongRelease(MAGIC_OFFSET, MAGIC);
     }
 
+    /**
+     * Where {@code ./softdsa stat} looks when given no file: {@code /dev/shm/softdsa.counters} (memory, like Aeron's
+     * directory), or {@code softdsa.counters} in the temporary directory where there is no {@code /dev/shm}.
+     */
+    public static Path defaultPath() {
+        final Path shm = Path.of("/dev/shm");
+        return (Files.isDirectory(shm) && Files.isWritable(shm) ? shm
+            : Path.of(System.getProperty("java.io.tmpdir"))).resolve("softdsa.counters");
+    }
+
     /** Where the file is. */
     public Path path() {
         return path;

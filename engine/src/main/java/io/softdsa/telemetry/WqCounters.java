@@ -110,9 +110,10 @@ public final class WqCounters {
     }
 
     /**
-     * An engine saw {@code occupancy} descriptors queued when it dispatched one. The plain read filters out the
-     * common case (no new maximum) without a write; a new maximum goes through Agrona's CAS loop, since several
-     * engines may propose at once.
+     * {@code occupancy} descriptors were queued: seen by an engine right after it dispatched one (a sample), or by a
+     * submitter the WQ refused because it was full (exact). The plain read filters out the common case (no new
+     * maximum) without a write; a new maximum goes through Agrona's CAS loop, since several threads may propose at
+     * once.
      */
     public void occupancy(long occupancy) {
         if (on && occupancy > occupancyHighWater.getPlain()) {

@@ -9,6 +9,8 @@ import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.WqMode;
 import io.softdsa.memory.HostMemory;
 
+import java.nio.file.Path;
+
 /**
  * A device under measurement: one group, one WQ 0 served by {@code engines} busy-spinning engines, and a client of
  * that WQ. Closing it disables the device (draining the WQ, stopping the engine threads) and frees the client's
@@ -26,9 +28,22 @@ public final class Testbed implements AutoCloseable {
         this.client = client;
     }
 
+    /**
+     * Where every benchmark device keeps its counters when nothing else says: the {@code softdsa.counters} system
+     * property, else the {@code SOFTDSA_COUNTERS} environment variable (JMH's forks inherit it), else none.
+     */
+    public static final String COUNTERS_PROPERTY = "softdsa.counters";
+    public static final String COUNTERS_ENVIRONMENT = "SOFTDSA_COUNTERS";
+
     /** Engine threads that busy-spin, as a benchmark wants them. */
     public static Testbed open(HostMemory memory, WqMode mode, int engines) {
         return open(memory, mode, engines, Threading.THREAD_PER_ENGINE);
+    }
+
+    /** As {@link #open(HostMemory, WqMode, int)}, keeping the device's counters in {@code counters} (null: none). */
+    public static Testbed open(HostMemory memory, WqMode mode, int engines, Path counters) {
+        return open(memory, DeviceConfig.singleWq(mode, WQ_SIZE, engines),
+            DeviceOptions.defaults().busySpin().countersFile(counters));
     }
 
     /** With {@link Threading#INVOKER} no engine thread runs: the caller drives engines ({@link Device#invokeEngines()}). */
@@ -39,9 +54,13 @@ public final class Testbed implements AutoCloseable {
 
     /**
      * A device of any {@code config} (whose WQ 0 the client opens) and {@code options}, e.g. with an IOMMU for
-     * shared virtual addressing ({@link DeviceOptions#sva}) or a WQ with PASID enabled.
+     * shared virtual addressing ({@link DeviceOptions#sva}) or a WQ with PASID enabled. Options without a counters
+     * file get the one {@link #COUNTERS_PROPERTY} or {@link #COUNTERS_ENVIRONMENT} names, if any.
      */
     public static Testbed open(HostMemory memory, DeviceConfig config, DeviceOptions options) {
+        if (options.countersFile() == null && defaultCountersFile() != null) {
+            options = options.countersFile(defaultCountersFile());
+        }
         final Device device = Device.create(memory, config, options);
         try {
             device.enableAll();
@@ -50,6 +69,12 @@ public final class Testbed implements AutoCloseable {
             device.close();
             throw e;
         }
+    }
+
+    /** The counters file {@link #COUNTERS_PROPERTY} or {@link #COUNTERS_ENVIRONMENT} names, or null. */
+    public static Path defaultCountersFile() {
+        final String p = System.getProperty(COUNTERS_PROPERTY, System.getenv(COUNTERS_ENVIRONMENT));
+        return p == null || p.isBlank() ? null : Path.of(p);
     }
 
     public static Testbed open(HostMemory memory, String mode, int engines) {
