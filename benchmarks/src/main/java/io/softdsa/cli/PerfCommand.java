@@ -106,7 +106,13 @@ public final class PerfCommand {
         }
         out.println("./softdsa perf " + String.join(" ", args));
         printConfig(o, out);
-        final Result r = execute(o, config);
+        final Result r;
+        try {
+            r = execute(o, config);
+        } catch (java.io.UncheckedIOException e) { // only the counters file is written: --counters named a bad place
+            err.println("softdsa perf: --counters: " + e.getMessage());
+            return 2;
+        }
         if (r.failure != null) {
             err.println("softdsa perf: " + r.failure);
             return 1;

@@ -128,6 +128,27 @@ class CliTest {
     }
 
     @Test
+    void perfWritesTheCountersFileItIsGiven() {
+        final Path file = dir.resolve("perf.counters");
+        assertEquals(0, PerfCommand.run(new String[] {"-n4", "-s4k", "-i10", "-w0", "-o3", "--counters", file.toString()},
+            out, err), err());
+        assertTrue(err().contains("counters in " + file), err());
+        final java.util.Map<String, Long> v = new java.util.HashMap<>();
+        try (io.softdsa.telemetry.CountersFileReader r = io.softdsa.telemetry.CountersFileReader.open(file)) {
+            r.counters().forEach((int id, String label) -> v.put(label, r.counters().getCounterValue(id)));
+            assertTrue(r.closeMillis() != 0, "the run closed its device");
+        }
+        assertEquals(40L, v.get("dsa0 wq0.0 accepted"), v.toString());
+        assertEquals(40L, v.get("dsa0 wq0.0 completed: success"), v.toString());
+        assertEquals(0L, v.get("dsa0 wq0.0 SWERR entries"), v.toString());
+        outBytes.reset();
+        errBytes.reset();
+        assertEquals(2, PerfCommand.run(new String[] {"-n4", "--counters"}, out, err));
+        assertEquals(1, err().lines().count(), err());
+        assertTrue(err().startsWith("softdsa perf: --counters needs a FILE"), err());
+    }
+
+    @Test
     void perfResultLineFiguresComeFromTheCounts() {
         final PerfCommand.Options o = PerfCommand.parse(new String[] {"-n4"});
         // 1,000 descriptors of 4 KiB in 2 ms: 4,096,000 B / 2,000,000 ns = 2.048 GB/s, 500 kops/s, cpu 50 %.

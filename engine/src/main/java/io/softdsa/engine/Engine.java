@@ -182,7 +182,11 @@ public final class Engine implements Agent {
                 ended = System.nanoTime();
             }
             if (counting) {
-                count(wq, ring, position, status, busyUntil != 0 ? busyUntil : dispatched, ended);
+                try {
+                    count(wq, ring, position, status, busyUntil != 0 ? busyUntil : dispatched, ended);
+                } catch (Throwable t) {
+                    executor.errors().engineThreadError(t); // never skip the release below: a drain waits on it
+                }
             }
             RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by its release
             IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire

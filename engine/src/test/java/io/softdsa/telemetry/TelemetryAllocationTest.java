@@ -77,6 +77,8 @@ class TelemetryAllocationTest {
                 final long last = allocated;
                 final String what = (counters ? "counters on, " : "no counters file, ") + mode + " "
                     + Opcode.name(opcode);
+                System.out.printf("%s: %d bytes allocated over %d descriptors (%.4f B/op)%n", what, last, OPS,
+                    (double) last / OPS); // in target/surefire-reports/*-output.txt
                 assertTrue(last < OPS / 4, () -> what + ": " + last + " bytes allocated over " + OPS + " descriptors");
                 assertTrue(device.swerr().totalErrors() == 0 && device.internalErrors() == 0, what);
             }
