@@ -1,7 +1,6 @@
 package io.softdsa.engine;
 
 import io.softdsa.device.WorkQueue;
-import io.softdsa.portal.DescriptorRing;
 import org.agrona.concurrent.Agent;
 
 import java.lang.foreign.Arena;
@@ -22,24 +21,17 @@ import java.util.concurrent.locks.LockSupport;
  * would let an {@link Error} end it).
  * <p>
  * The engine publishes which (WQ, position) it is executing so Drain and Disable can tell when every earlier
- * descriptor has completed: the tag is stored before the claiming CAS on the ring head (whose release orders it), and
- * cleared with a release store after the completion record and interrupt.
+ * descriptor has completed: its {@link DrainTag} (the protocol is there, under a model checker).
  */
 public final class Engine implements Agent {
     /** No descriptor in flight. */
-    public static final long IDLE = -1L;
-    private static final int POSITION_BITS = 48;
-    private static final VarHandle IN_FLIGHT;
+    public static final long IDLE = DrainTag.IDLE;
     private static final VarHandle COMPLETED;
-    private static final VarHandle RUNNING_PASID;
-    private static final int NO_PASID = -1;
 
     static {
         try {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
-            IN_FLIGHT = lookup.findVarHandle(Engine.class, "inFlight", long.class);
             COMPLETED = lookup.findVarHandle(Engine.class, "completed", long.class);
-            RUNNING_PASID = lookup.findVarHandle(Engine.class, "runningPasid", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -58,12 +50,9 @@ public final class Engine implements Agent {
     private Engine[] peers = new Engine[0];
     private final Arena arena;
 
-    @SuppressWarnings("unused") // accessed through IN_FLIGHT
-    private volatile long inFlight = IDLE;
+    private final DrainTag drainTag = new DrainTag();
     @SuppressWarnings("unused") // accessed through COMPLETED; single writer
     private volatile long completed;
-    @SuppressWarnings("unused") // accessed through RUNNING_PASID; single writer
-    private volatile int runningPasid = NO_PASID;
 
     /**
      * @param wqs   the group's WQs, highest priority first
@@ -101,34 +90,26 @@ public final class Engine implements Agent {
     @Override
     public int doWork() {
         for (WorkQueue wq : wqs) { // one volatile read: a reconfiguration takes effect at the next duty cycle
-            final DescriptorRing ring = wq.ring();
-            long position;
-            while ((position = ring.peek()) >= 0) {
-                // the claim CAS below is a release, so a drainer that sees head past `position` (acquire) sees this
-                // tag too; the tag is itself a release so that a drainer that sees it also sees the previous
-                // descriptor's NO_PASID (executingBefore never pairs this tag with an older PASID)
-                IN_FLIGHT.setRelease(this, tag(wq.index(), position));
-                if (ring.claim(position, fetchBuffer, 0)) {
-                    currentWq = wq.index();
-                    currentPosition = position;
-                    // which PASID it runs for (release, after the claim): Abort PASID waits only for its own
-                    RUNNING_PASID.setRelease(this, wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
-                    try {
-                        if (!wq.discardForPasidAbort(position, executor.descriptor())) {
-                            executor.execute(wq); // never throws, and leaves no translation held
-                        }
-                    } catch (Throwable t) {
-                        executor.errors().engineThreadError(t);
-                    } finally {
-                        RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by its release
-                        IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
-                        COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
-                    }
-                    return 1;
-                }
+            final long position = drainTag.claim(wq.ring(), wq.index(), fetchBuffer);
+            if (position < 0) {
+                continue;
             }
+            currentWq = wq.index();
+            currentPosition = position;
+            drainTag.running(wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
+            try {
+                if (!wq.discardForPasidAbort(position, executor.descriptor())) {
+                    executor.execute(wq); // never throws, and leaves no translation held
+                }
+            } catch (Throwable t) {
+                executor.errors().engineThreadError(t);
+            } finally {
+                drainTag.completed();
+                COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
+            }
+            return 1;
         }
-        IN_FLIGHT.setOpaque(this, IDLE);
+        drainTag.idle();
         return 0;
     }
 
@@ -201,15 +182,7 @@ public final class Engine implements Agent {
      * {@code NO_PASID} (not yet known: it counts).
      */
     public boolean executingBefore(int wqIndex, long end, int pasid) {
-        final long t = (long) IN_FLIGHT.getAcquire(this);
-        if (t == IDLE || (int) (t >>> POSITION_BITS) != wqIndex || (t & ((1L << POSITION_BITS) - 1)) >= end) {
-            return false;
-        }
-        if (pasid < 0) {
-            return true;
-        }
-        final int p = (int) RUNNING_PASID.getAcquire(this);
-        return p == NO_PASID || p == pasid || (long) IN_FLIGHT.getAcquire(this) != t;
+        return drainTag.executingBefore(wqIndex, end, pasid);
     }
 
     /** Descriptors this engine has completed. */
@@ -227,9 +200,5 @@ public final class Engine implements Agent {
                 Thread.onSpinWait();
             }
         }
-    }
-
-    private static long tag(int wqIndex, long position) {
-        return ((long) wqIndex << POSITION_BITS) | position;
     }
 }
