@@ -26,7 +26,7 @@ final class ResultTable {
             new Table.Column("softdsa", 13, Table.Align.RIGHT),
             new Table.Column("baseline", baseline, Table.Align.LEFT),
             new Table.Column("baseline", 13, Table.Align.RIGHT),
-            new Table.Column("ratio", 7, Table.Align.RIGHT),
+            new Table.Column("ratio (min-max)", 19, Table.Align.RIGHT),
             new Table.Column("p50 " + micro, 8, Table.Align.RIGHT),
             new Table.Column("p99 " + micro, 8, Table.Align.RIGHT),
             new Table.Column("at rate", 7, Table.Align.RIGHT)));
@@ -44,7 +44,7 @@ final class ResultTable {
             number(r.softdsaValue()) + " " + r.unit().symbol(),
             r.baselineName(),
             number(r.baselineValue()) + " " + r.unit().symbol(),
-            number(r.ratio()) + "x",
+            number(r.ratio()) + "x (" + number(r.ratioMin()) + "-" + number(r.ratioMax()) + ")",
             micros(l.micros(50)),
             micros(l.micros(99)),
             rate(l.ratePerSecond()) + (r.disturbed() ? " *" : ""));
