@@ -48,6 +48,13 @@ final class ResultTable {
             micros(l.micros(50)),
             micros(l.micros(99)),
             rate(l.ratePerSecond()) + (r.disturbed() ? " *" : ""));
+        final LatencyMeter.Latency floor = r.baselineLatency();
+        if (floor != null) {
+            table.printNote(String.format(Locale.ROOT, "  %s: p50 %s vs %s floor %s (%.2fx), p99 %s vs %s (%.2fx),"
+                    + " same meter and rate", r.operation(), micros(l.micros(50)), r.baselineName(),
+                micros(floor.micros(50)), l.micros(50) / floor.micros(50), micros(l.micros(99)),
+                micros(floor.micros(99)), l.micros(99) / floor.micros(99)));
+        }
     }
 
     void printFailure(Workload w, Exception e) {

@@ -14,13 +14,14 @@ record RowResult(
     ThroughputMeter.Throughput baseline,
     LatencyMeter.Latency latency,
     double foreignCpuShare,
-    double[] pairRatios) {
+    double[] pairRatios,
+    LatencyMeter.Latency baselineLatency) {
 
     RowResult(String id, String operation, long size, Unit unit, ThroughputMeter.Throughput softdsa,
               String baselineName, ThroughputMeter.Throughput baseline, LatencyMeter.Latency latency,
               double foreignCpuShare) {
         this(id, operation, size, unit, softdsa, baselineName, baseline, latency, foreignCpuShare,
-            new double[] {softdsa.opsPerSecond() / baseline.opsPerSecond()});
+            new double[] {softdsa.opsPerSecond() / baseline.opsPerSecond()}, null);
     }
 
     double softdsaValue() {

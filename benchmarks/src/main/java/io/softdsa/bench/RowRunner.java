@@ -55,13 +55,22 @@ final class RowRunner {
                     baseline[pair] = meter.measure(batch);
                 }
             }
+            LatencyMeter.Latency floor = null;
+            final RoundTrip baselineOne = w.baselineRoundTrip();
+            if (baselineOne != null) {
+                try {
+                    floor = latencyMeter.measure(baselineOne, latency.ratePerSecond());
+                } finally {
+                    w.closeBaselineRoundTrip();
+                }
+            }
             final double[] ratios = new double[PAIRS];
             for (int i = 0; i < PAIRS; i++) {
                 ratios[i] = softdsa[i].opsPerSecond() / baseline[i].opsPerSecond();
             }
             final int median = medianIndex(ratios);
             return new RowResult(w.id(), w.operation(), w.size(), w.unit(), softdsa[median], w.baselineName(),
-                baseline[median], latency, cpu.foreignShare(start, cpu.sample()), ratios.clone());
+                baseline[median], latency, cpu.foreignShare(start, cpu.sample()), ratios.clone(), floor);
         } finally {
             w.close();
         }
