@@ -1,0 +1,65 @@
+package io.softdsa.mdev.vmm;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Migrate-mid-flight, again and again: each repetition builds two hosts and a guest with a random queue depth (up to
+ * the WQ size) and number of guest processes, starts the mixed workload (block-on-fault faults included), migrates at
+ * a random point with a random number of pre-copy rounds, lets the guest finish on the destination, and checks that
+ * every op completed exactly once, no completion record was written twice, and the guest's memory equals the tests'
+ * reference run. {@code -Dmigration.torture.rounds=N} for more repetitions (default 10), {@code
+ * -Dmigration.torture.seed=S} to replay.
+ */
+class MigrationTortureTest {
+    private static final long TIMEOUT = TimeUnit.SECONDS.toNanos(120);
+
+    @Test
+    void everyDescriptorCompletesOnceAndTheGuestsMemoryIsRightWhereverTheMigrationStopsIt() throws Exception {
+        final int repetitions = Integer.getInteger("migration.torture.rounds", 10);
+        final long seed = Long.getLong("migration.torture.seed", 0x5EED_2026L);
+        final List<String> findings = new ArrayList<>();
+        long faultsAtStop = 0;
+        for (int rep = 0; rep < repetitions; rep++) {
+            final SplittableRandom r = new SplittableRandom(seed + rep);
+            final int depth = 1 + r.nextInt(MigrationTestbed.WQ_SIZE);
+            final int pasids = 1 + r.nextInt(3);
+            final int ops = 100 + r.nextInt(60);
+            final int trigger = r.nextInt(ops / 2);
+            final int rounds = r.nextInt(4);
+            final long spinNanos = r.nextLong(2_000_000);
+            final String what = String.format("rep %d (seed %d): depth %d, %d PASID(s), %d ops, migrate after %d "
+                + "and %d µs, %d round(s)", rep, seed + rep, depth, pasids, ops, trigger, spinNanos / 1000, rounds);
+            try (MigrationTestbed bed = MigrationTestbed.open(MigrationTestbed.Config.of(ops, depth, pasids,
+                    seed + rep))) {
+                final GuestWorkload w = bed.workload().start();
+                assertTrue(w.awaitCompleted(trigger, TIMEOUT), what);
+                LockSupport.parkNanos(spinNanos);
+                final MigrationReport report = bed.migrate(MigrationOptions.DEFAULTS.withMaxRounds(rounds));
+                faultsAtStop += report.pageRequestsAtStop();
+                w.join(TIMEOUT);
+                final List<String> problems = new ArrayList<>(w.failures());
+                if (w.completed() != ops) {
+                    problems.add(w.completed() + " of " + ops + " ops completed");
+                }
+                problems.addAll(w.recordsWrittenTwice());
+                problems.addAll(WorkloadReference.compare(w, bed.processes()));
+                if (!problems.isEmpty()) {
+                    findings.add(what + ":\n  " + String.join("\n  ", problems.subList(0,
+                        Math.min(10, problems.size()))) + "\n" + report.table());
+                }
+            }
+        }
+        System.out.println("torture: " + repetitions + " migrations, page requests outstanding at the stop in all: "
+            + faultsAtStop);
+        assertEquals(List.of(), findings);
+    }
+}

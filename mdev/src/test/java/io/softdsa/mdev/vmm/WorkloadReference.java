@@ -1,0 +1,120 @@
+package io.softdsa.mdev.vmm;
+
+import io.softdsa.mdev.guest.GuestProcess;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The tests' own reference run of a {@link GuestWorkload.Plan}: what each process's regions hold after every op ran
+ * once, without any device or migration — the CPU's source bytes, memmoves as array copies, fills as pattern loops,
+ * CRC-32C by the fact sheet's MSB-first algorithm (section 8, both bypass bits clear, seed 0) — and a byte-by-byte
+ * comparison with the guest's memory.
+ */
+final class WorkloadReference {
+    private WorkloadReference() {
+    }
+
+    /** Differences (region, offset, expected, actual), at most 10 per region; empty when the guest computed it all. */
+    static List<String> compare(GuestWorkload w, List<GuestProcess> processes) {
+        final List<String> out = new ArrayList<>();
+        final GuestWorkload.Plan plan = w.plan();
+        for (int p = 0; p < plan.processes(); p++) {
+            final int slots = plan.opsOf(p);
+            final int chunk = GuestWorkload.CHUNK;
+            final byte[] src = new byte[slots * chunk];
+            final byte[] dst = new byte[slots * chunk];
+            final byte[] onDemand = new byte[slots * chunk];
+            final byte[] results = new byte[4 * slots];
+            for (GuestWorkload.Op op : plan.ops()) {
+                if (op.process() != p) {
+                    continue;
+                }
+                final int base = op.slot() * chunk;
+                final byte[] bytes = new byte[op.size()];
+                new SplittableRandom(op.dataSeed()).nextBytes(bytes);
+                switch (op.kind()) {
+                    case MEMMOVE -> {
+                        for (int i = 0; i < op.size(); i++) {
+                            src[base + i] = bytes[i];
+                            dst[base + i] = src[base + i];
+                        }
+                    }
+                    case MEMMOVE_ON_DEMAND -> {
+                        for (int i = 0; i < op.size(); i++) {
+                            src[base + i] = bytes[i];
+                            onDemand[base + i] = src[base + i];
+                        }
+                    }
+                    case FILL -> pattern(dst, base, op.size(), op.pattern());
+                    case FILL_ON_DEMAND -> pattern(onDemand, base, op.size(), op.pattern());
+                    case CRC -> {
+                        for (int i = 0; i < op.size(); i++) {
+                            src[base + i] = bytes[i];
+                        }
+                        le32(results, 4 * op.slot(), crc(src, base, op.size()));
+                    }
+                    case BATCH -> {
+                        final int part = op.batchPart();
+                        for (int i = 0; i < op.size(); i++) {
+                            src[base + i] = bytes[i];
+                        }
+                        for (int i = 0; i < part; i++) { // inner 0: memmove src -> part 0
+                            dst[base + i] = src[base + i];
+                        }
+                        for (int i = 0; i < part; i++) { // inner 1 (fence): memmove part 0 -> part 1
+                            dst[base + part + i] = dst[base + i];
+                        }
+                        pattern(dst, base + 2 * part, part, op.pattern()); // inner 2: fill part 2
+                        le32(results, 4 * op.slot(), crc(dst, base + part, part)); // inner 3 (fence): CRC of part 1
+                    }
+                }
+            }
+            final GuestWorkload.Regions r = w.regions(p);
+            final GuestProcess proc = processes.get(p);
+            diff(out, "process " + p + " src", src, proc.read(r.src(), src.length));
+            diff(out, "process " + p + " dst", dst, proc.read(r.dst(), dst.length));
+            diff(out, "process " + p + " on-demand", onDemand, proc.read(r.onDemand(), onDemand.length));
+            diff(out, "process " + p + " results", results, proc.read(r.results(), results.length));
+        }
+        return out;
+    }
+
+    private static void pattern(byte[] b, int at, int size, long pattern) {
+        for (int i = 0; i < size; i++) {
+            b[at + i] = (byte) (pattern >> ((i % 8) * 8));
+        }
+    }
+
+    private static void le32(byte[] b, int at, int v) {
+        b[at] = (byte) v;
+        b[at + 1] = (byte) (v >> 8);
+        b[at + 2] = (byte) (v >> 16);
+        b[at + 3] = (byte) (v >> 24);
+    }
+
+    /** Section 8 verbatim: c = bitreverse32(~seed); per byte c ^= bitreverse8(b) << 24, 8 shifts; ~bitreverse32(c). */
+    static int crc(byte[] b, int from, int length) {
+        int c = Integer.reverse(~0);
+        for (int i = from; i < from + length; i++) {
+            c ^= (Integer.reverse(b[i] & 0xFF) >>> 24) << 24;
+            for (int k = 0; k < 8; k++) {
+                c = (c & 0x8000_0000) != 0 ? (c << 1) ^ 0x1EDC6F41 : c << 1;
+            }
+        }
+        return ~Integer.reverse(c);
+    }
+
+    private static void diff(List<String> out, String region, byte[] expected, byte[] actual) {
+        int reported = 0;
+        for (int i = 0; i < expected.length && reported < 10; i++) {
+            if (expected[i] != actual[i]) {
+                out.add(String.format("%s +0x%x (slot %d): expected %02x, found %02x", region, i,
+                    i / GuestWorkload.CHUNK, expected[i] & 0xFF, actual[i] & 0xFF));
+                reported++;
+                i = (i / 4096 + 1) * 4096 - 1; // one report per page
+            }
+        }
+    }
+}
