@@ -159,7 +159,7 @@ public final class Device implements AutoCloseable {
             0);
         final Dma dma = new Dma(memory.segment(), iommu, options.translationHoldBytes());
         dma.pageFaultHandler(options.pageFaultHandler());
-        final OpContext context = new OpContext(dma, caps, engineArena);
+        final OpContext context = new OpContext(dma, engineArena);
         final DescriptorExecutor executor = new DescriptorExecutor(fetch,
             engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
             swerr, interrupts, errors);

@@ -3,6 +3,7 @@ package io.softdsa.engine;
 import io.softdsa.completion.CompletionRecordLayout;
 import io.softdsa.completion.CompletionWriter;
 import io.softdsa.completion.InterruptTable;
+import io.softdsa.completion.OpResult;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
@@ -13,7 +14,6 @@ import io.softdsa.device.SwerrEntry;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.iommu.Translation;
 import io.softdsa.ops.OpContext;
-import io.softdsa.ops.OpResult;
 import io.softdsa.ops.Operation;
 import io.softdsa.ops.OperationRules;
 import io.softdsa.ops.OperationTable;
@@ -192,7 +192,7 @@ public final class DescriptorExecutor {
             final long address = list + (long) i * DescriptorLayout.LENGTH;
             if (!x.dma.map(address, DescriptorLayout.LENGTH, Translation.READ)) {
                 x.result.reset();
-                x.result.fault(x.dma, i);
+                x.fault(i);
                 return Status.BATCH_PAGE_FAULT;
             }
             MemorySegment.copy(x.memory, x.dma.hostAddress(), inner.segment(), 0, DescriptorLayout.LENGTH);
@@ -221,7 +221,11 @@ public final class DescriptorExecutor {
         if (crav) {
             if (Status.alwaysRecorded(status) || (flags & DescriptorFlags.REQUEST_COMPLETION_RECORD) != 0) {
                 x.dma.context(pasidEnabled, pasid, priv, false);
-                if (!CompletionWriter.write(x.dma, completionAddress, status, r)) {
+                // a record write never blocks on a page request (fact sheet 10): a fault is SWERR 0x1A
+                if (x.dma.mapWithoutBlocking(completionAddress, CompletionRecordLayout.LENGTH, Translation.WRITE)
+                    && x.dma.length() >= CompletionRecordLayout.LENGTH) {
+                    CompletionWriter.write(x.dma.memory(), x.dma.hostAddress(), status, r);
+                } else {
                     reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_FAULT, 0, x.dma.faultAddress(), true);
                 }
             }
