@@ -135,6 +135,20 @@ public final class MigrationTestbed implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Makes the guest's page-fault path take {@code nanos} per request (a guest swapping a page in): the handler the
+     * guest driver installed is wrapped with a delay on the IOMMU's delivery thread, so block-on-fault descriptors
+     * have their page requests outstanding for that long — and some of them when the VMM stops the device. The
+     * wrapper moves with the guest at each switchover, as any handler does.
+     */
+    public void slowPageRequests(long nanos) {
+        final io.softdsa.mdev.translation.GuestPageRequestHandler h = guest.iommu().pageRequestHandler();
+        guest.iommu().pageRequestHandler(r -> {
+            java.util.concurrent.locks.LockSupport.parkNanos(nanos);
+            h.pageRequest(r);
+        });
+    }
+
     public VirtualMachine vm() {
         return vm;
     }

@@ -28,6 +28,7 @@ class MigrationTortureTest {
         final long seed = Long.getLong("migration.torture.seed", 0x5EED_2026L);
         final List<String> findings = new ArrayList<>();
         long faultsAtStop = 0;
+        final java.util.Map<String, Long> resubmitted = new java.util.TreeMap<>();
         for (int rep = 0; rep < repetitions; rep++) {
             final SplittableRandom r = new SplittableRandom(seed + rep);
             final int depth = 1 + r.nextInt(MigrationTestbed.WQ_SIZE);
@@ -36,16 +37,20 @@ class MigrationTortureTest {
             final int trigger = r.nextInt(ops / 2);
             final int rounds = r.nextInt(4);
             final long spinNanos = r.nextLong(2_000_000);
+            final long faultNanos = r.nextInt(3) == 0 ? 0 : r.nextLong(500_000); // a guest slow to fault pages in
             final String what = String.format("rep %d (seed %d): depth %d, %d PASID(s), %d ops, migrate after %d "
-                + "and %d µs, %d round(s)", rep, seed + rep, depth, pasids, ops, trigger, spinNanos / 1000, rounds);
+                + "and %d µs, %d round(s), page requests served in %d µs", rep, seed + rep, depth, pasids, ops, trigger,
+                spinNanos / 1000, rounds, faultNanos / 1000);
             try (MigrationTestbed bed = MigrationTestbed.open(MigrationTestbed.Config.of(ops, depth, pasids,
                     seed + rep))) {
+                bed.slowPageRequests(faultNanos);
                 final GuestWorkload w = bed.workload().start();
                 assertTrue(w.awaitCompleted(trigger, TIMEOUT), what);
                 LockSupport.parkNanos(spinNanos);
                 final MigrationReport report = bed.migrate(MigrationOptions.DEFAULTS.withMaxRounds(rounds));
                 faultsAtStop += report.pageRequestsAtStop();
                 w.join(TIMEOUT);
+                w.resubmitted().forEach((status, n) -> resubmitted.merge(status, n, Long::sum));
                 final List<String> problems = new ArrayList<>(w.failures());
                 if (w.completed() != ops) {
                     problems.add(w.completed() + " of " + ops + " ops completed");
@@ -59,7 +64,7 @@ class MigrationTortureTest {
             }
         }
         System.out.println("torture: " + repetitions + " migrations, page requests outstanding at the stop in all: "
-            + faultsAtStop);
+            + faultsAtStop + ", resubmissions by status " + resubmitted);
         assertEquals(List.of(), findings);
     }
 }
