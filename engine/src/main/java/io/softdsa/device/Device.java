@@ -1,6 +1,8 @@
 package io.softdsa.device;
 
 import io.softdsa.completion.InterruptTable;
+import io.softdsa.completion.SoftwareErrorRegister;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.device.config.DeviceCapabilities;

@@ -9,9 +9,8 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.descriptor.Opcode;
-import io.softdsa.device.SoftwareErrorRegister;
-import io.softdsa.device.SwerrEntry;
-import io.softdsa.device.WorkQueue;
+import io.softdsa.completion.SoftwareErrorRegister;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.iommu.Translation;
 import io.softdsa.ops.OpContext;
 import io.softdsa.ops.Operation;
@@ -80,7 +79,7 @@ public final class DescriptorExecutor {
      * Executes the descriptor in the fetch buffer, which came from {@code wq}. Never throws; whatever happens, the
      * engine holds no translation afterwards (an IOTLB invalidation never waits on it).
      */
-    public void execute(WorkQueue wq) {
+    public void execute(WorkSource wq) {
         try {
             final boolean dedicated = wq.isDedicated();
             pasidEnabled = wq.pasidEnabled();
@@ -99,7 +98,7 @@ public final class DescriptorExecutor {
     }
 
     /** Validates, runs and completes one descriptor; returns its final status. */
-    private int process(WorkQueue wq, Descriptor desc, int batchIndex) {
+    private int process(WorkSource wq, Descriptor desc, int batchIndex) {
         final int flags = desc.flags();
         final boolean crav = (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0;
         final long completionAddress = desc.completionAddress();
@@ -135,7 +134,7 @@ public final class DescriptorExecutor {
         return status;
     }
 
-    private int run(WorkQueue wq, Descriptor desc, int flags, int batchIndex) {
+    private int run(WorkSource wq, Descriptor desc, int flags, int batchIndex) {
         final int opcode = desc.opcode();
         final boolean bof = (flags & DescriptorFlags.BLOCK_ON_FAULT) != 0 && wq.blockOnFault();
         x.dma.context(pasidEnabled, pasid, priv, bof);
@@ -176,7 +175,7 @@ public final class DescriptorExecutor {
      * Batch (fact sheet section 7): reads the list one descriptor at a time and runs each through the whole
      * pipeline; a Fence stops the batch if anything earlier did not end in Success.
      */
-    private int runBatch(WorkQueue wq, Descriptor batch) {
+    private int runBatch(WorkSource wq, Descriptor batch) {
         final long list = batch.source();
         final long count = batch.transferSize();
         if (count < 2 || count > wq.maxBatchSize()) {
@@ -215,7 +214,7 @@ public final class DescriptorExecutor {
     }
 
     /** The completion record, or the SWERR entry that stands for it (fact sheet section 4). */
-    private void record(WorkQueue wq, Descriptor desc, int batchIndex, int flags, boolean crav,
+    private void record(WorkSource wq, Descriptor desc, int batchIndex, int flags, boolean crav,
                         long completionAddress, int status) {
         final OpResult r = x.result;
         if (crav) {
@@ -236,7 +235,7 @@ public final class DescriptorExecutor {
     }
 
     /** The completion interrupt, after the record's release store: whoever it wakes sees the record. */
-    private void interrupt(WorkQueue wq, Descriptor desc, int flags) {
+    private void interrupt(WorkSource wq, Descriptor desc, int flags) {
         if ((flags & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0) {
             // checks the owner and raises from one load of the handle's entry: a handle released and given to
             // another owner since step 5 raises nothing
@@ -244,7 +243,7 @@ public final class DescriptorExecutor {
         }
     }
 
-    private void reportSwerr(WorkQueue wq, Descriptor desc, int batchIndex, int code, int invalidFlags,
+    private void reportSwerr(WorkSource wq, Descriptor desc, int batchIndex, int code, int invalidFlags,
                              long faultAddress, boolean faultWrite) {
         final byte[] bytes = desc.segment().asSlice(desc.offset(), DescriptorLayout.LENGTH)
             .toArray(ValueLayout.JAVA_BYTE);

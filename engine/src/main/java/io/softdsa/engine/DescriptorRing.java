@@ -1,11 +1,11 @@
-package io.softdsa.portal;
+package io.softdsa.engine;
 
 import io.softdsa.memory.Le;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-import static io.softdsa.portal.RingLayout.*;
+import static io.softdsa.engine.RingLayout.*;
 
 /**
  * A WQ's storage: a bounded lock-free multi-producer, multi-consumer ring of 64-byte descriptor slots in off-heap

@@ -1,6 +1,6 @@
 package io.softdsa.engine;
 
-import io.softdsa.portal.DescriptorRing;
+import io.softdsa.engine.DescriptorRing;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;

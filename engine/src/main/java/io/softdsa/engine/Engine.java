@@ -1,6 +1,5 @@
 package io.softdsa.engine;
 
-import io.softdsa.device.WorkQueue;
 import org.agrona.concurrent.Agent;
 
 import java.lang.foreign.Arena;
@@ -39,7 +38,7 @@ public final class Engine implements Agent {
 
     private final int id;
     private final String roleName;
-    private volatile WorkQueue[] wqs;
+    private volatile WorkSource[] wqs;
     private final DescriptorExecutor executor;
     private final MemorySegment fetchBuffer;
     /** Who drives this engine: nobody, an invoker (for the length of one call), or a runner thread. */
@@ -58,7 +57,7 @@ public final class Engine implements Agent {
      * @param wqs   the group's WQs, highest priority first
      * @param arena what the engine's buffers were allocated from, closed with the engine
      */
-    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena) {
+    public Engine(int id, String roleName, WorkSource[] wqs, DescriptorExecutor executor, Arena arena) {
         this.arena = arena;
         this.id = id;
         this.roleName = roleName;
@@ -69,7 +68,7 @@ public final class Engine implements Agent {
     }
 
     /** Replaces the WQs this engine serves (highest priority first): its group's WQs were reconfigured. */
-    public void serve(WorkQueue[] groupWqs) {
+    public void serve(WorkSource[] groupWqs) {
         this.wqs = groupWqs.clone();
     }
 
@@ -89,7 +88,7 @@ public final class Engine implements Agent {
 
     @Override
     public int doWork() {
-        for (WorkQueue wq : wqs) { // one volatile read: a reconfiguration takes effect at the next duty cycle
+        for (WorkSource wq : wqs) { // one volatile read: a reconfiguration takes effect at the next duty cycle
             final long position = drainTag.claim(wq.ring(), wq.index(), fetchBuffer);
             if (position < 0) {
                 continue;

@@ -1,7 +1,7 @@
 package io.softdsa.reliability.lincheck;
 
 import io.softdsa.engine.DrainTag;
-import io.softdsa.portal.DescriptorRing;
+import io.softdsa.engine.DescriptorRing;
 import kotlin.reflect.KFunction;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
