@@ -18,8 +18,8 @@ import java.lang.foreign.Arena;
 /**
  * The cost of shared virtual addressing: the same pipelined memmove (16 descriptors in flight, one busy-spinning
  * engine) through a WQ with PASID disabled (host-physical addresses) and one with PASID enabled (every address walked
- * or found in the IOTLB), measured in interleaved pairs in one JVM (median pair, min-max of the pairs' ratios). After warm-up every translation is an IOTLB hit, so the
- * difference is the IOTLB-hit overhead.
+ * or found in the IOTLB), measured in interleaved pairs in one JVM (median pair, min-max of the pairs' ratios).
+ * After warm-up every translation is an IOTLB hit, so the difference is the IOTLB-hit overhead.
  *
  * <pre>java ... -cp benchmarks.jar io.softdsa.bench.SvaOverhead [seconds-per-case]</pre>
  */
