@@ -89,9 +89,8 @@ public final class MigrationBench {
      * with {@code depth} in flight from {@code pasids} processes, already busy when this returns.
      */
     public static MigrationTestbed busyGuest(int depth, int pasids, long seed) {
-        final MigrationTestbed bed = MigrationTestbed.open(MigrationTestbed.Config.of(Math.max(LOOP_OPS, 2 * pasids),
-            depth, pasids, seed));
-        bed.workload().repeat(true).start();
+        final MigrationTestbed bed = MigrationTestbed.open(MigrationTestbed.Config.of(LOOP_OPS, depth, pasids, seed));
+        bed.workload().repeat().start();
         if (!bed.workload().awaitCompleted(64, TimeUnit.SECONDS.toNanos(60))) {
             bed.close();
             throw new IllegalStateException("the guest workload did not get going");

@@ -9,6 +9,7 @@ import io.softdsa.descriptor.Opcode;
 import io.softdsa.mdev.guest.GuestDriver;
 import io.softdsa.mdev.guest.GuestProcess;
 import io.softdsa.mdev.vdev.PortalResult;
+import io.softdsa.memory.FrameAllocator;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,27 +31,38 @@ import java.util.concurrent.locks.LockSupport;
  * to {@code depth} descriptors in flight, and polls their completion records. The operations ({@link Plan}): memory
  * move, fill, CRC generation, a batch with fences (memmove, fenced memmove of its result, fill, fenced CRC of the
  * copy), and memory move / fill into on-demand memory that the device faults in through page requests the guest
- * driver serves; some request a completion interrupt. Every op writes its own buffers, so the final guest memory
- * depends only on the plan ({@link Regions} says where each op's bytes are).
+ * driver serves; some request a completion interrupt.
  * <p>
- * What a real guest does on the statuses a migration may cause, it does here: a page fault that was not resolved
- * (0x03, 0x04, a batch's 0x05 / 0x06) — the CPU touches the destination and the whole op is resubmitted; an invalid
- * interrupt handle (0x19, a handle the destination revoked) — resubmitted with the driver's current handle. Every
- * submission has its own completion record (never reused), and a consumed record is stamped with
- * {@link #CONSUMED}: a second device write of any record is visible to {@link #recordsWrittenTwice()}.
+ * <b>Buffers.</b> Each process has a few op <em>slots</em> ({@link Regions}); an op uses the buffers of its slot,
+ * and the next op of a slot waits until the previous one has completed (the program's data dependency), so a plan of
+ * any length runs in bounded memory and its result is that of running the ops one after another. Before an op into
+ * on-demand memory, the guest discards that slot's pages (unmapped, frames freed: {@code madvise(DONTNEED)}) so the
+ * device faults them in again. The plan runs in <em>cycles</em> — once by default, or until {@link #finish} — and
+ * always ends on a whole cycle; the final memory is the plan applied {@link #cycles()} times in order.
+ * <p>
+ * <b>Statuses a migration may cause</b>, handled as a real guest does: a page fault that was not resolved (0x03,
+ * 0x04, a batch's 0x05 / 0x06) — the CPU touches the destination and the whole op is resubmitted (every op is
+ * idempotent on its slot); an invalid interrupt handle (0x19, a handle the destination revoked) — resubmitted with
+ * the driver's current handle. Every submission has its own completion record from a per-process ring; a consumed
+ * record is stamped with {@link #CONSUMED}, and before a record is reused the guest checks the stamp is intact: a
+ * second device write of any record is reported by {@link #recordsWrittenTwice()}.
  * <p>
  * Guest code runs only inside vCPU steps ({@link VcpuGate.Vcpu}); a host address it derives (for a record poll) is not
  * kept past the step, so the VMM may move the guest between any two steps.
  */
 public final class GuestWorkload {
-    /** Bytes of each op's buffer slot (largest transfer). */
+    /** Bytes of each slot's buffers (largest transfer). */
     public static final int CHUNK = 16 << 10;
     /** Completion-record bytes a consumed record is overwritten with. */
     public static final byte CONSUMED = (byte) 0xC5;
+    /** Completion records per process (a ring; at most 5 × depth are in use at once). */
+    public static final int RECORDS = 2048;
     private static final int RECORD = 32;
     private static final int BATCH_COUNT = 4;
     private static final int MAX_ATTEMPTS = 1000;
+    private static final long PAGE = FrameAllocator.FRAME_SIZE;
     private static final byte[] STAMP = filled(RECORD, CONSUMED);
+    private static final byte[] ZERO = new byte[RECORD];
 
     /** What an op does. */
     public enum Kind { MEMMOVE, FILL, CRC, BATCH, MEMMOVE_ON_DEMAND, FILL_ON_DEMAND }
@@ -58,7 +70,7 @@ public final class GuestWorkload {
     /**
      * One operation of a plan.
      *
-     * @param slot      its index among its process's ops: its buffers are slot × {@link #CHUNK} into each region
+     * @param slot      which of its process's slots it uses
      * @param dataSeed  seed of the source bytes the CPU writes before submitting ({@link SplittableRandom#nextBytes})
      * @param pattern   fill pattern (FILL, FILL_ON_DEMAND, BATCH)
      * @param interrupt whether it asks for a completion interrupt
@@ -70,29 +82,35 @@ public final class GuestWorkload {
             return Math.max(64, (size / 4) & ~7);
         }
 
-        boolean writesSource() {
+        /** MEMMOVE, CRC, BATCH and MEMMOVE_ON_DEMAND read a source the CPU writes first. */
+        public boolean writesSource() {
             return kind == Kind.MEMMOVE || kind == Kind.CRC || kind == Kind.BATCH || kind == Kind.MEMMOVE_ON_DEMAND;
         }
 
-        boolean onDemand() {
+        /** Into the slot's on-demand memory (discarded first, faulted in by the device). */
+        public boolean onDemand() {
             return kind == Kind.MEMMOVE_ON_DEMAND || kind == Kind.FILL_ON_DEMAND;
         }
     }
 
-    /** A deterministic list of ops over {@code processes} guest processes. */
-    public record Plan(long seed, int processes, List<Op> ops) {
+    /** One cycle: a deterministic list of ops over {@code processes} guest processes of {@code slots} slots each. */
+    public record Plan(long seed, int processes, int slots, List<Op> ops) {
         public Plan {
             ops = List.copyOf(ops);
         }
 
-        /** {@code count} ops from {@code seed}, spread round-robin over the processes. */
+        /**
+         * {@code count} ops from {@code seed}, round-robin over the processes, each process's ops round-robin over
+         * its slots (256 slots in all, 4 to 64 per process).
+         */
         public static Plan generate(long seed, int count, int processes) {
             if (count < 1 || processes < 1) {
                 throw new IllegalArgumentException("ops and processes must be >= 1");
             }
+            final int slots = Math.clamp(256 / processes, 4, 64);
             final SplittableRandom r = new SplittableRandom(seed);
             final Kind[] kinds = Kind.values();
-            final int[] slots = new int[processes];
+            final int[] next = new int[processes];
             final List<Op> ops = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 final int p = i % processes;
@@ -100,34 +118,25 @@ public final class GuestWorkload {
                 final int size = k == Kind.MEMMOVE_ON_DEMAND || k == Kind.FILL_ON_DEMAND
                     ? 4096 * (1 + r.nextInt(CHUNK / 4096)) - 8 * r.nextInt(2) // page-crossing, some not page-sized
                     : 1024 * (1 + r.nextInt(CHUNK / 1024));
-                ops.add(new Op(i, p, slots[p]++, k, size, r.nextLong(), r.nextLong(), r.nextInt(4) == 0));
+                ops.add(new Op(i, p, next[p]++ % slots, k, size, r.nextLong(), r.nextLong(), r.nextInt(4) == 0));
             }
-            return new Plan(seed, processes, ops);
-        }
-
-        public int opsOf(int process) {
-            int n = 0;
-            for (Op o : ops) {
-                n += o.process() == process ? 1 : 0;
-            }
-            return n;
+            return new Plan(seed, processes, slots, ops);
         }
     }
 
     /**
-     * Where one process's buffers are (guest-virtual): op slot s uses [src + s·CHUNK, +CHUNK), [dst + s·CHUNK, ...),
+     * Where one process's buffers are (guest-virtual): slot s uses [src + s·CHUNK, +CHUNK), [dst + s·CHUNK, ...),
      * [onDemand + s·CHUNK, ...) and the 4 bytes at results + 4s (a CRC, little-endian, written by the CPU).
      */
-    public record Regions(long src, long dst, long onDemand, long results, long records, int recordCapacity,
-                          long lists) {
+    public record Regions(long src, long dst, long onDemand, long results, long records, long lists) {
     }
 
     /** One submission of an op. */
     private static final class Attempt {
         final Op op;
         final int number;
-        long record;
-        final long[] inner = new long[BATCH_COUNT];
+        int record = -1;
+        final int[] inner = {-1, -1, -1, -1};
 
         Attempt(Op op, int number) {
             this.op = op;
@@ -142,7 +151,10 @@ public final class GuestWorkload {
     private final int depth;
     private final int wq;
     private final Regions[] regions;
-    private final int[] recordsUsed;
+    private final boolean[][] slotBusy;
+    private final boolean[][] recordInUse;
+    private final boolean[][] recordUsed;
+    private final int[] recordNext;
     private final ArrayDeque<Attempt> retries = new ArrayDeque<>();
     private final List<Attempt> inFlight = new ArrayList<>();
     private final Descriptor staging;
@@ -150,16 +162,25 @@ public final class GuestWorkload {
     private final Descriptor inner = new Descriptor();
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong submissions = new AtomicLong();
+    private final AtomicLong completions = new AtomicLong();
     private final Map<String, Long> resubmitted = Collections.synchronizedMap(new TreeMap<>());
     private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> writtenTwice = Collections.synchronizedList(new ArrayList<>());
     private CompletionRecord record;
     private MemorySegment recordSegment;
     private int next;
     private long portalRetries;
     private long interruptsRequested;
+    private long discardedPages;
     private int maxInFlight;
+    /*
+     * Volatile: the cycle limit is written by the caller's thread (cycles, finish) and read by the vCPU thread;
+     * cyclesStarted the other way round; thread / stop / crash likewise. The counters are atomics read by any thread;
+     * everything else belongs to the vCPU thread, under this object's monitor for the accessors.
+     */
+    private volatile int cycleLimit = 1;
+    private volatile int cyclesStarted;
     private volatile Thread thread;
-    private volatile boolean repeat;
     private volatile boolean stop;
     private volatile Throwable crash;
 
@@ -183,21 +204,30 @@ public final class GuestWorkload {
         this.depth = depth;
         this.wq = wq;
         this.staging = driver.descriptor();
-        this.regions = new Regions[processes.size()];
-        this.recordsUsed = new int[processes.size()];
+        final int n = processes.size();
+        this.regions = new Regions[n];
+        this.slotBusy = new boolean[n][plan.slots()];
+        this.recordInUse = new boolean[n][RECORDS];
+        this.recordUsed = new boolean[n][RECORDS];
+        this.recordNext = new int[n];
         vcpu.step(() -> {
-            for (int p = 0; p < regions.length; p++) {
-                regions[p] = allocate(this.processes.get(p), plan.opsOf(p));
+            for (int p = 0; p < n; p++) {
+                regions[p] = allocate(this.processes.get(p), plan.slots());
             }
         });
     }
 
-    private Regions allocate(GuestProcess p, int ops) {
-        final long bytes = (long) Math.max(1, ops) * CHUNK;
-        final int capacity = 5 * (2 * ops + 256);
-        return new Regions(p.allocate(bytes), p.allocate(bytes), p.allocateOnDemand(bytes),
-            p.allocate(4L * Math.max(1, ops)), p.allocate((long) RECORD * capacity), capacity,
-            p.allocate((long) BATCH_COUNT * DescriptorLayout.LENGTH * Math.max(1, ops)));
+    private static Regions allocate(GuestProcess p, int slots) {
+        final long bytes = (long) slots * CHUNK;
+        return new Regions(p.allocate(bytes), p.allocate(bytes), p.allocateOnDemand(bytes), p.allocate(4L * slots),
+            p.allocate((long) RECORD * RECORDS), p.allocate((long) BATCH_COUNT * DescriptorLayout.LENGTH * slots));
+    }
+
+    /** Guest RAM the buffers of {@code processes} processes of a plan take (without page tables). */
+    public static long bytesFor(int processes) {
+        final long slots = Math.clamp(256 / processes, 4, 64);
+        return processes * (3 * slots * CHUNK + 4 * slots + (long) RECORD * RECORDS
+            + slots * BATCH_COUNT * DescriptorLayout.LENGTH + 3 * PAGE);
     }
 
     public Plan plan() {
@@ -214,14 +244,23 @@ public final class GuestWorkload {
 
     // ---- running
 
-    /**
-     * Runs the plan over and over until {@link #stop} (for benchmarks that need the device busy whenever they
-     * migrate): records are reused (armed by the CPU first) and memory is no longer the plan's single-run result,
-     * so {@link #recordsWrittenTwice} and reference checks do not apply. Before {@link #start}.
-     */
-    public GuestWorkload repeat(boolean on) {
-        this.repeat = on;
+    /** Runs the plan {@code n} times (default once); before {@link #start}, or later to extend the run. */
+    public GuestWorkload cycles(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("cycles must be >= 1: " + n);
+        }
+        cycleLimit = n; // volatile store: the vCPU reads it before it starts a cycle
         return this;
+    }
+
+    /** Runs the plan over and over until {@link #finish} or {@link #stop}. */
+    public GuestWorkload repeat() {
+        return cycles(Integer.MAX_VALUE);
+    }
+
+    /** Ends the run at the end of the cycle under way (a whole number of cycles always runs). */
+    public void finish() {
+        cycleLimit = Math.max(1, cyclesStarted); // volatile load, then store: no cycle starts after the current one
     }
 
     /** Starts the vCPU thread. */
@@ -233,9 +272,14 @@ public final class GuestWorkload {
         return this;
     }
 
-    /** Ops completed (successfully or as a failure) so far. */
+    /** Ops completed (successfully or as a failure) so far, every cycle counted. */
     public long completed() {
         return completed.get();
+    }
+
+    /** Cycles run (once {@link #join} has returned: all of them whole). */
+    public int cycles() {
+        return cyclesStarted;
     }
 
     /** Waits until {@code ops} ops have completed (or the workload ended); false on timeout. */
@@ -247,11 +291,11 @@ public final class GuestWorkload {
             }
             LockSupport.parkNanos(100_000);
         }
-        return true;
+        return completed.get() >= ops;
     }
 
     /**
-     * Waits for the vCPU thread to finish every op.
+     * Waits for the vCPU thread to finish its cycles.
      *
      * @throws IllegalStateException on timeout (the thread is told to stop) or if the vCPU thread crashed
      */
@@ -266,15 +310,15 @@ public final class GuestWorkload {
         }
         if (thread.isAlive()) {
             stop = true;
-            throw new IllegalStateException("guest workload did not finish: " + completed.get() + " of "
-                + plan.ops().size() + " ops, " + inFlightCount() + " in flight");
+            throw new IllegalStateException("guest workload did not finish: " + completed.get() + " ops done, "
+                + inFlightCount() + " in flight, cycle " + cyclesStarted + " of " + cycleLimit);
         }
         if (crash != null) {
             throw new IllegalStateException("guest vCPU crashed", crash);
         }
     }
 
-    /** Tells the vCPU thread to stop after its step. */
+    /** Tells the vCPU thread to stop after its step (the run ends mid-cycle: for teardown). */
     public void stop() {
         stop = true;
     }
@@ -286,13 +330,18 @@ public final class GuestWorkload {
     private void run() {
         try {
             int idle = 0;
-            while (!stop && (repeat || completed.get() < plan.ops().size())) {
+            while (!stop) {
                 vcpu.enter();
                 final boolean progress;
+                final boolean done;
                 try {
                     progress = step();
+                    done = inFlight.isEmpty() && retries.isEmpty() && next == 0 && cyclesStarted >= cycleLimit;
                 } finally {
                     vcpu.exit();
+                }
+                if (done) {
+                    break;
                 }
                 if (progress) {
                     idle = 0;
@@ -318,19 +367,20 @@ public final class GuestWorkload {
                 continue;
             }
             inFlight.remove(i);
+            completions.incrementAndGet();
             complete(a, raw);
             progress = true;
         }
         while (inFlight.size() < depth) {
             final Attempt a = retries.isEmpty() ? fresh() : retries.peekFirst();
             if (a == null) {
-                break;
+                break; // the plan is done, or its next op waits for its slot
             }
             final PortalResult r = submit(a);
             if (r == PortalResult.RETRY) {
                 portalRetries++;
                 if (retries.peekFirst() != a) {
-                    retries.addFirst(a); // first in line for the next step; it keeps its unused records
+                    retries.addFirst(a); // first in line for the next step; it keeps its records
                 }
                 break;
             }
@@ -349,27 +399,64 @@ public final class GuestWorkload {
         return progress;
     }
 
+    /** The next op of the plan, its slot prepared by the CPU; null if the plan is done or the slot is busy. */
     private Attempt fresh() {
-        if (next >= plan.ops().size()) {
-            if (!repeat) {
-                return null;
-            }
-            next = 0;
+        if (next == 0 && cyclesStarted >= cycleLimit) {
+            return null;
         }
-        final Op op = plan.ops().get(next++);
+        final Op op = plan.ops().get(next);
+        final int p = op.process();
+        if (slotBusy[p][op.slot()]) {
+            return null; // the slot's previous op has not completed: the program waits for its data
+        }
+        if (next == 0) {
+            cyclesStarted++; // volatile store (one writer): finish() reads it
+        }
+        next = next + 1 == plan.ops().size() ? 0 : next + 1;
+        slotBusy[p][op.slot()] = true;
+        final GuestProcess proc = processes.get(p);
+        if (op.onDemand()) {
+            discard(proc, regions[p].onDemand() + (long) op.slot() * CHUNK);
+        }
         if (op.writesSource()) {
             final byte[] data = new byte[op.size()];
             new SplittableRandom(op.dataSeed()).nextBytes(data);
-            processes.get(op.process()).write(regions[op.process()].src() + (long) op.slot() * CHUNK, data);
+            proc.write(regions[p].src() + (long) op.slot() * CHUNK, data);
         }
         return new Attempt(op, 0);
     }
 
-    /** The raw status byte of the record at {@code va} of process {@code p} (acquire, through the guest's tables). */
-    private int status(int p, long va) {
+    /**
+     * The guest kernel's {@code madvise(DONTNEED)} of an on-demand slot: its pages are unmapped (the unmap's IOTLB
+     * invalidation returns once no engine holds a translation of them) and their frames freed, so the next op's
+     * device accesses fault them in again. Under the process's lock, as its fault path maps under it.
+     */
+    private void discard(GuestProcess proc, long va) {
+        synchronized (proc) {
+            final List<Long> frames = new ArrayList<>();
+            for (long p = va; p < va + CHUNK; p += PAGE) {
+                final long pa = proc.pageTables().physicalAddress(p);
+                if (pa >= 0) {
+                    frames.add(pa);
+                }
+            }
+            if (frames.isEmpty()) {
+                return;
+            }
+            proc.pageTables().unmap(va, CHUNK);
+            for (long pa : frames) {
+                driver.guest().memory().physical().free(pa, PAGE);
+            }
+            discardedPages += frames.size();
+        }
+    }
+
+    /** The raw status byte of record {@code index} of process {@code p} (acquire, through the guest's tables). */
+    private int status(int p, int index) {
         // the segment and the host address are derived in this step and used only in it (the VMM may move the guest
         // between steps); a movable guest's segment is the process-wide view, so the flyweight is rarely rebuilt
         final MemorySegment segment = driver.guest().memory().hostSegment();
+        final long va = recordVa(p, index);
         final long host = processes.get(p).pageTables().hostAddress(va);
         if (host < 0) {
             throw new IllegalStateException("completion record 0x" + Long.toHexString(va) + " is not mapped");
@@ -383,19 +470,29 @@ public final class GuestWorkload {
         return record.rawStatus();
     }
 
-    private long newRecord(int p) {
-        if (recordsUsed[p] >= regions[p].recordCapacity()) {
-            if (!repeat) {
-                throw new IllegalStateException("process " + p + " used all " + regions[p].recordCapacity()
-                    + " completion records");
+    private long recordVa(int p, int index) {
+        return regions[p].records() + (long) RECORD * index;
+    }
+
+    /** The next record of process {@code p}'s ring, checked (a reused one must still be as the guest left it) and armed. */
+    private int newRecord(int p) {
+        final int index = recordNext[p];
+        if (recordInUse[p][index]) {
+            throw new IllegalStateException("process " + p + ": all " + RECORDS + " completion records in use");
+        }
+        recordNext[p] = (index + 1) % RECORDS;
+        final GuestProcess proc = processes.get(p);
+        final long va = recordVa(p, index);
+        if (recordUsed[p][index]) {
+            final byte[] was = proc.read(va, RECORD);
+            if (!Arrays.equals(was, STAMP) && !Arrays.equals(was, ZERO)) {
+                writtenTwice.add("process " + p + " record " + index + " before reuse: " + hex(was));
             }
-            recordsUsed[p] = 0; // the oldest records completed long ago: fewer than depth x 5 are ever in use
+            proc.write(va, ZERO); // armed: the device's write is the only non-zero status it can get
         }
-        final long va = regions[p].records() + (long) RECORD * recordsUsed[p]++;
-        if (repeat) {
-            processes.get(p).write(va, new byte[RECORD]); // arm a reused record (a fresh one is zero already)
-        }
-        return va;
+        recordUsed[p][index] = true;
+        recordInUse[p][index] = true;
+        return index;
     }
 
     private PortalResult submit(Attempt a) {
@@ -403,7 +500,7 @@ public final class GuestWorkload {
         final int p = op.process();
         final Regions r = regions[p];
         final GuestProcess proc = processes.get(p);
-        if (a.record == 0) {
+        if (a.record < 0) {
             a.record = newRecord(p);
         }
         final long src = r.src() + (long) op.slot() * CHUNK;
@@ -412,7 +509,10 @@ public final class GuestWorkload {
         if (op.interrupt()) {
             flags |= DescriptorFlags.REQUEST_COMPLETION_INTERRUPT;
         }
-        final Descriptor d = staging.clear().completionAddress(a.record);
+        if (op.onDemand()) {
+            flags |= DescriptorFlags.BLOCK_ON_FAULT;
+        }
+        final Descriptor d = staging.clear().completionAddress(recordVa(p, a.record));
         switch (op.kind()) {
             case MEMMOVE, MEMMOVE_ON_DEMAND -> d.opcode(Opcode.MEMMOVE).source(src).destination(dst)
                 .transferSize(op.size());
@@ -425,9 +525,6 @@ public final class GuestWorkload {
                 d.opcode(Opcode.BATCH).source(listVa).transferSize(BATCH_COUNT);
             }
         }
-        if (op.onDemand()) {
-            flags |= DescriptorFlags.BLOCK_ON_FAULT;
-        }
         d.flags(flags);
         if (op.interrupt()) {
             d.interruptHandle(driver.interruptHandle(wq)); // read per submission: a revoked handle is replaced
@@ -438,51 +535,60 @@ public final class GuestWorkload {
 
     /** memmove src→part0; fence memmove part0→part1; fill part2; fence CRC of part1 (its record has the CRC). */
     private void writeBatchList(Attempt a, GuestProcess proc, long src, long dst, long listVa) {
+        final int p = a.op.process();
         final int part = a.op.batchPart();
         for (int i = 0; i < BATCH_COUNT; i++) {
-            if (a.inner[i] == 0) {
-                a.inner[i] = newRecord(a.op.process());
+            if (a.inner[i] < 0) {
+                a.inner[i] = newRecord(p);
             }
         }
         final int rec = DescriptorFlags.COMPLETION_ADDRESS_VALID | DescriptorFlags.REQUEST_COMPLETION_RECORD;
-        inner.wrap(list, 0).clear().opcode(Opcode.MEMMOVE).flags(rec).completionAddress(a.inner[0])
+        inner.wrap(list, 0).clear().opcode(Opcode.MEMMOVE).flags(rec).completionAddress(recordVa(p, a.inner[0]))
             .source(src).destination(dst).transferSize(part);
         inner.wrap(list, 64).clear().opcode(Opcode.MEMMOVE).flags(rec | DescriptorFlags.FENCE)
-            .completionAddress(a.inner[1]).source(dst).destination(dst + part).transferSize(part);
-        inner.wrap(list, 128).clear().opcode(Opcode.FILL).flags(rec).completionAddress(a.inner[2])
+            .completionAddress(recordVa(p, a.inner[1])).source(dst).destination(dst + part).transferSize(part);
+        inner.wrap(list, 128).clear().opcode(Opcode.FILL).flags(rec).completionAddress(recordVa(p, a.inner[2]))
             .fillPattern(a.op.pattern()).destination(dst + 2L * part).transferSize(part);
         inner.wrap(list, 192).clear().opcode(Opcode.CRC_GENERATION).flags(rec | DescriptorFlags.FENCE)
-            .completionAddress(a.inner[3]).source(dst + part).transferSize(part).crcSeed(0);
+            .completionAddress(recordVa(p, a.inner[3])).source(dst + part).transferSize(part).crcSeed(0);
         proc.write(listVa, list.toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /** Consumes record {@code index} (stamped, free for reuse). */
+    private void consume(int p, int index) {
+        processes.get(p).write(recordVa(p, index), STAMP);
+        recordInUse[p][index] = false;
     }
 
     private void complete(Attempt a, int raw) {
         final Op op = a.op;
-        final GuestProcess proc = processes.get(op.process());
+        final int p = op.process();
         final int status = raw & 0x7F;
         int crc = record.crcValue(); // the record was wrapped by the status poll of this step
-        proc.write(a.record, STAMP);
+        consume(p, a.record);
         boolean innerOk = true;
         if (op.kind() == Kind.BATCH) {
             for (int i = 0; i < BATCH_COUNT; i++) {
-                final int s = status(op.process(), a.inner[i]) & 0x7F;
+                final int s = status(p, a.inner[i]) & 0x7F;
                 if (i == BATCH_COUNT - 1 && s == Status.SUCCESS) {
                     crc = record.crcValue();
                 }
                 if (s != 0) {
-                    proc.write(a.inner[i], STAMP);
+                    consume(p, a.inner[i]);
+                } else {
+                    recordInUse[p][a.inner[i]] = false; // never written (after a fence that stopped the batch)
                 }
                 innerOk &= s == Status.SUCCESS;
             }
         }
         if (status == Status.SUCCESS && innerOk) {
             if (op.kind() == Kind.CRC || op.kind() == Kind.BATCH) {
-                proc.write(regions[op.process()].results() + 4L * op.slot(), le(crc));
+                processes.get(p).write(regions[p].results() + 4L * op.slot(), le(crc));
             }
-            completed.incrementAndGet();
+            done(op);
             return;
         }
-        if (status == Status.SUCCESS && op.kind() == Kind.BATCH) {
+        if (status == Status.SUCCESS) {
             fail(a, "batch reported success with a failed inner descriptor");
             return;
         }
@@ -497,10 +603,14 @@ public final class GuestWorkload {
         resubmitted.merge(String.format("0x%02x", status), 1L, Long::sum);
         if (op.onDemand()) {
             // the guest's fault path: touch the destination so the retry finds it mapped
-            final long dst = regions[op.process()].onDemand() + (long) op.slot() * CHUNK;
-            proc.read(dst, op.size());
+            processes.get(p).read(regions[p].onDemand() + (long) op.slot() * CHUNK, op.size());
         }
         retries.addLast(new Attempt(op, a.number + 1));
+    }
+
+    private void done(Op op) {
+        slotBusy[op.process()][op.slot()] = false;
+        completed.incrementAndGet();
     }
 
     private static boolean retryable(int status) {
@@ -511,7 +621,7 @@ public final class GuestWorkload {
     private void fail(Attempt a, String why) {
         failures.add("op " + a.op.index() + " (" + a.op.kind() + ", process " + a.op.process() + ", attempt "
             + a.number + "): " + why);
-        completed.incrementAndGet();
+        done(a.op);
     }
 
     // ---- results
@@ -525,6 +635,11 @@ public final class GuestWorkload {
     /** Descriptors submitted (accepted by the portal), every attempt counted. */
     public long submissions() {
         return submissions.get();
+    }
+
+    /** Completion records seen written (one per accepted submission that completed). */
+    public long completions() {
+        return completions.get();
     }
 
     /** Resubmissions by the status that caused them. */
@@ -543,27 +658,27 @@ public final class GuestWorkload {
         return interruptsRequested;
     }
 
+    /** On-demand pages the guest discarded before reusing a slot (each one faulted in again by the device). */
+    public synchronized long discardedPages() {
+        return discardedPages;
+    }
+
     public synchronized int maxInFlight() {
         return maxInFlight;
     }
 
-    /** Completion records handed out, per process. */
-    public synchronized int recordsUsed(int process) {
-        return recordsUsed[process];
-    }
-
     /**
-     * Records whose bytes are neither all {@link #CONSUMED} (completed once and consumed) nor all zero (never written:
-     * the inner records a fenced batch did not reach): each was written again after the guest consumed it, or never
-     * consumed. Call it after the workload has finished, in a vCPU step or with the guest quiet.
+     * Records a device wrote after the guest had consumed them: those found changed when the guest came to reuse them,
+     * and, now, every record not in use that is neither all {@link #CONSUMED} nor all zero (never written: the inner
+     * records a fenced batch did not reach). Call it after {@link #join}.
      */
     public synchronized List<String> recordsWrittenTwice() {
-        final List<String> bad = new ArrayList<>();
+        final List<String> bad = new ArrayList<>(writtenTwice);
         for (int p = 0; p < processes.size(); p++) {
-            final byte[] all = processes.get(p).read(regions[p].records(), RECORD * recordsUsed[p]);
-            for (int i = 0; i < recordsUsed[p]; i++) {
+            final byte[] all = processes.get(p).read(regions[p].records(), RECORD * RECORDS);
+            for (int i = 0; i < RECORDS; i++) {
                 final byte[] one = Arrays.copyOfRange(all, i * RECORD, (i + 1) * RECORD);
-                if (!Arrays.equals(one, STAMP) && !Arrays.equals(one, new byte[RECORD])) {
+                if (!recordInUse[p][i] && !Arrays.equals(one, STAMP) && !Arrays.equals(one, ZERO)) {
                     bad.add("process " + p + " record " + i + ": " + hex(one));
                 }
             }

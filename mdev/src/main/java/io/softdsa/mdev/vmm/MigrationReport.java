@@ -65,8 +65,8 @@ public record MigrationReport(String guest, String source, String destination, L
             b.append(String.format(Locale.ROOT, "%-12s %-14s %-14s %10s%n", a.side().name().toLowerCase(Locale.ROOT),
                 a.from(), a.to(), duration(a.nanos())));
         }
-        b.append(String.format(Locale.ROOT, "%n%-9s %11s %11s %11s %12s %12s %10s%n", "RAM pass", "DMA dirty",
-            "vCPU dirty", "to send", "copied", "device data", "time"));
+        b.append(String.format(Locale.ROOT, "%n%-9s %11s %11s %12s %12s %12s %10s%n", "RAM pass", "DMA dirty",
+            "vCPU dirty", "dirty RAM", "RAM sent", "device data", "time"));
         for (Round r : rounds) {
             appendRound(b, Integer.toString(r.index()), r);
         }
@@ -88,13 +88,14 @@ public record MigrationReport(String guest, String source, String destination, L
     }
 
     private static void appendRound(StringBuilder b, String name, Round r) {
-        b.append(String.format(Locale.ROOT, "%-9s %11s %11s %11s %12s %12s %10s%n", name,
+        b.append(String.format(Locale.ROOT, "%-9s %11s %11s %12s %12s %12s %10s%n", name,
             r.devicePages() < 0 ? "-" : pages(r.devicePages()), r.vcpuPages() < 0 ? "-" : pages(r.vcpuPages()),
-            pages(r.dirtyPages()), bytes(r.copiedBytes()), bytes(r.deviceBytes()), duration(r.nanos())));
+            r.index() == 0 ? "all" : bytes(r.dirtyBytes()), bytes(r.copiedBytes()), bytes(r.deviceBytes()),
+            duration(r.nanos())));
     }
 
     private static String pages(long pages) {
-        return pages + " p";
+        return pages + " pages";
     }
 
     /** Bytes with a binary unit. */

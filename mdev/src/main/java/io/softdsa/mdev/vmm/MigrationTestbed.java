@@ -48,10 +48,9 @@ public final class MigrationTestbed implements AutoCloseable {
             }
         }
 
-        /** RAM enough for the workload's buffers, its page tables and the guest kernel's slack. */
+        /** RAM enough for the workload's buffers (a plan of {@code ops} ops per cycle), page tables and slack. */
         public static Config of(int ops, int depth, int pasids, long seed) {
-            final long perProcess = 3L * GuestWorkload.CHUNK + 5L * 256 * 32 + (1 << 20);
-            final long bytes = (16L << 20) + 3L * ops * GuestWorkload.CHUNK + pasids * perProcess;
+            final long bytes = (16L << 20) + GuestWorkload.bytesFor(pasids) + pasids * (256L << 10);
             return new Config(ops, depth, pasids, seed, (bytes + (1 << 21) - 1) & -(1L << 21), true);
         }
     }

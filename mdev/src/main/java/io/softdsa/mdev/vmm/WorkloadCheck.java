@@ -8,55 +8,33 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * What a {@link GuestWorkload}'s buffers must hold once every op has run, computed from its {@link GuestWorkload.Plan}
- * with plain loops (the bytes the CPU wrote, the fill patterns, a bitwise CRC-32C), and the comparison with what the
- * guest's memory holds — for {@code ./softdsa migrate}, which has to say whether the migrated guest computed what it
+ * What a {@link GuestWorkload}'s buffers must hold once its cycles have run, computed from its
+ * {@link GuestWorkload.Plan} with plain loops (the ops one after another on their slots: the bytes the CPU wrote,
+ * discarded on-demand slots as zeros, the fill patterns, a bitwise CRC-32C), and the comparison with what the guest's
+ * memory holds — for {@code ./softdsa migrate}, which has to say whether the migrated guest computed what it
  * would have computed without moving. (The tests keep their own reference.)
  */
 public final class WorkloadCheck {
     private WorkloadCheck() {
     }
 
-    /** Mismatches between the guest's buffers and the plan's expected contents (empty: equal), at most 20. */
+    /**
+     * Mismatches between the guest's buffers and the plan run {@link GuestWorkload#cycles()} times in order (empty:
+     * equal), at most 20.
+     */
     public static List<String> mismatches(GuestWorkload w, List<GuestProcess> processes) {
         final GuestWorkload.Plan plan = w.plan();
         final List<String> out = new ArrayList<>();
+        final int bytes = plan.slots() * GuestWorkload.CHUNK;
         for (int p = 0; p < plan.processes(); p++) {
-            final int n = plan.opsOf(p);
-            final int bytes = n * GuestWorkload.CHUNK;
             final byte[] src = new byte[bytes];
             final byte[] dst = new byte[bytes];
             final byte[] lazy = new byte[bytes];
-            final byte[] results = new byte[4 * n];
-            for (GuestWorkload.Op op : plan.ops()) {
-                if (op.process() != p) {
-                    continue;
-                }
-                final int at = op.slot() * GuestWorkload.CHUNK;
-                final byte[] data = new byte[op.size()];
-                new SplittableRandom(op.dataSeed()).nextBytes(data);
-                switch (op.kind()) {
-                    case MEMMOVE -> {
-                        System.arraycopy(data, 0, src, at, data.length);
-                        System.arraycopy(data, 0, dst, at, data.length);
-                    }
-                    case MEMMOVE_ON_DEMAND -> {
-                        System.arraycopy(data, 0, src, at, data.length);
-                        System.arraycopy(data, 0, lazy, at, data.length);
-                    }
-                    case FILL -> fill(dst, at, op.size(), op.pattern());
-                    case FILL_ON_DEMAND -> fill(lazy, at, op.size(), op.pattern());
-                    case CRC -> {
-                        System.arraycopy(data, 0, src, at, data.length);
-                        putInt(results, 4 * op.slot(), crc32c(data, 0, data.length));
-                    }
-                    case BATCH -> {
-                        final int part = op.batchPart();
-                        System.arraycopy(data, 0, src, at, data.length);
-                        System.arraycopy(data, 0, dst, at, part);
-                        System.arraycopy(data, 0, dst, at + part, part);
-                        fill(dst, at + 2 * part, part, op.pattern());
-                        putInt(results, 4 * op.slot(), crc32c(data, 0, part));
+            final byte[] results = new byte[4 * plan.slots()];
+            for (int c = 0; c < w.cycles(); c++) {
+                for (GuestWorkload.Op op : plan.ops()) {
+                    if (op.process() == p) {
+                        apply(op, src, dst, lazy, results);
                     }
                 }
             }
@@ -70,10 +48,43 @@ public final class WorkloadCheck {
         return out;
     }
 
+    private static void apply(GuestWorkload.Op op, byte[] src, byte[] dst, byte[] lazy, byte[] results) {
+        final int at = op.slot() * GuestWorkload.CHUNK;
+        final byte[] data = new byte[op.size()];
+        new SplittableRandom(op.dataSeed()).nextBytes(data);
+        if (op.onDemand()) {
+            Arrays.fill(lazy, at, at + GuestWorkload.CHUNK, (byte) 0); // discarded before the op: zero pages
+        }
+        switch (op.kind()) {
+            case MEMMOVE -> {
+                System.arraycopy(data, 0, src, at, data.length);
+                System.arraycopy(data, 0, dst, at, data.length);
+            }
+            case MEMMOVE_ON_DEMAND -> {
+                System.arraycopy(data, 0, src, at, data.length);
+                System.arraycopy(data, 0, lazy, at, data.length);
+            }
+            case FILL -> fill(dst, at, op.size(), op.pattern());
+            case FILL_ON_DEMAND -> fill(lazy, at, op.size(), op.pattern());
+            case CRC -> {
+                System.arraycopy(data, 0, src, at, data.length);
+                putInt(results, 4 * op.slot(), crc32c(data, 0, data.length));
+            }
+            case BATCH -> {
+                final int part = op.batchPart();
+                System.arraycopy(data, 0, src, at, data.length);
+                System.arraycopy(data, 0, dst, at, part);
+                System.arraycopy(data, 0, dst, at + part, part);
+                fill(dst, at + 2 * part, part, op.pattern());
+                putInt(results, 4 * op.slot(), crc32c(data, 0, part));
+            }
+        }
+    }
+
     private static void compare(List<String> out, int p, String region, byte[] expected, byte[] actual) {
         final int at = Arrays.mismatch(expected, actual);
         if (at >= 0 && out.size() < 20) {
-            out.add(String.format("process %d %s: first difference at +0x%x (op slot %d): expected %02x, found %02x",
+            out.add(String.format("process %d %s: first difference at +0x%x (slot %d): expected %02x, found %02x",
                 p, region, at, at / GuestWorkload.CHUNK, expected[at] & 0xFF, actual[at] & 0xFF));
         }
     }

@@ -7,67 +7,30 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The tests' own reference run of a {@link GuestWorkload.Plan}: what each process's regions hold after every op ran
- * once, without any device or migration — the CPU's source bytes, memmoves as array copies, fills as pattern loops,
- * CRC-32C by the fact sheet's MSB-first algorithm (section 8, both bypass bits clear, seed 0) — and a byte-by-byte
- * comparison with the guest's memory.
+ * The tests' own reference run of a {@link GuestWorkload}: what each process's regions hold after its plan ran
+ * {@link GuestWorkload#cycles()} times, op after op on its slot, without any device or migration — the CPU's source
+ * bytes, an on-demand slot zeroed before each op into it (the guest discards its pages), memmoves as byte loops,
+ * fills as pattern loops, CRC-32C by the fact sheet's MSB-first algorithm (section 8, both bypass bits clear, seed
+ * 0) — and a byte-by-byte comparison with the guest's memory.
  */
 final class WorkloadReference {
     private WorkloadReference() {
     }
 
-    /** Differences (region, offset, expected, actual), at most 10 per region; empty when the guest computed it all. */
+    /** Differences (region, offset, expected, actual), one per page, at most 10 per region; empty when all equal. */
     static List<String> compare(GuestWorkload w, List<GuestProcess> processes) {
         final List<String> out = new ArrayList<>();
         final GuestWorkload.Plan plan = w.plan();
+        final int chunk = GuestWorkload.CHUNK;
         for (int p = 0; p < plan.processes(); p++) {
-            final int slots = plan.opsOf(p);
-            final int chunk = GuestWorkload.CHUNK;
-            final byte[] src = new byte[slots * chunk];
-            final byte[] dst = new byte[slots * chunk];
-            final byte[] onDemand = new byte[slots * chunk];
-            final byte[] results = new byte[4 * slots];
-            for (GuestWorkload.Op op : plan.ops()) {
-                if (op.process() != p) {
-                    continue;
-                }
-                final int base = op.slot() * chunk;
-                final byte[] bytes = new byte[op.size()];
-                new SplittableRandom(op.dataSeed()).nextBytes(bytes);
-                switch (op.kind()) {
-                    case MEMMOVE -> {
-                        for (int i = 0; i < op.size(); i++) {
-                            src[base + i] = bytes[i];
-                            dst[base + i] = src[base + i];
-                        }
-                    }
-                    case MEMMOVE_ON_DEMAND -> {
-                        for (int i = 0; i < op.size(); i++) {
-                            src[base + i] = bytes[i];
-                            onDemand[base + i] = src[base + i];
-                        }
-                    }
-                    case FILL -> pattern(dst, base, op.size(), op.pattern());
-                    case FILL_ON_DEMAND -> pattern(onDemand, base, op.size(), op.pattern());
-                    case CRC -> {
-                        for (int i = 0; i < op.size(); i++) {
-                            src[base + i] = bytes[i];
-                        }
-                        le32(results, 4 * op.slot(), crc(src, base, op.size()));
-                    }
-                    case BATCH -> {
-                        final int part = op.batchPart();
-                        for (int i = 0; i < op.size(); i++) {
-                            src[base + i] = bytes[i];
-                        }
-                        for (int i = 0; i < part; i++) { // inner 0: memmove src -> part 0
-                            dst[base + i] = src[base + i];
-                        }
-                        for (int i = 0; i < part; i++) { // inner 1 (fence): memmove part 0 -> part 1
-                            dst[base + part + i] = dst[base + i];
-                        }
-                        pattern(dst, base + 2 * part, part, op.pattern()); // inner 2: fill part 2
-                        le32(results, 4 * op.slot(), crc(dst, base + part, part)); // inner 3 (fence): CRC of part 1
+            final byte[] src = new byte[plan.slots() * chunk];
+            final byte[] dst = new byte[plan.slots() * chunk];
+            final byte[] onDemand = new byte[plan.slots() * chunk];
+            final byte[] results = new byte[4 * plan.slots()];
+            for (int cycle = 0; cycle < w.cycles(); cycle++) {
+                for (GuestWorkload.Op op : plan.ops()) {
+                    if (op.process() == p) {
+                        run(op, src, dst, onDemand, results);
                     }
                 }
             }
@@ -79,6 +42,61 @@ final class WorkloadReference {
             diff(out, "process " + p + " results", results, proc.read(r.results(), results.length));
         }
         return out;
+    }
+
+    private static void run(GuestWorkload.Op op, byte[] src, byte[] dst, byte[] onDemand, byte[] results) {
+        final int chunk = GuestWorkload.CHUNK;
+        final int base = op.slot() * chunk;
+        final byte[] bytes = new byte[op.size()];
+        new SplittableRandom(op.dataSeed()).nextBytes(bytes);
+        switch (op.kind()) {
+            case MEMMOVE -> {
+                for (int i = 0; i < op.size(); i++) {
+                    src[base + i] = bytes[i];
+                }
+                for (int i = 0; i < op.size(); i++) {
+                    dst[base + i] = src[base + i];
+                }
+            }
+            case MEMMOVE_ON_DEMAND -> {
+                for (int i = 0; i < op.size(); i++) {
+                    src[base + i] = bytes[i];
+                }
+                for (int i = 0; i < chunk; i++) {
+                    onDemand[base + i] = 0;
+                }
+                for (int i = 0; i < op.size(); i++) {
+                    onDemand[base + i] = src[base + i];
+                }
+            }
+            case FILL -> pattern(dst, base, op.size(), op.pattern());
+            case FILL_ON_DEMAND -> {
+                for (int i = 0; i < chunk; i++) {
+                    onDemand[base + i] = 0;
+                }
+                pattern(onDemand, base, op.size(), op.pattern());
+            }
+            case CRC -> {
+                for (int i = 0; i < op.size(); i++) {
+                    src[base + i] = bytes[i];
+                }
+                le32(results, 4 * op.slot(), crc(src, base, op.size()));
+            }
+            case BATCH -> {
+                final int part = op.batchPart();
+                for (int i = 0; i < op.size(); i++) {
+                    src[base + i] = bytes[i];
+                }
+                for (int i = 0; i < part; i++) { // inner 0: memmove src -> part 0
+                    dst[base + i] = src[base + i];
+                }
+                for (int i = 0; i < part; i++) { // inner 1 (fence): memmove part 0 -> part 1
+                    dst[base + part + i] = dst[base + i];
+                }
+                pattern(dst, base + 2 * part, part, op.pattern()); // inner 2: fill part 2
+                le32(results, 4 * op.slot(), crc(dst, base + part, part)); // inner 3 (fence): CRC of part 1
+            }
+        }
     }
 
     private static void pattern(byte[] b, int at, int size, long pattern) {
