@@ -174,7 +174,7 @@ public final class MigrationExample {
                 problems.add(String.format(Locale.ROOT, "%d ops in %d cycles, %d descriptors accepted, %d completed, "
                     + "%d resubmitted", w.completed(), w.cycles(), w.submissions(), w.completions(), resubmissions));
             }
-            System.out.printf(Locale.ROOT, "guest: %d ops in %d cycles of the plan (%d before the migration started, "
+            System.out.printf(Locale.ROOT, "guest: %d ops in %d cycle(s) of the plan (%d before the migration started, "
                     + "%d by the switchover, %d after it), %d descriptors submitted, at most %d in flight, %d "
                     + "on-demand pages discarded and faulted in again%n", w.completed(), w.cycles(), opsBefore,
                 opsAtSwitch, w.completed() - opsAtSwitch, w.submissions(), w.maxInFlight(), w.discardedPages());
