@@ -48,10 +48,14 @@ import java.util.concurrent.locks.LockSupport;
  *     16 in flight), measured in turn with DMA logging off, on ({@code DMA_LOGGING_START} over all guest RAM: the
  *     walker sets stage-2 dirty bits), and on with a VMM thread reporting and clearing the whole log every
  *     {@value #HARVEST_MILLIS} ms as a pre-copy loop does (each report clears dirty bits and invalidates the IOTLB),
- *     three interleaved rounds; the ratios to "off" of the best of each.</li>
+ *     in {@value #TRIPLES} interleaved triples (off, on, on+report back to back); each mode's ratio to the off run of
+ *     its own triple, median and range over the triples, as QuickRun reports its pairs.</li>
  * </ol>
  * Pre-copy convergence for a write-heavy guest is in {@code ./softdsa migrate}'s report (its round table).
- * <pre>java ... -cp benchmarks.jar io.softdsa.bench.MigrationBench [--reps N] [--seconds S] [--quick] [--only downtime|logging]</pre>
+ * <pre>
+ * java ... -cp benchmarks.jar io.softdsa.bench.MigrationBench [--reps N] [--seconds S] [--quick]
+ *     [--only downtime|logging]
+ * </pre>
  */
 public final class MigrationBench {
     private static final int[] DEPTHS = {1, 16, MigrationTestbed.WQ_SIZE};
@@ -59,6 +63,8 @@ public final class MigrationBench {
     private static final int LOOP_OPS = 256;
     /** How often the "on+report" runs harvest the DMA log (a pre-copy loop's pace). */
     private static final long HARVEST_MILLIS = 10;
+    /** Interleaved off / on / on+report triples per size. */
+    private static final int TRIPLES = 5;
 
     private MigrationBench() {
     }
@@ -77,7 +83,8 @@ public final class MigrationBench {
                     seconds = 1;
                 }
                 default -> {
-                    System.err.println("usage: MigrationBench [--reps N] [--seconds S] [--quick] [--only downtime|logging]");
+                    System.err.println("usage: MigrationBench [--reps N] [--seconds S] [--quick] "
+                        + "[--only downtime|logging]");
                     System.exit(2);
                 }
             }
@@ -94,8 +101,8 @@ public final class MigrationBench {
     }
 
     /**
-     * Two hosts and a guest on the first whose workload runs in a loop ({@link io.softdsa.mdev.vmm.GuestWorkload#repeat})
-     * with {@code depth} in flight from {@code pasids} processes, already busy when this returns.
+     * Two hosts and a guest on the first whose workload runs in a loop
+     * ({@link io.softdsa.mdev.vmm.GuestWorkload#repeat}) with {@code depth} in flight from {@code pasids} processes, already busy when this returns.
      */
     public static MigrationTestbed busyGuest(int depth, int pasids, long seed) {
         final MigrationTestbed bed = MigrationTestbed.open(MigrationTestbed.Config.of(LOOP_OPS, depth, pasids, seed));
@@ -108,6 +115,11 @@ public final class MigrationBench {
     }
 
     private static void downtimeTable(int reps) throws Exception {
+        try (MigrationTestbed warm = busyGuest(16, 4, 1)) { // the JIT's first switchover is not a row's
+            for (int i = 0; i < 3; i++) {
+                warm.migrate(MigrationOptions.DEFAULTS);
+            }
+        }
         System.out.printf(Locale.ROOT, "downtime per migration, %d migrations per row (median / max)%n", reps);
         System.out.printf(Locale.ROOT, "%5s %6s %22s %22s %12s %8s%n", "depth", "PASIDs", "guest (vCPUs) ms",
             "device ms", "stream", "rounds");
@@ -139,34 +151,47 @@ public final class MigrationBench {
     }
 
     private static void dirtyLoggingOverhead(double seconds) throws Exception {
-        System.out.printf(Locale.ROOT, "dirty-logging overhead: pipelined memmove through a virtual device, best of 3 "
-            + "interleaved runs of %.1f s each: logging off / on (DMA_LOGGING_START, no report) / on with a report of "
-            + "all guest RAM every %d ms%n", seconds / 2, HARVEST_MILLIS);
-        System.out.printf(Locale.ROOT, "%8s %12s %12s %12s %9s %9s %10s%n", "size", "off", "on", "on+report",
-            "on/off", "+rep/off", "reports/s");
+        System.out.printf(Locale.ROOT, "dirty-logging overhead: pipelined memmove through a virtual device, %d "
+            + "interleaved triples of %.1f s runs: logging off / on (DMA_LOGGING_START, no report) / on with a report "
+            + "of all guest RAM every %d ms; ratios to the same triple's off run: median (min-max)%n", TRIPLES,
+            seconds / 2, HARVEST_MILLIS);
+        System.out.printf(Locale.ROOT, "%8s %12s %12s %12s %22s %22s %10s%n", "size", "off", "on", "on+report",
+            "on/off", "on+report/off", "reports/s");
         for (int size : new int[] {4096, 65536}) {
-            final double[] best = new double[3];
-            double harvests = 0;
+            final double[][] rate = new double[3][TRIPLES];
+            final double[] harvests = new double[TRIPLES];
             try (LoggedGuest g = new LoggedGuest(size)) {
                 for (int mode = 0; mode < 3; mode++) {
                     g.measure(mode, 0.3); // warm-up
                 }
-                for (int run = 0; run < 3; run++) {
-                    for (int mode = 0; mode < 3; mode++) { // A/B/C, A/B/C, A/B/C: drifts hit every mode alike
-                        final double rate = g.measure(mode, seconds / 2);
-                        if (rate > best[mode]) {
-                            best[mode] = rate;
-                            if (mode == 2) {
-                                harvests = g.lastHarvestRate;
-                            }
-                        }
+                for (int t = 0; t < TRIPLES; t++) {
+                    for (int mode = 0; mode < 3; mode++) { // off, on, on+report, back to back: a drift hits all
+                        rate[mode][t] = g.measure(mode, seconds / 2);
                     }
+                    harvests[t] = g.lastHarvestRate;
                 }
             }
-            System.out.printf(Locale.ROOT, "%5d KiB %7.2f GB/s %7.2f GB/s %7.2f GB/s %8.3fx %8.3fx %10.0f%n",
-                size >> 10, best[0] * size / 1e9, best[1] * size / 1e9, best[2] * size / 1e9, best[1] / best[0],
-                best[2] / best[0], harvests);
+            final double[] on = new double[TRIPLES];
+            final double[] report = new double[TRIPLES];
+            for (int t = 0; t < TRIPLES; t++) {
+                on[t] = rate[1][t] / rate[0][t];
+                report[t] = rate[2][t] / rate[0][t];
+            }
+            System.out.printf(Locale.ROOT, "%5d KiB %7.2f GB/s %7.2f GB/s %7.2f GB/s %22s %22s %10.0f%n",
+                size >> 10, median(rate[0]) * size / 1e9, median(rate[1]) * size / 1e9, median(rate[2]) * size / 1e9,
+                ratio(on), ratio(report), median(harvests));
         }
+    }
+
+    private static String ratio(double[] r) {
+        return String.format(Locale.ROOT, "%.3fx (%.2f-%.2f)", median(r), Arrays.stream(r).min().orElse(0),
+            Arrays.stream(r).max().orElse(0));
+    }
+
+    private static double median(double[] v) {
+        final double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
     }
 
     /** A guest with a virtual DSA and a pipelined memmove of its own, dirty logging switchable. */

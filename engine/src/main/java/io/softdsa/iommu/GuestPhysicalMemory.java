@@ -24,8 +24,8 @@ import java.lang.invoke.VarHandle;
  * into its one {@link HostMemory}'s segment and can never move. The price of the process-wide view: an access through
  * a host address kept across a rebase after the old host memory is unmapped faults the process instead of throwing.
  * <p>
- * <b>vCPU dirty logging.</b> While {@link #startDirtyLog logging}, every {@link #toHost} — the guest CPU's only way to
- * its RAM — marks the 4 KiB page dirty, reads too: conservative, like KVM's write-protect faults, and the part of the
+ * <b>vCPU dirty logging.</b> While {@link #startDirtyLog logging}, every {@link #toHost} — the guest CPU's only way
+ * to its RAM — marks the 4 KiB page dirty, reads too: conservative, like KVM's write-protect faults, and the part of the
  * guest's writes that the device's DMA log (stage-2 dirty bits, device writes only) does not see. The mark is made
  * when the address is handed out, so a store through it may come later: whoever {@link #harvestDirty harvests} must
  * then wait until every CPU access that may have translated before the harvest has finished (a VMM's vCPU grace

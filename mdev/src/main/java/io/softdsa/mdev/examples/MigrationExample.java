@@ -183,8 +183,8 @@ public final class MigrationExample {
                 resubmitted.isEmpty() ? "none" : resubmitted.toString(), w.portalRetries(),
                 bed.driver().interrupts(1), w.interruptsRequested(), bed.driver().interrupts(1) - interruptsBefore,
                 bed.driver().handleRevocations());
-            System.out.printf(Locale.ROOT, "check: every descriptor completed once: %s; no record written twice: %s; guest "
-                    + "memory equals the reference: %s%n", once ? "yes" : "NO", twice.isEmpty() ? "yes" : "NO",
+            System.out.printf(Locale.ROOT, "check: every descriptor completed once: %s; no record written twice: "
+                    + "%s; guest memory equals the reference: %s%n", once ? "yes" : "NO", twice.isEmpty() ? "yes" : "NO",
                 memory.isEmpty() ? "yes" : "NO");
             problems.stream().limit(20).forEach(p -> System.out.println("  " + p));
             return problems.isEmpty();

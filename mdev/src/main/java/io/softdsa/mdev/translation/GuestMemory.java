@@ -143,7 +143,7 @@ public final class GuestMemory implements AutoCloseable {
         return physical.frames();
     }
 
-    /** Host address behind {@code gpa} (backing it if lazy), or -1 outside guest RAM; relative to {@link #hostSegment}. */
+    /** Host address behind {@code gpa} (backing it if lazy), or -1 outside guest RAM; in {@link #hostSegment}. */
     public long hostAddress(long gpa) {
         return physical.toHost(gpa);
     }

@@ -474,11 +474,14 @@ public final class GuestWorkload {
         return regions[p].records() + (long) RECORD * index;
     }
 
-    /** The next record of process {@code p}'s ring, checked (a reused one must still be as the guest left it) and armed. */
+    /** The next record of process {@code p}'s ring, checked (a reused one must be as the guest left it), armed. */
     private int newRecord(int p) {
-        final int index = recordNext[p];
-        if (recordInUse[p][index]) {
-            throw new IllegalStateException("process " + p + ": all " + RECORDS + " completion records in use");
+        int index = recordNext[p];
+        for (int tried = 0; recordInUse[p][index]; tried++) { // one still waited for (a slow op): skip it
+            if (tried == RECORDS) {
+                throw new IllegalStateException("process " + p + ": all " + RECORDS + " completion records in use");
+            }
+            index = (index + 1) % RECORDS;
         }
         recordNext[p] = (index + 1) % RECORDS;
         final GuestProcess proc = processes.get(p);

@@ -27,8 +27,8 @@ import java.util.List;
  *                 group 1, engine 1: wq3 mdev shared {@value #WQ_SIZE}, priority 5 &lt;- the guest's WQ 0 there
  * </pre>
  * so the guest's WQ is host WQ 1 on A and host WQ 3 on B, and host B holds a few PASIDs and interrupt handles of its
- * own before the guest arrives, so the guest's host PASIDs and handles differ too. The guest: movable RAM (lazily backed
- * on its first host if the config says so; a destination backs it up front), a guest
+ * own before the guest arrives, so the guest's host PASIDs and handles differ too. The guest: movable RAM (lazily
+ * backed on its first host if the config says so; a destination backs it up front), a guest
  * driver over the VM's forwarding device with one shared block-on-fault WQ of {@value #WQ_SIZE}, {@code pasids} guest
  * processes and a {@link GuestWorkload} (not started).
  */
@@ -223,7 +223,7 @@ public final class MigrationTestbed implements AutoCloseable {
         }
     }
 
-    /** Records that {@code migration} (from {@link VirtualMachine#prepareMigration}) switched over to the other host. */
+    /** Records that a migration driven by phases ({@link VirtualMachine#prepareMigration}) switched over. */
     public void switchedOver() {
         onB = !onB;
     }

@@ -40,8 +40,8 @@ class MigrationTortureTest {
             final long spinNanos = r.nextLong(2_000_000);
             final long faultNanos = r.nextInt(3) == 0 ? 0 : r.nextLong(500_000); // a guest slow to fault pages in
             final String what = String.format("rep %d (seed %d): depth %d, %d PASID(s), %d ops, migrate after %d "
-                + "and %d µs, %d round(s), page requests served in %d µs", rep, seed + rep, depth, pasids, ops, trigger,
-                spinNanos / 1000, rounds, faultNanos / 1000);
+                + "and %d µs, %d round(s), page requests served in %d µs", rep, seed + rep, depth, pasids, ops,
+                trigger, spinNanos / 1000, rounds, faultNanos / 1000);
             try (MigrationTestbed bed = MigrationTestbed.open(MigrationTestbed.Config.of(ops, depth, pasids,
                     seed + rep))) {
                 bed.slowPageRequests(faultNanos);
