@@ -7,6 +7,7 @@ import io.softdsa.mdev.vmm.MigrationOptions;
 import io.softdsa.mdev.vmm.MigrationReport;
 import io.softdsa.mdev.vmm.MigrationTestbed;
 import io.softdsa.mdev.vmm.WorkloadCheck;
+import io.softdsa.mdev.vmm.WorkloadPlan;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -126,11 +127,11 @@ public final class MigrationExample {
             final GuestWorkload w = bed.workload();
             final List<GuestProcess> processes = bed.processes();
             bed.slowPageRequests(FAULT_SERVICE_NANOS);
-            final Map<GuestWorkload.Kind, Long> kinds = new java.util.EnumMap<>(GuestWorkload.Kind.class);
+            final Map<WorkloadPlan.Kind, Long> kinds = new java.util.EnumMap<>(WorkloadPlan.Kind.class);
             w.plan().ops().forEach(op -> kinds.merge(op.kind(), 1L, Long::sum));
             System.out.printf(Locale.ROOT, "guest workload: %s; %d with a completion interrupt; on-demand pages "
                     + "faulted in by the guest in %d µs each%n%n", kinds.toString().toLowerCase(Locale.ROOT),
-                w.plan().ops().stream().filter(GuestWorkload.Op::interrupt).count(), FAULT_SERVICE_NANOS / 1000);
+                w.plan().ops().stream().filter(WorkloadPlan.Op::interrupt).count(), FAULT_SERVICE_NANOS / 1000);
             final String before = placement(bed, processes);
             w.repeat().start();
             final boolean started = w.awaitCompleted(OPS / 3, TimeUnit.SECONDS.toNanos(120));

@@ -28,8 +28,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A guest program that keeps a virtual DSA busy with a mixed workload, in the guest's own terms: one vCPU thread
  * submits from several guest processes (one guest PASID each) by ENQCMD to a shared WQ with block-on-fault, keeping up
- * to {@code depth} descriptors in flight, and polls their completion records. The operations ({@link Plan}): memory
- * move, fill, CRC generation, a batch with fences (memmove, fenced memmove of its result, fill, fenced CRC of the
+ * to {@code depth} descriptors in flight, and polls their completion records. The operations
+ * ({@link WorkloadPlan}): memory move, fill, CRC generation, a batch with fences (memmove, fenced memmove of its result, fill, fenced CRC of the
  * copy), and memory move / fill into on-demand memory that the device faults in through page requests the guest
  * driver serves; some request a completion interrupt.
  * <p>
@@ -51,7 +51,7 @@ import java.util.concurrent.locks.LockSupport;
  * kept past the step, so the VMM may move the guest between any two steps.
  */
 public final class GuestWorkload {
-    /** Bytes of each slot's buffers (largest transfer). */
+    /** Bytes of each slot's buffers (the largest transfer of a plan). */
     public static final int CHUNK = 16 << 10;
     /** Completion-record bytes a consumed record is overwritten with. */
     public static final byte CONSUMED = (byte) 0xC5;
@@ -64,66 +64,6 @@ public final class GuestWorkload {
     private static final byte[] STAMP = filled(RECORD, CONSUMED);
     private static final byte[] ZERO = new byte[RECORD];
 
-    /** What an op does. */
-    public enum Kind { MEMMOVE, FILL, CRC, BATCH, MEMMOVE_ON_DEMAND, FILL_ON_DEMAND }
-
-    /**
-     * One operation of a plan.
-     *
-     * @param slot      which of its process's slots it uses
-     * @param dataSeed  seed of the source bytes the CPU writes before submitting ({@link SplittableRandom#nextBytes})
-     * @param pattern   fill pattern (FILL, FILL_ON_DEMAND, BATCH)
-     * @param interrupt whether it asks for a completion interrupt
-     */
-    public record Op(int index, int process, int slot, Kind kind, int size, long dataSeed, long pattern,
-                     boolean interrupt) {
-        /** The part size of a batch: four parts of it fit the slot. */
-        public int batchPart() {
-            return Math.max(64, (size / 4) & ~7);
-        }
-
-        /** MEMMOVE, CRC, BATCH and MEMMOVE_ON_DEMAND read a source the CPU writes first. */
-        public boolean writesSource() {
-            return kind == Kind.MEMMOVE || kind == Kind.CRC || kind == Kind.BATCH || kind == Kind.MEMMOVE_ON_DEMAND;
-        }
-
-        /** Into the slot's on-demand memory (discarded first, faulted in by the device). */
-        public boolean onDemand() {
-            return kind == Kind.MEMMOVE_ON_DEMAND || kind == Kind.FILL_ON_DEMAND;
-        }
-    }
-
-    /** One cycle: a deterministic list of ops over {@code processes} guest processes of {@code slots} slots each. */
-    public record Plan(long seed, int processes, int slots, List<Op> ops) {
-        public Plan {
-            ops = List.copyOf(ops);
-        }
-
-        /**
-         * {@code count} ops from {@code seed}, round-robin over the processes, each process's ops round-robin over
-         * its slots (256 slots in all, 4 to 64 per process).
-         */
-        public static Plan generate(long seed, int count, int processes) {
-            if (count < 1 || processes < 1) {
-                throw new IllegalArgumentException("ops and processes must be >= 1");
-            }
-            final int slots = Math.clamp(256 / processes, 4, 64);
-            final SplittableRandom r = new SplittableRandom(seed);
-            final Kind[] kinds = Kind.values();
-            final int[] next = new int[processes];
-            final List<Op> ops = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                final int p = i % processes;
-                final Kind k = kinds[r.nextInt(kinds.length)];
-                final int size = k == Kind.MEMMOVE_ON_DEMAND || k == Kind.FILL_ON_DEMAND
-                    ? 4096 * (1 + r.nextInt(CHUNK / 4096)) - 8 * r.nextInt(2) // page-crossing, some not page-sized
-                    : 1024 * (1 + r.nextInt(CHUNK / 1024));
-                ops.add(new Op(i, p, next[p]++ % slots, k, size, r.nextLong(), r.nextLong(), r.nextInt(4) == 0));
-            }
-            return new Plan(seed, processes, slots, ops);
-        }
-    }
-
     /**
      * Where one process's buffers are (guest-virtual): slot s uses [src + s·CHUNK, +CHUNK), [dst + s·CHUNK, ...),
      * [onDemand + s·CHUNK, ...) and the 4 bytes at results + 4s (a CRC, little-endian, written by the CPU).
@@ -133,12 +73,12 @@ public final class GuestWorkload {
 
     /** One submission of an op. */
     private static final class Attempt {
-        final Op op;
+        final WorkloadPlan.Op op;
         final int number;
         int record = -1;
         final int[] inner = {-1, -1, -1, -1};
 
-        Attempt(Op op, int number) {
+        Attempt(WorkloadPlan.Op op, int number) {
             this.op = op;
             this.number = number;
         }
@@ -147,7 +87,7 @@ public final class GuestWorkload {
     private final GuestDriver driver;
     private final VcpuGate.Vcpu vcpu;
     private final List<GuestProcess> processes;
-    private final Plan plan;
+    private final WorkloadPlan plan;
     private final int depth;
     private final int wq;
     private final Regions[] regions;
@@ -188,8 +128,8 @@ public final class GuestWorkload {
      * A workload of {@code plan} on {@code driver}'s WQ {@code wq} (shared, PASID and block-on-fault enabled), one
      * process per plan process. Allocates the buffers in a step of {@code vcpu}.
      */
-    public GuestWorkload(GuestDriver driver, VcpuGate.Vcpu vcpu, List<GuestProcess> processes, Plan plan, int depth,
-                         int wq) {
+    public GuestWorkload(GuestDriver driver, VcpuGate.Vcpu vcpu, List<GuestProcess> processes, WorkloadPlan plan,
+                         int depth, int wq) {
         if (processes.size() != plan.processes()) {
             throw new IllegalArgumentException(plan.processes() + " processes planned, " + processes.size()
                 + " given");
@@ -225,12 +165,12 @@ public final class GuestWorkload {
 
     /** Guest RAM the buffers of {@code processes} processes of a plan take (without page tables). */
     public static long bytesFor(int processes) {
-        final long slots = Math.clamp(256 / processes, 4, 64);
+        final long slots = WorkloadPlan.slotsFor(processes);
         return processes * (3 * slots * CHUNK + 4 * slots + (long) RECORD * RECORDS
             + slots * BATCH_COUNT * DescriptorLayout.LENGTH + 3 * PAGE);
     }
 
-    public Plan plan() {
+    public WorkloadPlan plan() {
         return plan;
     }
 
@@ -404,7 +344,7 @@ public final class GuestWorkload {
         if (next == 0 && cyclesStarted >= cycleLimit) {
             return null;
         }
-        final Op op = plan.ops().get(next);
+        final WorkloadPlan.Op op = plan.ops().get(next);
         final int p = op.process();
         if (slotBusy[p][op.slot()]) {
             return null; // the slot's previous op has not completed: the program waits for its data
@@ -499,7 +439,7 @@ public final class GuestWorkload {
     }
 
     private PortalResult submit(Attempt a) {
-        final Op op = a.op;
+        final WorkloadPlan.Op op = a.op;
         final int p = op.process();
         final Regions r = regions[p];
         final GuestProcess proc = processes.get(p);
@@ -564,13 +504,13 @@ public final class GuestWorkload {
     }
 
     private void complete(Attempt a, int raw) {
-        final Op op = a.op;
+        final WorkloadPlan.Op op = a.op;
         final int p = op.process();
         final int status = raw & 0x7F;
         int crc = record.crcValue(); // the record was wrapped by the status poll of this step
         consume(p, a.record);
         boolean innerOk = true;
-        if (op.kind() == Kind.BATCH) {
+        if (op.kind() == WorkloadPlan.Kind.BATCH) {
             for (int i = 0; i < BATCH_COUNT; i++) {
                 final int s = status(p, a.inner[i]) & 0x7F;
                 if (i == BATCH_COUNT - 1 && s == Status.SUCCESS) {
@@ -585,7 +525,7 @@ public final class GuestWorkload {
             }
         }
         if (status == Status.SUCCESS && innerOk) {
-            if (op.kind() == Kind.CRC || op.kind() == Kind.BATCH) {
+            if (op.kind() == WorkloadPlan.Kind.CRC || op.kind() == WorkloadPlan.Kind.BATCH) {
                 processes.get(p).write(regions[p].results() + 4L * op.slot(), le(crc));
             }
             done(op);
@@ -611,7 +551,7 @@ public final class GuestWorkload {
         retries.addLast(new Attempt(op, a.number + 1));
     }
 
-    private void done(Op op) {
+    private void done(WorkloadPlan.Op op) {
         slotBusy[op.process()][op.slot()] = false;
         completed.incrementAndGet();
     }

@@ -100,7 +100,7 @@ public final class MigrationTestbed implements AutoCloseable {
             processes.add(proc);
         }
         workload = new GuestWorkload(driver, vm.vcpus().vcpu("0"),
-            processes, GuestWorkload.Plan.generate(config.seed(), config.ops(), config.pasids()), config.depth(), 0);
+            processes, WorkloadPlan.generate(config.seed(), config.ops(), config.pasids()), config.depth(), 0);
     }
 
     /** Builds both hosts and the guest on host A (the guest driver is up, the workload not started). */

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 
 /**
  * What a {@link GuestWorkload}'s buffers must hold once its cycles have run, computed from its
- * {@link GuestWorkload.Plan} with plain loops (the ops one after another on their slots: the bytes the CPU wrote,
+ * {@link WorkloadPlan} with plain loops (the ops one after another on their slots: the bytes the CPU wrote,
  * discarded on-demand slots as zeros, the fill patterns, a bitwise CRC-32C), and the comparison with what the guest's
  * memory holds — for {@code ./softdsa migrate}, which has to say whether the migrated guest computed what it
  * would have computed without moving. (The tests keep their own reference.)
@@ -23,7 +23,7 @@ public final class WorkloadCheck {
      * equal), at most 20.
      */
     public static List<String> mismatches(GuestWorkload w, List<GuestProcess> processes) {
-        final GuestWorkload.Plan plan = w.plan();
+        final WorkloadPlan plan = w.plan();
         final List<String> out = new ArrayList<>();
         final int bytes = plan.slots() * GuestWorkload.CHUNK;
         for (int p = 0; p < plan.processes(); p++) {
@@ -32,7 +32,7 @@ public final class WorkloadCheck {
             final byte[] lazy = new byte[bytes];
             final byte[] results = new byte[4 * plan.slots()];
             for (int c = 0; c < w.cycles(); c++) {
-                for (GuestWorkload.Op op : plan.ops()) {
+                for (WorkloadPlan.Op op : plan.ops()) {
                     if (op.process() == p) {
                         apply(op, src, dst, lazy, results);
                     }
@@ -48,7 +48,7 @@ public final class WorkloadCheck {
         return out;
     }
 
-    private static void apply(GuestWorkload.Op op, byte[] src, byte[] dst, byte[] lazy, byte[] results) {
+    private static void apply(WorkloadPlan.Op op, byte[] src, byte[] dst, byte[] lazy, byte[] results) {
         final int at = op.slot() * GuestWorkload.CHUNK;
         final byte[] data = new byte[op.size()];
         new SplittableRandom(op.dataSeed()).nextBytes(data);

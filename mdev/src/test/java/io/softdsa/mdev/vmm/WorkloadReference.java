@@ -20,7 +20,7 @@ final class WorkloadReference {
     /** Differences (region, offset, expected, actual), one per page, at most 10 per region; empty when all equal. */
     static List<String> compare(GuestWorkload w, List<GuestProcess> processes) {
         final List<String> out = new ArrayList<>();
-        final GuestWorkload.Plan plan = w.plan();
+        final WorkloadPlan plan = w.plan();
         final int chunk = GuestWorkload.CHUNK;
         for (int p = 0; p < plan.processes(); p++) {
             final byte[] src = new byte[plan.slots() * chunk];
@@ -28,7 +28,7 @@ final class WorkloadReference {
             final byte[] onDemand = new byte[plan.slots() * chunk];
             final byte[] results = new byte[4 * plan.slots()];
             for (int cycle = 0; cycle < w.cycles(); cycle++) {
-                for (GuestWorkload.Op op : plan.ops()) {
+                for (WorkloadPlan.Op op : plan.ops()) {
                     if (op.process() == p) {
                         run(op, src, dst, onDemand, results);
                     }
@@ -44,7 +44,7 @@ final class WorkloadReference {
         return out;
     }
 
-    private static void run(GuestWorkload.Op op, byte[] src, byte[] dst, byte[] onDemand, byte[] results) {
+    private static void run(WorkloadPlan.Op op, byte[] src, byte[] dst, byte[] onDemand, byte[] results) {
         final int chunk = GuestWorkload.CHUNK;
         final int base = op.slot() * chunk;
         final byte[] bytes = new byte[op.size()];
