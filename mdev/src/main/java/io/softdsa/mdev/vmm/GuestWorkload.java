@@ -29,9 +29,9 @@ import java.util.concurrent.locks.LockSupport;
  * A guest program that keeps a virtual DSA busy with a mixed workload, in the guest's own terms: one vCPU thread
  * submits from several guest processes (one guest PASID each) by ENQCMD to a shared WQ with block-on-fault, keeping up
  * to {@code depth} descriptors in flight, and polls their completion records. The operations
- * ({@link WorkloadPlan}): memory move, fill, CRC generation, a batch with fences (memmove, fenced memmove of its result, fill, fenced CRC of the
- * copy), and memory move / fill into on-demand memory that the device faults in through page requests the guest
- * driver serves; some request a completion interrupt.
+ * ({@link WorkloadPlan}): memory move, fill, CRC generation, a batch with fences (memmove, fenced memmove of its
+ * result, fill, fenced CRC of the copy), and memory move / fill into on-demand memory that the device faults in
+ * through page requests the guest driver serves; some request a completion interrupt.
  * <p>
  * <b>Buffers.</b> Each process has a few op <em>slots</em> ({@link Regions}); an op uses the buffers of its slot,
  * and the next op of a slot waits until the previous one has completed (the program's data dependency), so a plan of
