@@ -52,11 +52,14 @@ record Environment(String date, String jvm, int cpus, String os, long hostMemory
     Map<String, String> method() {
         final Map<String, String> m = new LinkedHashMap<>();
         m.put("throughput", String.format(Locale.ROOT, "1 busy-spinning engine; 1 submitting thread keeps %d "
-            + "descriptors in flight (ENQCMD into a shared WQ of %d); %.2f s warm-up, then %.2f s measured. "
+            + "descriptors in flight (ENQCMD into a shared WQ of %d); %.2f s warm-up and %.2f s measured in all, "
+            + "split over the interleaved pairs. "
             + "GB/s = transfer size x descriptors completed per second / 10^9.", Pipeline.DEFAULT_WINDOW,
             Testbed.WQ_SIZE, options.warmupNanos() / 1e9, options.throughputNanos() / 1e9));
         m.put("baseline", "the same work on the submitting thread over the same host memory, with the device "
-            + "closed; ratio = softdsa / baseline.");
+            + "closed; ratio = softdsa / baseline, measured in " + RowRunner.PAIRS + " interleaved pairs (softdsa, "
+            + "baseline, softdsa, baseline, ...; a fresh device per pair, each with its share of the time): the "
+            + "median pair's figures, the pairs' min-max ratio.");
         m.put("portal", String.format(Locale.ROOT, "64-byte no-ops accepted by the WQ and retired by the engine, "
             + "against 64-byte records written to an Agrona ring (%d KiB) and read by a busy-spinning consumer "
             + "thread.", RingRelay.CAPACITY / 1024));

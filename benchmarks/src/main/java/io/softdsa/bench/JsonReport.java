@@ -60,6 +60,8 @@ final class JsonReport {
         j.append("      \"baseline\": ").append(num(r.baselineValue())).append(",\n");
         j.append("      \"baselineOpsPerSecond\": ").append(num(r.baseline().opsPerSecond())).append(",\n");
         j.append("      \"ratio\": ").append(num(r.ratio())).append(",\n");
+        j.append("      \"ratioMin\": ").append(num(r.ratioMin())).append(",\n");
+        j.append("      \"ratioMax\": ").append(num(r.ratioMax())).append(",\n");
         j.append("      \"foreignCpuShare\": ").append(num(r.foreignCpuShare())).append(",\n");
         j.append("      \"latency\": {\"offeredRatePerSecond\": ").append(l.ratePerSecond())
             .append(", \"samples\": ").append(l.samples())

@@ -26,7 +26,7 @@ final class ResultTable {
             new Table.Column("softdsa", 13, Table.Align.RIGHT),
             new Table.Column("baseline", baseline, Table.Align.LEFT),
             new Table.Column("baseline", 13, Table.Align.RIGHT),
-            new Table.Column("ratio", 7, Table.Align.RIGHT),
+            new Table.Column("ratio (min-max)", 19, Table.Align.RIGHT),
             new Table.Column("p50 " + micro, 8, Table.Align.RIGHT),
             new Table.Column("p99 " + micro, 8, Table.Align.RIGHT),
             new Table.Column("at rate", 7, Table.Align.RIGHT)));
@@ -44,10 +44,17 @@ final class ResultTable {
             number(r.softdsaValue()) + " " + r.unit().symbol(),
             r.baselineName(),
             number(r.baselineValue()) + " " + r.unit().symbol(),
-            number(r.ratio()) + "x",
+            number(r.ratio()) + "x (" + number(r.ratioMin()) + "-" + number(r.ratioMax()) + ")",
             micros(l.micros(50)),
             micros(l.micros(99)),
             rate(l.ratePerSecond()) + (r.disturbed() ? " *" : ""));
+        final LatencyMeter.Latency floor = r.baselineLatency();
+        if (floor != null) {
+            table.printNote(String.format(Locale.ROOT, "  %s: p50 %s vs %s floor %s (%.2fx), p99 %s vs %s (%.2fx),"
+                    + " same meter and rate", r.operation(), micros(l.micros(50)), r.baselineName(),
+                micros(floor.micros(50)), l.micros(50) / floor.micros(50), micros(l.micros(99)),
+                micros(floor.micros(99)), l.micros(99) / floor.micros(99)));
+        }
     }
 
     void printFailure(Workload w, Exception e) {

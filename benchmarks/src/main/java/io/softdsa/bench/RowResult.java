@@ -1,8 +1,8 @@
 package io.softdsa.bench;
 
 /**
- * One measured row: softdsa and baseline throughput, softdsa latency, and the share of CPU time other processes
- * took meanwhile ({@link CpuMonitor}; NaN if unknown).
+ * One measured row: softdsa and baseline throughput of the median interleaved pair, the ratio of every pair,
+ * softdsa latency, and the share of CPU time other processes took meanwhile ({@link CpuMonitor}; NaN if unknown).
  */
 record RowResult(
     String id,
@@ -13,7 +13,16 @@ record RowResult(
     String baselineName,
     ThroughputMeter.Throughput baseline,
     LatencyMeter.Latency latency,
-    double foreignCpuShare) {
+    double foreignCpuShare,
+    double[] pairRatios,
+    LatencyMeter.Latency baselineLatency) {
+
+    RowResult(String id, String operation, long size, Unit unit, ThroughputMeter.Throughput softdsa,
+              String baselineName, ThroughputMeter.Throughput baseline, LatencyMeter.Latency latency,
+              double foreignCpuShare) {
+        this(id, operation, size, unit, softdsa, baselineName, baseline, latency, foreignCpuShare,
+            new double[] {softdsa.opsPerSecond() / baseline.opsPerSecond()}, null);
+    }
 
     double softdsaValue() {
         return unit.of(softdsa.opsPerSecond(), size);
@@ -28,8 +37,18 @@ record RowResult(
         return foreignCpuShare > CpuMonitor.DISTURBED;
     }
 
-    /** softdsa / baseline. */
+    /** softdsa / baseline of the median pair. */
     double ratio() {
         return softdsa.opsPerSecond() / baseline.opsPerSecond();
+    }
+
+    /** The lowest pair's ratio. */
+    double ratioMin() {
+        return java.util.Arrays.stream(pairRatios).min().orElse(ratio());
+    }
+
+    /** The highest pair's ratio. */
+    double ratioMax() {
+        return java.util.Arrays.stream(pairRatios).max().orElse(ratio());
     }
 }

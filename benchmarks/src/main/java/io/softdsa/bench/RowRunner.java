@@ -5,7 +5,10 @@ import io.softdsa.memory.HostMemory;
 
 /**
  * Measures one row: on a fresh device (one busy-spinning engine) it verifies the operation, measures pipelined
- * throughput and then latency at a fixed offered rate; with the device closed, it measures the baseline.
+ * throughput and then latency at a fixed offered rate; with the device closed, it measures the baseline. Throughput
+ * is measured in {@link #PAIRS} interleaved pairs (softdsa, baseline, softdsa, baseline, ...: A/B/A/B, each with its
+ * share of the time), so that drift of the machine cancels in each pair's ratio; the row reports the median pair
+ * with the ratios' min–max.
  */
 final class RowRunner {
     /** Bytes per second the latency runs may ask for (20k/s up to 64 KiB, 2k/s at 1 MiB). */
@@ -20,32 +23,67 @@ final class RowRunner {
         this.options = options;
     }
 
+    /** Interleaved softdsa / baseline pairs per row. */
+    static final int PAIRS = 3;
+
     RowResult run(Workload w) {
         final CpuMonitor.Sample start = cpu.sample();
-        final ThroughputMeter meter = new ThroughputMeter(options.warmupNanos(), options.throughputNanos());
+        final ThroughputMeter meter = new ThroughputMeter(options.warmupNanos() / PAIRS,
+            Math.max(1, options.throughputNanos() / PAIRS));
         final LatencyMeter latencyMeter = new LatencyMeter(options.warmupNanos(), options.latencyNanos());
         w.open(memory);
         try {
-            final ThroughputMeter.Throughput softdsa;
-            final LatencyMeter.Latency latency;
-            try (Testbed testbed = Testbed.open(memory, w.mode(), 1, options.counters())) {
-                w.verify(testbed);
-                try (Batch batch = w.softdsa(testbed)) {
-                    softdsa = meter.measure(batch);
+            final ThroughputMeter.Throughput[] softdsa = new ThroughputMeter.Throughput[PAIRS];
+            final ThroughputMeter.Throughput[] baseline = new ThroughputMeter.Throughput[PAIRS];
+            LatencyMeter.Latency latency = null;
+            for (int pair = 0; pair < PAIRS; pair++) {
+                // a fresh device per pair: its busy-spinning engine must not share the cores with the baseline
+                try (Testbed testbed = Testbed.open(memory, w.mode(), 1, options.counters())) {
+                    if (pair == 0) {
+                        w.verify(testbed);
+                    }
+                    try (Batch batch = w.softdsa(testbed)) {
+                        softdsa[pair] = meter.measure(batch);
+                    }
+                    if (pair == 0) {
+                        latency = latencyMeter.measure(w.roundTrip(testbed),
+                            offeredRate(w.size(), softdsa[0].opsPerSecond(), options.maxLatencyRate()));
+                    }
+                    testbed.checkHealthy();
                 }
-                latency = latencyMeter.measure(w.roundTrip(testbed),
-                    offeredRate(w.size(), softdsa.opsPerSecond(), options.maxLatencyRate()));
-                testbed.checkHealthy();
+                try (Batch batch = w.baseline()) {
+                    baseline[pair] = meter.measure(batch);
+                }
             }
-            final ThroughputMeter.Throughput baseline;
-            try (Batch batch = w.baseline()) {
-                baseline = meter.measure(batch);
+            LatencyMeter.Latency floor = null;
+            final RoundTrip baselineOne = w.baselineRoundTrip();
+            if (baselineOne != null) {
+                try {
+                    floor = latencyMeter.measure(baselineOne, latency.ratePerSecond());
+                } finally {
+                    w.closeBaselineRoundTrip();
+                }
             }
-            return new RowResult(w.id(), w.operation(), w.size(), w.unit(), softdsa, w.baselineName(), baseline,
-                latency, cpu.foreignShare(start, cpu.sample()));
+            final double[] ratios = new double[PAIRS];
+            for (int i = 0; i < PAIRS; i++) {
+                ratios[i] = softdsa[i].opsPerSecond() / baseline[i].opsPerSecond();
+            }
+            final int median = medianIndex(ratios);
+            return new RowResult(w.id(), w.operation(), w.size(), w.unit(), softdsa[median], w.baselineName(),
+                baseline[median], latency, cpu.foreignShare(start, cpu.sample()), ratios.clone(), floor);
         } finally {
             w.close();
         }
+    }
+
+    /** The index of the median of {@code values} (the lower middle one for an even count). */
+    static int medianIndex(double[] values) {
+        final Integer[] order = new Integer[values.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(values[a], values[b]));
+        return order[(values.length - 1) / 2];
     }
 
     /**

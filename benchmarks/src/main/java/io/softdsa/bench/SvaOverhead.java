@@ -18,8 +18,8 @@ import java.lang.foreign.Arena;
 /**
  * The cost of shared virtual addressing: the same pipelined memmove (16 descriptors in flight, one busy-spinning
  * engine) through a WQ with PASID disabled (host-physical addresses) and one with PASID enabled (every address walked
- * or found in the IOTLB), measured alternately in one JVM. After warm-up every translation is an IOTLB hit, so the
- * difference is the IOTLB-hit overhead.
+ * or found in the IOTLB), measured in interleaved pairs in one JVM (median pair, min-max of the pairs' ratios).
+ * After warm-up every translation is an IOTLB hit, so the difference is the IOTLB-hit overhead.
  *
  * <pre>java ... -cp benchmarks.jar io.softdsa.bench.SvaOverhead [seconds-per-case]</pre>
  */
@@ -34,19 +34,26 @@ public final class SvaOverhead {
         final double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2.0;
         System.out.printf("softdsa SVA overhead — %s, %d CPUs, %s%n", java.time.LocalDate.now(),
             Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
-        System.out.printf("%-10s %8s %14s %14s %8s %12s%n", "operation", "size", "PASID off", "PASID on", "ratio",
-            "ns/desc +");
+        System.out.printf("%-10s %8s %14s %14s %22s %12s%n", "operation", "size", "PASID off", "PASID on",
+            "ratio (min-max)", "ns/desc +");
+        final int pairs = 5;
         for (long size : new long[] {4096, 1 << 20}) {
-            double off = 0;
-            double on = 0;
-            for (int round = 0; round < 3; round++) { // alternate, keep the best of each: least disturbed
-                off = Math.max(off, measure(false, size, seconds / 3));
-                on = Math.max(on, measure(true, size, seconds / 3));
+            // interleaved pairs (off, on, off, on, ...): drift of the machine cancels in each pair's ratio; the
+            // median pair is reported with the pairs' min-max
+            final double[] off = new double[pairs];
+            final double[] on = new double[pairs];
+            final double[] ratio = new double[pairs];
+            for (int pair = 0; pair < pairs; pair++) {
+                off[pair] = measure(false, size, seconds / pairs);
+                on[pair] = measure(true, size, seconds / pairs);
+                ratio[pair] = on[pair] / off[pair];
             }
-            final double extraNs = 1e9 / on - 1e9 / off;
-            System.out.printf("%-10s %8s %11.2f GB/s %11.2f GB/s %7.3fx %12.1f%n", "memmove",
-                size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB",
-                off * size / 1e9, on * size / 1e9, on / off, extraNs);
+            final int m = RowRunner.medianIndex(ratio);
+            final double extraNs = 1e9 / on[m] - 1e9 / off[m];
+            System.out.printf("%-10s %8s %11.2f GB/s %11.2f GB/s %7.3fx (%.3f-%.3f) %12.1f%n", "memmove",
+                size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB", off[m] * size / 1e9,
+                on[m] * size / 1e9, ratio[m], java.util.Arrays.stream(ratio).min().orElse(0),
+                java.util.Arrays.stream(ratio).max().orElse(0), extraNs);
         }
     }
 

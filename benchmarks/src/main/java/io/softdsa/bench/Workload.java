@@ -40,6 +40,17 @@ interface Workload extends AutoCloseable {
     /** The CPU (or software queue) doing the same work. */
     Batch baseline();
 
+    /**
+     * The baseline one operation at a time, when its latency is a figure of the row (measured by the same meter, with
+     * the device closed); null if not. {@link #closeBaselineRoundTrip} ends it.
+     */
+    default RoundTrip baselineRoundTrip() {
+        return null;
+    }
+
+    default void closeBaselineRoundTrip() {
+    }
+
     @Override
     void close();
 }

@@ -26,7 +26,10 @@ final class Workloads {
             new DataOpWorkload(DataOp.COPY_CRC, 64 * KIB),
             new DataOpWorkload(DataOp.DUALCAST, 64 * KIB),
             new PortalWorkload(WqMode.SHARED),
-            new PortalWorkload(WqMode.DEDICATED));
+            new PortalWorkload(WqMode.DEDICATED),
+            new PingPongWorkload(),
+            new OffloadWorkload(OffloadWorkload.Kind.EXECUTOR),
+            new OffloadWorkload(OffloadWorkload.Kind.JCTOOLS));
     }
 
     /** The rows whose ids are in {@code ids} (all rows if empty), in table order; unknown ids are an error. */

@@ -52,13 +52,15 @@ class QuickRunTest {
         }
 
         final Matcher memmove = Pattern.compile("^memmove\\s+4 KiB\\s+" + NUMBER + " GB/s\\s+MemorySegment\\.copy\\s+"
-            + NUMBER + " GB/s\\s+" + NUMBER + "x\\s+" + NUMBER + "\\s+" + NUMBER + "\\s+\\d+k?/s(?: \\*)?$")
+            + NUMBER + " GB/s\\s+" + NUMBER + "x \\(" + NUMBER + "-" + NUMBER + "\\)\\s+" + NUMBER + "\\s+" + NUMBER
+            + "\\s+\\d+k?/s(?: \\*)?$")
             .matcher(line(text, "^memmove .*"));
         assertTrue(memmove.matches(), () -> "memmove row malformed:\n" + text);
         assertPositive(memmove);
 
         final Matcher portal = Pattern.compile("^noop enqcmd \\(SWQ\\)\\s+64 B\\s+" + NUMBER
-            + " Mops/s\\s+Agrona ManyToOneRingBuffer\\s+" + NUMBER + " Mops/s\\s+" + NUMBER + "x\\s+" + NUMBER
+            + " Mops/s\\s+Agrona ManyToOneRingBuffer\\s+" + NUMBER + " Mops/s\\s+" + NUMBER + "x \\(" + NUMBER + "-"
+            + NUMBER + "\\)\\s+" + NUMBER
             + "\\s+" + NUMBER + "\\s+\\d+k?/s(?: \\*)?$").matcher(line(text, "^noop enqcmd.*"));
         assertTrue(portal.matches(), () -> "portal row malformed:\n" + text);
         assertPositive(portal);

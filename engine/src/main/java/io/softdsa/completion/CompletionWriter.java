@@ -1,9 +1,6 @@
 package io.softdsa.completion;
 
-import io.softdsa.iommu.Translation;
 import io.softdsa.memory.Le;
-import io.softdsa.ops.Dma;
-import io.softdsa.ops.OpResult;
 
 import java.lang.foreign.MemorySegment;
 
@@ -19,16 +16,10 @@ public final class CompletionWriter {
     }
 
     /**
-     * @param address the (translated through {@code dma}) completion record address, 32-byte aligned
-     * @return true if written; false if the address faulted (the caller reports 0x1A in SWERR, with
-     * {@link Dma#faultAddress()})
+     * Writes the record at host address {@code a} of {@code m}: the caller translated the descriptor's completion
+     * address (32-byte aligned, so the record never crosses a page) for a write.
      */
-    public static boolean write(Dma dma, long address, int status, OpResult r) {
-        if (!dma.mapWithoutBlocking(address, LENGTH, Translation.WRITE) || dma.length() < LENGTH) {
-            return false;
-        }
-        final MemorySegment m = dma.memory();
-        final long a = dma.hostAddress();
+    public static void write(MemorySegment m, long a, int status, OpResult r) {
         m.set(Le.BYTE, a + RESULT_OFFSET, (byte) r.result);
         m.set(Le.BYTE, a + FAULT_INFO_OFFSET, (byte) r.faultInfo);
         m.set(Le.BYTE, a + RESERVED_OFFSET, (byte) 0);
@@ -38,6 +29,5 @@ public final class CompletionWriter {
         m.set(Le.LONG, a + OP_SPECIFIC_OFFSET + 8, r.field24);
         final int raw = status | (r.faultWrite ? STATUS_WRITE_FAULT_BIT : 0);
         Le.setByteRelease(m, a + STATUS_OFFSET, (byte) raw); // publish: pairs with CompletionRecord.status() acquire
-        return true;
     }
 }

@@ -1,6 +1,8 @@
 package io.softdsa.device;
 
 import io.softdsa.completion.InterruptTable;
+import io.softdsa.completion.SoftwareErrorRegister;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.device.config.DeviceCapabilities;
@@ -180,7 +182,7 @@ public final class Device implements AutoCloseable {
         final Dma dma = new Dma(memory.segment(), iommu, options.translationHoldBytes());
         dma.pageFaultHandler(options.pageFaultHandler());
         dma.counters(counters);
-        final OpContext context = new OpContext(dma, caps, engineArena);
+        final OpContext context = new OpContext(dma, engineArena);
         final DescriptorExecutor executor = new DescriptorExecutor(fetch,
             engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
             swerr, interrupts, errors);

@@ -4,7 +4,7 @@ import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.iommu.Iommu;
 import io.softdsa.iommu.PassThroughIommu;
 import io.softdsa.memory.HostMemory;
-import io.softdsa.ops.PageFaultHandler;
+import io.softdsa.iommu.PageFaultHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;

@@ -1,10 +1,12 @@
 package io.softdsa.device;
 
 import io.softdsa.completion.Status;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.device.config.WqConfig;
-import io.softdsa.portal.DescriptorRing;
+import io.softdsa.engine.DescriptorRing;
+import io.softdsa.engine.WorkSource;
 import io.softdsa.portal.Portal;
 import io.softdsa.telemetry.WqAbortEvent;
 import io.softdsa.telemetry.WqCounters;
@@ -19,7 +21,7 @@ import java.util.List;
  * One work queue: its configuration, its descriptor ring, its portals and its state. Enable/disable, drain and abort
  * are control-path commands (fact sheet section 11); the fields engines read per descriptor are final.
  */
-public final class WorkQueue {
+public final class WorkQueue implements WorkSource {
     private final Device device;
     private final DescriptorRing ring;
     private final int index;

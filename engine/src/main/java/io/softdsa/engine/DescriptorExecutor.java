@@ -3,17 +3,16 @@ package io.softdsa.engine;
 import io.softdsa.completion.CompletionRecordLayout;
 import io.softdsa.completion.CompletionWriter;
 import io.softdsa.completion.InterruptTable;
+import io.softdsa.completion.OpResult;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.descriptor.Opcode;
-import io.softdsa.device.SoftwareErrorRegister;
-import io.softdsa.device.SwerrEntry;
-import io.softdsa.device.WorkQueue;
+import io.softdsa.completion.SoftwareErrorRegister;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.iommu.Translation;
 import io.softdsa.ops.OpContext;
-import io.softdsa.ops.OpResult;
 import io.softdsa.ops.Operation;
 import io.softdsa.ops.OperationRules;
 import io.softdsa.ops.OperationTable;
@@ -81,7 +80,7 @@ public final class DescriptorExecutor {
      * its completion record or SWERR entry carries). Never throws; whatever happens, the engine holds no translation
      * afterwards (an IOTLB invalidation never waits on it).
      */
-    public int execute(WorkQueue wq) {
+    public int execute(WorkSource wq) {
         int status = Status.HARDWARE_ERROR_READBACK;
         try {
             final boolean dedicated = wq.isDedicated();
@@ -107,7 +106,7 @@ public final class DescriptorExecutor {
     }
 
     /** Validates, runs and completes one descriptor; returns its final status. */
-    private int process(WorkQueue wq, Descriptor desc, int batchIndex) {
+    private int process(WorkSource wq, Descriptor desc, int batchIndex) {
         final int flags = desc.flags();
         final boolean crav = (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0;
         final long completionAddress = desc.completionAddress();
@@ -143,7 +142,7 @@ public final class DescriptorExecutor {
         return status;
     }
 
-    private int run(WorkQueue wq, Descriptor desc, int flags, int batchIndex) {
+    private int run(WorkSource wq, Descriptor desc, int flags, int batchIndex) {
         final int opcode = desc.opcode();
         final boolean bof = (flags & DescriptorFlags.BLOCK_ON_FAULT) != 0 && wq.blockOnFault();
         x.dma.context(pasidEnabled, pasid, priv, bof);
@@ -184,7 +183,7 @@ public final class DescriptorExecutor {
      * Batch (fact sheet section 7): reads the list one descriptor at a time and runs each through the whole
      * pipeline; a Fence stops the batch if anything earlier did not end in Success.
      */
-    private int runBatch(WorkQueue wq, Descriptor batch) {
+    private int runBatch(WorkSource wq, Descriptor batch) {
         final long list = batch.source();
         final long count = batch.transferSize();
         if (count < 2 || count > wq.maxBatchSize()) {
@@ -200,7 +199,7 @@ public final class DescriptorExecutor {
             final long address = list + (long) i * DescriptorLayout.LENGTH;
             if (!x.dma.map(address, DescriptorLayout.LENGTH, Translation.READ)) {
                 x.result.reset();
-                x.result.fault(x.dma, i);
+                x.fault(i);
                 return Status.BATCH_PAGE_FAULT;
             }
             MemorySegment.copy(x.memory, x.dma.hostAddress(), inner.segment(), 0, DescriptorLayout.LENGTH);
@@ -223,13 +222,17 @@ public final class DescriptorExecutor {
     }
 
     /** The completion record, or the SWERR entry that stands for it (fact sheet section 4). */
-    private void record(WorkQueue wq, Descriptor desc, int batchIndex, int flags, boolean crav,
+    private void record(WorkSource wq, Descriptor desc, int batchIndex, int flags, boolean crav,
                         long completionAddress, int status) {
         final OpResult r = x.result;
         if (crav) {
             if (Status.alwaysRecorded(status) || (flags & DescriptorFlags.REQUEST_COMPLETION_RECORD) != 0) {
                 x.dma.context(pasidEnabled, pasid, priv, false);
-                if (!CompletionWriter.write(x.dma, completionAddress, status, r)) {
+                // a record write never blocks on a page request (fact sheet 10): a fault is SWERR 0x1A
+                if (x.dma.mapWithoutBlocking(completionAddress, CompletionRecordLayout.LENGTH, Translation.WRITE)
+                    && x.dma.length() >= CompletionRecordLayout.LENGTH) {
+                    CompletionWriter.write(x.dma.memory(), x.dma.hostAddress(), status, r);
+                } else {
                     reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_FAULT, 0, x.dma.faultAddress(), true);
                 }
             }
@@ -240,7 +243,7 @@ public final class DescriptorExecutor {
     }
 
     /** The completion interrupt, after the record's release store: whoever it wakes sees the record. */
-    private void interrupt(WorkQueue wq, Descriptor desc, int flags) {
+    private void interrupt(WorkSource wq, Descriptor desc, int flags) {
         if ((flags & DescriptorFlags.REQUEST_COMPLETION_INTERRUPT) != 0) {
             // checks the owner and raises from one load of the handle's entry: a handle released and given to
             // another owner since step 5 raises nothing
@@ -248,7 +251,7 @@ public final class DescriptorExecutor {
         }
     }
 
-    private void reportSwerr(WorkQueue wq, Descriptor desc, int batchIndex, int code, int invalidFlags,
+    private void reportSwerr(WorkSource wq, Descriptor desc, int batchIndex, int code, int invalidFlags,
                              long faultAddress, boolean faultWrite) {
         final byte[] bytes = desc.segment().asSlice(desc.offset(), DescriptorLayout.LENGTH)
             .toArray(ValueLayout.JAVA_BYTE);

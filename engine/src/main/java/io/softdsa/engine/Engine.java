@@ -3,9 +3,7 @@ package io.softdsa.engine;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
-import io.softdsa.device.WorkQueue;
 import io.softdsa.iommu.Translation;
-import io.softdsa.portal.DescriptorRing;
 import io.softdsa.telemetry.DescriptorCompletedEvent;
 import io.softdsa.telemetry.EngineCounters;
 import io.softdsa.telemetry.WqCounters;
@@ -29,28 +27,21 @@ import java.util.concurrent.locks.LockSupport;
  * would let an {@link Error} end it).
  * <p>
  * The engine publishes which (WQ, position) it is executing so Drain and Disable can tell when every earlier
- * descriptor has completed: the tag is stored before the claiming CAS on the ring head (whose release orders it), and
- * cleared with a release store after the completion record and interrupt.
+ * descriptor has completed: its {@link DrainTag} (the protocol is there, under a model checker).
  * <p>
- * Telemetry: with a counters file, each descriptor is counted (engine and WQ) before that release, so a drain that
- * returns sees its counts; with a JFR recording of {@code io.softdsa.DescriptorCompleted}, its event is committed
- * after it, once the descriptor is wholly done. Neither allocates or reads a clock while it is off.
+ * Telemetry: with a counters file, each descriptor is counted (engine and WQ) before its drain tag is cleared, so a
+ * drain that returns sees its counts; with a JFR recording of {@code io.softdsa.DescriptorCompleted}, its event is
+ * committed after that, once the descriptor is wholly done. Neither allocates or reads a clock while it is off.
  */
 public final class Engine implements Agent {
     /** No descriptor in flight. */
-    public static final long IDLE = -1L;
-    private static final int POSITION_BITS = 48;
-    private static final VarHandle IN_FLIGHT;
+    public static final long IDLE = DrainTag.IDLE;
     private static final VarHandle COMPLETED;
-    private static final VarHandle RUNNING_PASID;
-    private static final int NO_PASID = -1;
 
     static {
         try {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
-            IN_FLIGHT = lookup.findVarHandle(Engine.class, "inFlight", long.class);
             COMPLETED = lookup.findVarHandle(Engine.class, "completed", long.class);
-            RUNNING_PASID = lookup.findVarHandle(Engine.class, "runningPasid", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -58,7 +49,7 @@ public final class Engine implements Agent {
 
     private final int id;
     private final String roleName;
-    private volatile WorkQueue[] wqs;
+    private volatile WorkSource[] wqs;
     private final DescriptorExecutor executor;
     private final MemorySegment fetchBuffer;
     /** Who drives this engine: nobody, an invoker (for the length of one call), or a runner thread. */
@@ -72,11 +63,16 @@ public final class Engine implements Agent {
     /** The device's name, as JFR events carry it. */
     private final String deviceName;
     /**
-     * When the previous descriptor ended, if no idle duty cycle came since (else 0): back-to-back descriptors share
-     * one clock read, the end of one being the start of the next's busy time.
+     * When the current busy period began, or up to when it has been counted (0: idle). The clock is read when a busy
+     * period begins, at the idle duty cycle that ends it, and every {@link #BUSY_CLOCK_EVERY} descriptors in between
+     * — not for every descriptor: a clock read costs about as much as a no-op descriptor's whole completion.
      */
-    private long busyUntil;
-    /** Dispatches since this engine last sampled its WQ's occupancy. */
+    private long busySince;
+    /** Descriptors until this busy period's time is counted so far. */
+    private int untilBusyClock;
+    /** Descriptors between two counts of a long busy period's time, so a reader sees it grow. */
+    private static final int BUSY_CLOCK_EVERY = 256;
+    /** Dispatches until this engine samples its WQ's occupancy again. */
     private int sinceOccupancySample;
     /** IOTLB hits and misses of this engine's translation already added to its counters. */
     private long hitsCounted;
@@ -85,18 +81,15 @@ public final class Engine implements Agent {
     private static final int OCCUPANCY_SAMPLE_EVERY = 32;
     private static final int NOT_RUN = -1;
 
-    @SuppressWarnings("unused") // accessed through IN_FLIGHT
-    private volatile long inFlight = IDLE;
+    private final DrainTag drainTag = new DrainTag();
     @SuppressWarnings("unused") // accessed through COMPLETED; single writer
     private volatile long completed;
-    @SuppressWarnings("unused") // accessed through RUNNING_PASID; single writer
-    private volatile int runningPasid = NO_PASID;
 
     /**
      * @param wqs   the group's WQs, highest priority first
      * @param arena what the engine's buffers were allocated from, closed with the engine
      */
-    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena) {
+    public Engine(int id, String roleName, WorkSource[] wqs, DescriptorExecutor executor, Arena arena) {
         this(id, roleName, wqs, executor, arena, EngineCounters.DISABLED, "");
     }
 
@@ -104,7 +97,7 @@ public final class Engine implements Agent {
      * @param counters   this engine's counters in the device's counters file ({@link EngineCounters#DISABLED}: none)
      * @param deviceName the device's name for JFR events
      */
-    public Engine(int id, String roleName, WorkQueue[] wqs, DescriptorExecutor executor, Arena arena,
+    public Engine(int id, String roleName, WorkSource[] wqs, DescriptorExecutor executor, Arena arena,
                   EngineCounters counters, String deviceName) {
         this.arena = arena;
         this.counters = counters;
@@ -118,7 +111,7 @@ public final class Engine implements Agent {
     }
 
     /** Replaces the WQs this engine serves (highest priority first): its group's WQs were reconfigured. */
-    public void serve(WorkQueue[] groupWqs) {
+    public void serve(WorkSource[] groupWqs) {
         this.wqs = groupWqs.clone();
     }
 
@@ -138,36 +131,35 @@ public final class Engine implements Agent {
 
     @Override
     public int doWork() {
-        for (WorkQueue wq : wqs) { // one volatile read: a reconfiguration takes effect at the next duty cycle
-            final DescriptorRing ring = wq.ring();
-            long position;
-            while ((position = ring.peek()) >= 0) {
-                // the submission time can only be read between peek and a successful claim (see enqueueStamp)
-                final boolean event = DescriptorCompletedEvent.enabled();
-                final long submitted = event ? ring.enqueueStamp(position) : 0;
-                // the claim CAS below is a release, so a drainer that sees head past `position` (acquire) sees this
-                // tag too; the tag is itself a release so that a drainer that sees it also sees the previous
-                // descriptor's NO_PASID (executingBefore never pairs this tag with an older PASID)
-                IN_FLIGHT.setRelease(this, tag(wq.index(), position));
-                if (ring.claim(position, fetchBuffer, 0)) {
-                    currentWq = wq.index();
-                    currentPosition = position;
-                    // which PASID it runs for (release, after the claim): Abort PASID waits only for its own
-                    RUNNING_PASID.setRelease(this, wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
-                    run(wq, ring, position, event, submitted);
-                    return 1;
-                }
+        for (WorkSource wq : wqs) { // one volatile read: a reconfiguration takes effect at the next duty cycle
+            final long position = drainTag.claim(wq.ring(), wq.index(), fetchBuffer);
+            if (position < 0) {
+                continue;
             }
+            currentWq = wq.index();
+            currentPosition = position;
+            drainTag.running(wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
+            run(wq, position);
+            return 1;
         }
-        IN_FLIGHT.setOpaque(this, IDLE);
-        busyUntil = 0; // idle: the next descriptor's busy time starts at its own dispatch
+        drainTag.idle();
+        if (busySince != 0) { // the busy period ended with the last descriptor
+            counters.busy(System.nanoTime() - busySince);
+            busySince = 0;
+        }
         return 0;
     }
 
     /** Runs the claimed descriptor at {@code position} of {@code wq} and accounts for it. */
-    private void run(WorkQueue wq, DescriptorRing ring, long position, boolean event, long submitted) {
+    private void run(WorkSource wq, long position) {
         final boolean counting = counters.enabled();
-        final long dispatched = event || (counting && busyUntil == 0) ? System.nanoTime() : 0;
+        final boolean event = DescriptorCompletedEvent.enabled();
+        final long submitted = event ? wq.ring().enqueueStamp(position) : 0; // 0: not timed when submitted
+        final long dispatched = event ? System.nanoTime() : 0;
+        if (counting && busySince == 0) {
+            busySince = event ? dispatched : System.nanoTime(); // a busy period begins
+            untilBusyClock = BUSY_CLOCK_EVERY;
+        }
         final DescriptorCompletedEvent completedEvent = event ? DescriptorCompletedEvent.dispatched() : null;
         int status = NOT_RUN;
         long ended = 0;
@@ -178,18 +170,17 @@ public final class Engine implements Agent {
         } catch (Throwable t) {
             executor.errors().engineThreadError(t);
         } finally {
-            if (counting || event) {
+            if (event) {
                 ended = System.nanoTime();
             }
             if (counting) {
                 try {
-                    count(wq, ring, position, status, busyUntil != 0 ? busyUntil : dispatched, ended);
+                    count(wq, position, status);
                 } catch (Throwable t) {
-                    executor.errors().engineThreadError(t); // never skip the release below: a drain waits on it
+                    executor.errors().engineThreadError(t); // never skip the tag's release below: a drain waits on it
                 }
             }
-            RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by its release
-            IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
+            drainTag.completed();
             COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
         }
         if (completedEvent != null && status != NOT_RUN) { // a discarded descriptor did not complete: no event
@@ -198,18 +189,23 @@ public final class Engine implements Agent {
     }
 
     /**
-     * Counts one descriptor: the engine's executed count and busy time, its IOTLB hits and misses since the last one
-     * (single writer: release adds), the WQ's completion by status class (atomic adds: the group's engines share it)
-     * and, at its first dispatch and then once every {@link #OCCUPANCY_SAMPLE_EVERY}, the WQ's occupancy — a read of
-     * the tail the producers write, too costly to make for every descriptor (a full WQ is recorded exactly by the
-     * submitter that finds it full).
+     * Counts one descriptor: the engine's executed count, its IOTLB hits and misses since the last one and, every
+     * {@link #BUSY_CLOCK_EVERY} descriptors, the busy time so far (single writer: release adds); the WQ's completion
+     * by status class (atomic adds: the group's engines share it); and, at the engine's first dispatch and then once
+     * every {@link #OCCUPANCY_SAMPLE_EVERY}, the WQ's occupancy — a read of the tail the producers write, too costly
+     * to make for every descriptor (a full WQ is recorded exactly by the submitter that finds it full).
      */
-    private void count(WorkQueue wq, DescriptorRing ring, long position, int status, long start, long end) {
-        busyUntil = end;
+    private void count(WorkSource wq, long position, int status) {
+        if (--untilBusyClock == 0) {
+            final long now = System.nanoTime();
+            counters.busy(now - busySince);
+            busySince = now;
+            untilBusyClock = BUSY_CLOCK_EVERY;
+        }
         if (status == NOT_RUN) {
             return; // discarded by Abort PASID: counted as a SWERR entry
         }
-        counters.executed(end - start);
+        counters.executed();
         final Translation t = executor.context().dma.translation();
         counters.iotlb(t.iotlbHits - hitsCounted, t.walks - missesCounted);
         hitsCounted = t.iotlbHits;
@@ -226,11 +222,11 @@ public final class Engine implements Agent {
             sinceOccupancySample = OCCUPANCY_SAMPLE_EVERY - 1;
             // those still queued behind this one: at most the WQ size (head is past `position` now, and admission
             // keeps tail - head within the limit), where counting this one too could exceed it by the slot it freed
-            c.occupancy(ring.tailPosition() - position - 1);
+            c.occupancy(wq.ring().tailPosition() - position - 1);
         }
     }
 
-    private void commit(DescriptorCompletedEvent e, WorkQueue wq, int status, long submitted, long dispatched,
+    private void commit(DescriptorCompletedEvent e, WorkSource wq, int status, long submitted, long dispatched,
                         long ended) {
         try {
             final Descriptor d = executor.descriptor();
@@ -311,15 +307,7 @@ public final class Engine implements Agent {
      * {@code NO_PASID} (not yet known: it counts).
      */
     public boolean executingBefore(int wqIndex, long end, int pasid) {
-        final long t = (long) IN_FLIGHT.getAcquire(this);
-        if (t == IDLE || (int) (t >>> POSITION_BITS) != wqIndex || (t & ((1L << POSITION_BITS) - 1)) >= end) {
-            return false;
-        }
-        if (pasid < 0) {
-            return true;
-        }
-        final int p = (int) RUNNING_PASID.getAcquire(this);
-        return p == NO_PASID || p == pasid || (long) IN_FLIGHT.getAcquire(this) != t;
+        return drainTag.executingBefore(wqIndex, end, pasid);
     }
 
     /** Descriptors this engine has completed. */
@@ -337,9 +325,5 @@ public final class Engine implements Agent {
                 Thread.onSpinWait();
             }
         }
-    }
-
-    private static long tag(int wqIndex, long position) {
-        return ((long) wqIndex << POSITION_BITS) | position;
     }
 }

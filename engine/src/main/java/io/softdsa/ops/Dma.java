@@ -2,6 +2,7 @@ package io.softdsa.ops;
 
 import io.softdsa.completion.Status;
 import io.softdsa.iommu.Iommu;
+import io.softdsa.iommu.PageFaultHandler;
 import io.softdsa.iommu.Translation;
 import io.softdsa.telemetry.EngineCounters;
 

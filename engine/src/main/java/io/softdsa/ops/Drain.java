@@ -15,11 +15,11 @@ public final class Drain implements Operation {
     public int execute(Descriptor d, OpContext x) {
         x.earlierWork.await();
         if (x.flag(DescriptorFlags.DRAIN_READBACK1) && !x.dma.map(d.source(), 1, Translation.READ)) {
-            x.result.fault(x.dma, 0);
+            x.fault(0);
             return Status.READBACK_FAULT;
         }
         if (x.flag(DescriptorFlags.DRAIN_READBACK2) && !x.dma.map(d.destination(), 1, Translation.READ)) {
-            x.result.fault(x.dma, 0);
+            x.fault(0);
             return Status.READBACK_FAULT;
         }
         return Status.SUCCESS;

@@ -1,6 +1,6 @@
 package io.softdsa.ops;
 
-import io.softdsa.device.config.DeviceCapabilities;
+import io.softdsa.completion.OpResult;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +14,6 @@ public final class OpContext {
     public final Dma dma;
     public final OpResult result = new OpResult();
     public final MemorySegment memory;
-    public final DeviceCapabilities caps;
     public final Crc32cUnit crc;
     public final PatternBlock pattern;
 
@@ -26,10 +25,9 @@ public final class OpContext {
     /** Waits until every descriptor dispatched earlier from the current WQ has completed (drain). */
     public EarlierWork earlierWork = EarlierWork.NONE;
 
-    public OpContext(Dma dma, DeviceCapabilities caps, Arena scratch) {
+    public OpContext(Dma dma, Arena scratch) {
         this.dma = dma;
         this.memory = dma.memory();
-        this.caps = caps;
         this.crc = new Crc32cUnit(memory);
         this.pattern = new PatternBlock(scratch);
     }
@@ -45,7 +43,7 @@ public final class OpContext {
 
     /** Fails the operation at a mapping failure after {@code done} bytes. */
     public int fault(long done) {
-        return result.fault(dma, done);
+        return result.fault(done, dma.failureStatus(), dma.faultAddress(), dma.faultWrite());
     }
 
     /** Waits for earlier descriptors of the same WQ (Drain); implemented by the engine. */

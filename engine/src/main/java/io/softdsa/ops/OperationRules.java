@@ -2,7 +2,7 @@ package io.softdsa.ops;
 
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
-import io.softdsa.device.config.DeviceCapabilities;
+
 
 import static io.softdsa.descriptor.DescriptorFlags.*;
 import static io.softdsa.descriptor.Opcode.*;
@@ -32,7 +32,7 @@ public final class OperationRules {
     private final long[][] reservedMasks = new long[256][];
     private final boolean[] implemented = new boolean[256];
 
-    public OperationRules(DeviceCapabilities caps, boolean[] implementedOps) {
+    public OperationRules(OperationFeatures caps, boolean[] implementedOps) {
         for (int op = 0; op < 256; op++) {
             implemented[op] = implementedOps[op] && caps.generationDefines(op);
             allowedFlags[op] = ALWAYS | gate(op, genericFlags(op) | opSpecificFlags(op, caps), caps);
@@ -91,7 +91,7 @@ public final class OperationRules {
         };
     }
 
-    private static int opSpecificFlags(int op, DeviceCapabilities caps) {
+    private static int opSpecificFlags(int op, OperationFeatures caps) {
         return switch (op) {
             case CRC_GENERATION, COPY_CRC -> CRC_SEED_FROM_MEMORY | CRC_BYPASS_INVERSION | CRC_BYPASS_DATA_REFLECTION;
             case DRAIN -> caps.drainReadback()
@@ -103,7 +103,7 @@ public final class OperationRules {
     }
 
     /** A flag whose GENCAP capability is 0 is reserved (fact sheet section 3). */
-    private static int gate(int op, int flags, DeviceCapabilities caps) {
+    private static int gate(int op, int flags, OperationFeatures caps) {
         if (!caps.blockOnFault()) {
             flags &= ~B;
         }

@@ -2,6 +2,7 @@ package io.softdsa.portal;
 
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
+import io.softdsa.engine.DescriptorRing;
 import io.softdsa.telemetry.DescriptorCompletedEvent;
 import io.softdsa.telemetry.WqCounters;
 

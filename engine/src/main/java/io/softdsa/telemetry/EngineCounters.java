@@ -52,10 +52,16 @@ public final class EngineCounters {
         return on;
     }
 
-    /** The engine ran a descriptor taken from a WQ, busy for {@code nanos} (single writer: release adds). */
-    public void executed(long nanos) {
+    /** The engine ran a descriptor taken from a WQ (single writer: a release add). */
+    public void executed() {
         if (on) {
             executed.incrementRelease();
+        }
+    }
+
+    /** The engine was busy for {@code nanos} more (single writer: a release add). */
+    public void busy(long nanos) {
+        if (on) {
             busyNanos.getAndAddRelease(nanos);
         }
     }

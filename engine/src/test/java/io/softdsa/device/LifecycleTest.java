@@ -1,6 +1,7 @@
 package io.softdsa.device;
 
 import io.softdsa.completion.CompletionRecord;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.device.config.DeviceConfig;

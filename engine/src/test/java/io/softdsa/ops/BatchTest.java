@@ -3,7 +3,7 @@ package io.softdsa.ops;
 import io.softdsa.completion.CompletionRecord;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;

@@ -8,6 +8,7 @@ import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.device.config.WqMode;
+import io.softdsa.engine.DescriptorRing;
 import io.softdsa.testing.Fixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

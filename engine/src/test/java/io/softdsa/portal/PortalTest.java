@@ -1,13 +1,14 @@
 package io.softdsa.portal;
 
 import io.softdsa.completion.CompletionRecord;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
-import io.softdsa.device.SwerrEntry;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.device.config.WqMode;
+import io.softdsa.engine.DescriptorRing;
 import io.softdsa.testing.Fixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,7 +3,7 @@ package io.softdsa.mdev;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.device.DeviceOptions;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.Threading;
 import io.softdsa.mdev.guest.DeviceSetup;
 import io.softdsa.mdev.guest.GuestDriver;

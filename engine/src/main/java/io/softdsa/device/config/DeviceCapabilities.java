@@ -21,7 +21,7 @@ public record DeviceCapabilities(
     boolean cacheControlFlush,
     boolean destinationReadback,
     boolean drainReadback,
-    int interruptHandles) {
+    int interruptHandles) implements io.softdsa.ops.OperationFeatures {
 
     public static final int VERSION_1_0 = 0x100;
     public static final int VERSION_2_0 = 0x200;

@@ -2,7 +2,7 @@ package io.softdsa.mdev.guest;
 
 import io.softdsa.completion.CompletionRecord;
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.device.SwerrLayout;
+import io.softdsa.completion.SwerrLayout;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.mdev.command.Commands;
 import io.softdsa.mdev.pci.PciConfigLayout;

@@ -2,8 +2,8 @@ package io.softdsa.mdev.host;
 
 import io.softdsa.device.Device;
 import io.softdsa.device.DeviceOptions;
-import io.softdsa.device.SwerrEntry;
-import io.softdsa.device.SwerrLayout;
+import io.softdsa.completion.SwerrEntry;
+import io.softdsa.completion.SwerrLayout;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.device.config.DeviceConfig;

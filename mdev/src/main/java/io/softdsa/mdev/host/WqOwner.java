@@ -1,6 +1,6 @@
 package io.softdsa.mdev.host;
 
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 
 /** Whoever a host WQ is assigned to (the userspace-DMA driver, a virtual device): receives that WQ's SWERR entries. */
 public interface WqOwner {

@@ -1,5 +1,7 @@
 package io.softdsa.mdev.regs;
 
+import io.softdsa.completion.SwerrLayout;
+
 /**
  * The virtual DSA's BAR0 register map (fact sheet section 14). Offsets and widths of the fixed registers, the
  * capability field positions, and where the tables sit (softdsa rule for the table positions: TABLE_OFFSET says so,

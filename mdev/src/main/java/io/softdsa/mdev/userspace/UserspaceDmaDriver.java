@@ -1,6 +1,6 @@
 package io.softdsa.mdev.userspace;
 
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.mdev.host.HostDsa;

@@ -3,7 +3,7 @@ package io.softdsa.mdev.vdev;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.mdev.command.CmdStatus;
 import io.softdsa.mdev.command.Commands;

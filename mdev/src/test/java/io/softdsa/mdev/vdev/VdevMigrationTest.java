@@ -90,6 +90,19 @@ class VdevMigrationTest {
         }
     }
 
+    /** A guest on {@code h} with a shared-WQ virtual device its driver brought up with {@code wq}. */
+    private record Guest(GuestDomain domain, VirtualDsa vdev, GuestDriver driver) {
+    }
+
+    private Guest guest(Host h, WqSetup wq) {
+        final GuestDomain g = track(h.guest("vm"));
+        final VirtualDsa v = h.mdev().create(VdevType.SHARED_WQ, g);
+        final GuestDriver driver = new GuestDriver(v, g);
+        closing.add(driver);
+        driver.bringUp(true, DeviceSetup.oneGroup(1, wq));
+        return new Guest(g, v, driver);
+    }
+
     private GuestDomain track(GuestDomain g) {
         closing.add(g);
         return g;
@@ -127,11 +140,10 @@ class VdevMigrationTest {
         for (int i = 0; i < 5; i++) {
             b.dsa().allocatePasid();
         }
-        final GuestDomain ga = track(a.guest("vm"));
-        final VirtualDsa va = a.mdev().create(VdevType.SHARED_WQ, ga);
-        final GuestDriver driver = new GuestDriver(va, ga);
-        closing.add(driver);
-        driver.bringUp(true, DeviceSetup.oneGroup(1, WqSetup.shared(0, 32, 0)));
+        final Guest g = guest(a, WqSetup.shared(0, 32, 0));
+        final GuestDomain ga = g.domain();
+        final VirtualDsa va = g.vdev();
+        final GuestDriver driver = g.driver();
         final GuestProcess p = driver.newProcess("app");
         final long src = p.allocate((long) N * SIZE);
         final long dst = p.allocate((long) N * SIZE);
@@ -230,11 +242,10 @@ class VdevMigrationTest {
     @Test
     void aTruncatedOrForeignStreamFailsTheArcIntoErrorAndLeavesTheDestinationReset() throws Exception {
         final Host a = host(0, 16);
-        final GuestDomain ga = track(a.guest("vm"));
-        final VirtualDsa va = a.mdev().create(VdevType.SHARED_WQ, ga);
-        final GuestDriver driver = new GuestDriver(va, ga);
-        closing.add(driver);
-        driver.bringUp(true, DeviceSetup.oneGroup(1, WqSetup.shared(0, 16, 0)));
+        final Guest g = guest(a, WqSetup.shared(0, 16, 0));
+        final GuestDomain ga = g.domain();
+        final VirtualDsa va = g.vdev();
+        final GuestDriver driver = g.driver();
         va.migration().transition(MigrationState.STOP_COPY);
         final byte[] stream = drain(va.migration());
 
@@ -263,11 +274,10 @@ class VdevMigrationTest {
     @Test
     void preCopyStreamsTheCompatibilitySectionEarlyAndReportsItsBytes() throws Exception {
         final Host a = host(0, 16);
-        final GuestDomain ga = track(a.guest("vm"));
-        final VirtualDsa va = a.mdev().create(VdevType.SHARED_WQ, ga);
-        final GuestDriver driver = new GuestDriver(va, ga);
-        closing.add(driver);
-        driver.bringUp(true, DeviceSetup.oneGroup(1, WqSetup.shared(0, 16, 0)));
+        final Guest g = guest(a, WqSetup.shared(0, 16, 0));
+        final GuestDomain ga = g.domain();
+        final VirtualDsa va = g.vdev();
+        final GuestDriver driver = g.driver();
         assertEquals(7, va.migration().features(), "STOP_COPY | P2P | PRE_COPY");
         va.migration().transition(MigrationState.PRE_COPY);
         final PrecopyInfo before = va.migration().precopyInfo();
@@ -304,11 +314,10 @@ class VdevMigrationTest {
     @Test
     void aHandleValueThatChangedIsReportedRevokedOnTheDestination() throws Exception {
         final Host a = host(0, 16);
-        final GuestDomain ga = track(a.guest("vm"));
-        final VirtualDsa va = a.mdev().create(VdevType.SHARED_WQ, ga);
-        final GuestDriver driver = new GuestDriver(va, ga);
-        closing.add(driver);
-        driver.bringUp(true, DeviceSetup.oneGroup(1, WqSetup.shared(0, 16, 0)));
+        final Guest g = guest(a, WqSetup.shared(0, 16, 0));
+        final GuestDomain ga = g.domain();
+        final VirtualDsa va = g.vdev();
+        final GuestDriver driver = g.driver();
         final int handle = driver.interruptHandle(0);
         va.migration().transition(MigrationState.STOP_COPY);
         final byte[] stream = drain(va.migration());
@@ -340,11 +349,10 @@ class VdevMigrationTest {
     @Test
     void aDescriptorWaitingOnAnUnansweredPageRequestCompletesAsAFaultWhenTheDeviceStops() throws Exception {
         final Host a = host(0, 16);
-        final GuestDomain ga = track(a.guest("vm"));
-        final VirtualDsa va = a.mdev().create(VdevType.SHARED_WQ, ga);
-        final GuestDriver driver = new GuestDriver(va, ga);
-        closing.add(driver);
-        driver.bringUp(true, DeviceSetup.oneGroup(1, WqSetup.shared(0, 16, 0).withBlockOnFault(true)));
+        final Guest g = guest(a, WqSetup.shared(0, 16, 0).withBlockOnFault(true));
+        final GuestDomain ga = g.domain();
+        final VirtualDsa va = g.vdev();
+        final GuestDriver driver = g.driver();
         final GuestProcess p = driver.newProcess("app");
         final AtomicInteger asked = new AtomicInteger();
         ga.iommu().pageRequestHandler(r -> asked.incrementAndGet()); // a stopped guest: never answers

@@ -5,7 +5,7 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.device.AbortReport;
 import io.softdsa.device.Device;
 import io.softdsa.device.DeviceOptions;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;

@@ -4,7 +4,7 @@ import io.softdsa.completion.CompletionRecord;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.device.Device;
 import io.softdsa.device.DeviceOptions;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.Threading;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.DeviceCapabilities;

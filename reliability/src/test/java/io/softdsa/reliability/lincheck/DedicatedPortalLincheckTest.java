@@ -1,6 +1,6 @@
 package io.softdsa.reliability.lincheck;
 
-import io.softdsa.portal.DescriptorRing;
+import io.softdsa.engine.DescriptorRing;
 import io.softdsa.portal.Portal;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;

@@ -1,5 +1,7 @@
 package io.softdsa.reliability.lincheck;
 
+import io.softdsa.engine.DescriptorRing;
+
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;

@@ -1,12 +1,16 @@
 package io.softdsa.reliability.lincheck;
 
+import io.softdsa.engine.DrainTag;
+import io.softdsa.engine.DescriptorRing;
 import kotlin.reflect.KFunction;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -16,62 +20,86 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The engine drain tag (issue 11 item 18c): Drain WQ / Disable / Abort return once the ring's head has passed the
- * drain's end position and no engine is {@code executingBefore} it. The engine publishes its (WQ, position) tag
- * before the claiming CAS and clears it (release) after the descriptor completed, so a drainer that sees head past
- * {@code p} (acquire) and no engine executing before {@code p} knows every position below {@code p} completed.
- * <p>
- * The ring is the twin of the production {@code DescriptorRing}. The engine side is {@code Engine.doWork}'s tag
- * protocol and the drainer {@code Device.awaitCompleted}'s check, mirrored step for step here: {@code Engine} cannot be
- * twinned on its own (it needs a device's executor and WQs), so its planted variant — the tag stored after the claim
- * instead of before — is a flag of this mirror, not of Engine's bytecode (see the report for the hook Engine would
- * need).
+ * drain's end position and no engine is {@code executingBefore} it. The protocol lives in the production
+ * {@link DrainTag} (Engine.doWork calls its {@code claim}, {@code running}, {@code completed} and {@code idle}; Device's
+ * awaitCompleted its {@code executingBefore}), and this proof runs a twin of that very bytecode, driving the twin of
+ * the production {@code DescriptorRing}. The planted-bug variant is generated from the same bytecode with its
+ * ordering step {@code TAG_BEFORE_CLAIM} off (the tag stored after the claiming CAS), and the checker must catch it.
  */
 class DrainTagLincheckTest {
-    private static final long IDLE = -1;
     private static final int SIZE = 2;
+    private static final int WQ = 3;
 
-    /** Engine.doWork's steps around the ring, for one WQ. */
-    static final class EngineMirror {
-        private final boolean tagBeforeClaim;
-        private volatile long inFlight = IDLE;
+    /** The twin's methods without the ring in their signature (the twin's ring type is the twin's own). */
+    public interface TagAccess {
+        void running(int pasid);
+
+        void completed();
+
+        void idle();
+
+        boolean executingBefore(int wqIndex, long end, int pasid);
+    }
+
+    /** One engine: a twin of the production DrainTag, and Engine.doWork's calls of it around the ring. */
+    static final class EngineSteps {
+        private final TagAccess tag;
+        private final Method claim;
         private final MemorySegment fetch = MemorySegment.ofArray(new long[8]);
 
-        EngineMirror(boolean tagBeforeClaim) {
-            this.tagBeforeClaim = tagBeforeClaim;
-        }
-
-        void doWork(RingAccess ring, AtomicIntegerArray completed) {
-            long position;
-            while ((position = ring.peek()) >= 0) {
-                if (tagBeforeClaim) {
-                    inFlight = position; // Engine: IN_FLIGHT.setOpaque(tag) before ring.claim
-                }
-                if (ring.claim(position, fetch, 0)) {
-                    if (!tagBeforeClaim) {
-                        inFlight = position; // the planted bug: a drainer may see head past it and no tag
-                    }
-                    completed.set((int) position, 1); // execute: the completion record
-                    inFlight = IDLE; // Engine: IN_FLIGHT.setRelease(IDLE) after the completion
-                    return;
-                }
+        EngineSteps(Class<?> tagTwin) {
+            try {
+                this.tag = (TagAccess) tagTwin.getConstructor().newInstance();
+                this.claim = tagTwin.getMethod("claim", RING_TWIN, int.class, MemorySegment.class);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
             }
-            inFlight = IDLE;
         }
 
-        /** Engine.executingBefore for the one WQ. */
+        /** Engine.doWork for one WQ: claim (tagged), "execute" (the completion), completed; or idle. */
+        void doWork(RingAccess ring, AtomicIntegerArray completed) {
+            final long position;
+            try {
+                position = (long) claim.invoke(tag, ring, WQ, fetch);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            if (position < 0) {
+                tag.idle();
+                return;
+            }
+            tag.running(7);
+            completed.set((int) position, 1); // execute: the completion record
+            tag.completed();
+        }
+
         boolean executingBefore(long end) {
-            final long t = inFlight;
-            return t != IDLE && t < end;
+            return tag.executingBefore(WQ, end, -1);
         }
     }
 
+    private static final Class<?> RING_TWIN = OffHeapTwin.define(DescriptorRing.class, RingAccess.class);
+
+    /** The twin of the production DrainTag, calling the ring's twin. */
+    static Class<?> productionTwin() {
+        final java.util.Map<Class<?>, Class<?>[]> both = new java.util.LinkedHashMap<>();
+        both.put(DescriptorRing.class, new Class<?>[] {RingAccess.class});
+        both.put(DrainTag.class, new Class<?>[] {TagAccess.class});
+        return OffHeapTwin.define(both).get(DrainTag.class);
+    }
+
     public abstract static class DrainScenario {
-        private final RingAccess ring = Rings.engineTwin(SIZE);
-        private final EngineMirror[] engines;
+        private final RingAccess ring;
+        private final EngineSteps[] engines;
         private final AtomicIntegerArray completed = new AtomicIntegerArray(16);
 
-        DrainScenario(boolean tagBeforeClaim) {
-            engines = new EngineMirror[] {new EngineMirror(tagBeforeClaim), new EngineMirror(tagBeforeClaim)};
+        DrainScenario(Class<?> tagTwin) {
+            try {
+                ring = (RingAccess) RING_TWIN.getConstructor(Arena.class, int.class).newInstance(Arena.ofAuto(), SIZE);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            engines = new EngineSteps[] {new EngineSteps(tagTwin), new EngineSteps(tagTwin)};
             ring.open();
             LincheckRuns.INSTANCES.incrementAndGet();
         }
@@ -107,13 +135,13 @@ class DrainTagLincheckTest {
 
     public static final class EngineTagBeforeClaim extends DrainScenario {
         public EngineTagBeforeClaim() {
-            super(true);
+            super(productionTwin());
         }
     }
 
     public static final class EngineTagAfterClaim extends DrainScenario {
         public EngineTagAfterClaim() {
-            super(false);
+            super(OffHeapTwin.plantedWith(DrainTag.class, "TAG_BEFORE_CLAIM", DescriptorRing.class, TagAccess.class));
         }
     }
 

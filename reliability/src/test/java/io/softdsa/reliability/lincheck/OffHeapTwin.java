@@ -95,10 +95,23 @@ final class OffHeapTwin {
      * true in production) reading false: a planted-bug variant of the production code, differing in that one step.
      */
     static synchronized Class<?> planted(Class<?> original, String flag, Class<?>... interfaces) {
+        return plantedWith(original, flag, null, interfaces);
+    }
+
+    /**
+     * As {@link #planted}, calling the twin of {@code partner} (defined with {@link #define} first) where the
+     * original calls {@code partner}: a planted class and the twinned class it drives, checked together.
+     */
+    static synchronized Class<?> plantedWith(Class<?> original, String flag, Class<?> partner,
+                                             Class<?>... interfaces) {
         final String twin = twinName(original) + "_Without_" + flag;
         Class<?> defined = DEFINED.get(twin);
         if (defined == null) {
-            final Map<String, String> names = Map.of(Type.getInternalName(original), twin);
+            final Map<String, String> names = new LinkedHashMap<>();
+            names.put(Type.getInternalName(original), twin);
+            if (partner != null) {
+                names.put(Type.getInternalName(partner), twinName(partner));
+            }
             final byte[] bytes = rewrite(read(original), names, interfaces, flag);
             try {
                 defined = MethodHandles.lookup().defineClass(bytes);
@@ -238,9 +251,22 @@ final class OffHeapTwin {
             return opcode == Opcodes.INVOKESTATIC ? descriptor : "(L" + SEGMENT + ";" + descriptor.substring(1);
         }
         if (owner.equals(VAR_HANDLE) && opcode == Opcodes.INVOKEVIRTUAL && !VAR_HANDLE_NON_ACCESSES.contains(name)) {
+            if (fieldOfObject(descriptor)) {
+                // a field of a (twinned) object: one shim per access, the receiver as Object (the handle adapts)
+                final Type[] args = Type.getArgumentTypes(descriptor);
+                args[0] = Type.getType(Object.class);
+                return "(L" + VAR_HANDLE + ";" + Type.getMethodDescriptor(Type.getReturnType(descriptor), args)
+                    .substring(1);
+            }
             return "(L" + VAR_HANDLE + ";" + descriptor.substring(1);
         }
         return null;
+    }
+
+    /** A VarHandle call on an object's field (its first coordinate neither a segment nor an array). */
+    private static boolean fieldOfObject(String descriptor) {
+        final Type[] args = Type.getArgumentTypes(descriptor);
+        return args.length > 0 && args[0].getSort() == Type.OBJECT && !args[0].getInternalName().equals(SEGMENT);
     }
 
     /**
@@ -248,6 +274,10 @@ final class OffHeapTwin {
      * site drops (its polymorphic signature then returns void, and Java cannot overload on the return type alone).
      */
     private static String shimName(String owner, String name, String descriptor) {
+        if (owner.equals(VAR_HANDLE) && fieldOfObject(descriptor) && name.startsWith("get")
+            && descriptor.endsWith(")I")) {
+            return name + "Int"; // an int field's read: Java cannot overload on the return type alone
+        }
         return owner.equals(VAR_HANDLE) && descriptor.endsWith(")V") && name.startsWith("get") ? name + "Void" : name;
     }
 

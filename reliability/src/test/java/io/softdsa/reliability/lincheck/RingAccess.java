@@ -3,7 +3,7 @@ package io.softdsa.reliability.lincheck;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The public surface of {@link io.softdsa.portal.DescriptorRing}, which its {@link OffHeapTwin} (and the twin of
+ * The public surface of {@link io.softdsa.engine.DescriptorRing}, which its {@link OffHeapTwin} (and the twin of
  * every broken variant) is made to implement so that tests call it directly.
  */
 public interface RingAccess {

@@ -1,6 +1,6 @@
 package io.softdsa.reliability.lincheck;
 
-import io.softdsa.portal.DescriptorRing;
+import io.softdsa.engine.DescriptorRing;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -201,4 +201,35 @@ public final class SwitchPoints {
         point();
         return h.compareAndSet(a, i, expected, v);
     }
+
+    // ---- fields of engine objects through a field VarHandle (the engine's drain tag)
+    public static void setRelease(VarHandle h, Object o, long v) {
+        point();
+        h.setRelease(o, v);
+    }
+
+    public static void setRelease(VarHandle h, Object o, int v) {
+        point();
+        h.setRelease(o, v);
+    }
+
+    public static void setOpaque(VarHandle h, Object o, long v) {
+        point();
+        h.setOpaque(o, v);
+    }
+
+    public static void setOpaque(VarHandle h, Object o, int v) {
+        point();
+        h.setOpaque(o, v);
+    }
+
+    public static long getAcquire(VarHandle h, Object o) {
+        point();
+        return (long) h.getAcquire(o);
+    }
+
+    public static int getAcquireInt(VarHandle h, Object o) {
+        point();
+        return (int) h.getAcquire(o);
+    }
 }

@@ -1,7 +1,7 @@
 package io.softdsa.reliability.property;
 
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

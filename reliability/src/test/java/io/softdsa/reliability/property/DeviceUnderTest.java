@@ -3,7 +3,7 @@ package io.softdsa.reliability.property;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.device.Device;
 import io.softdsa.device.DeviceOptions;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.Threading;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.DeviceConfig;

@@ -1,7 +1,7 @@
 package io.softdsa.reliability.stress.hostile;
 
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.mdev.guest.DeviceSetup;
 import io.softdsa.mdev.guest.GuestDriver;

@@ -1,7 +1,7 @@
 package io.softdsa.reliability.stress.hostile;
 
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.device.SwerrEntry;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.iommu.PageRequestHandler.PageResponder;
 import io.softdsa.mdev.host.HostDsa;
@@ -262,11 +262,17 @@ final class ProcessTenant extends Tenant {
             lastAttack = "page-request handler called back into the device";
             callback(s, slot, page);
         }
+        final boolean unmapAfter = k >= 25 && k < 31 && slot >= 0 && ctx.on(Attacks.Kind.PR_UNMAP_FAULTED_PAGE);
+        if (unmapAfter) {
+            // before the response: the descriptor may complete the moment it is answered, and the tenant reads
+            // tampered after its record (the response happens-before the engine's record release, the tenant's
+            // acquire of the status after it); set after the response, a verify could meet the unmap unwarned
+            tampered[slot] = true;
+        }
         responder.respond(PageRequest.RESPONSE_SUCCESS);
-        if (k >= 25 && k < 31 && slot >= 0 && ctx.on(Attacks.Kind.PR_UNMAP_FAULTED_PAGE)) {
+        if (unmapAfter) {
             ctx.attacks().count(Attacks.Kind.PR_UNMAP_FAULTED_PAGE);
             lastAttack = "page-request handler unmapped the page it had just mapped";
-            tampered[slot] = true; // written before the unmap; the tenant reads it after the record (acquire)
             s.unmap(page, "unmapped by the page-request handler right after its response");
         }
     }

@@ -1,16 +1,13 @@
 package io.softdsa.reliability.lincheck.broken;
 
-import io.softdsa.iommu.Translation;
+import io.softdsa.completion.OpResult;
 import io.softdsa.memory.Le;
-import io.softdsa.ops.Dma;
-import io.softdsa.ops.OpResult;
 
 import java.lang.foreign.MemorySegment;
 
 import static io.softdsa.completion.CompletionRecordLayout.BYTES_COMPLETED_OFFSET;
 import static io.softdsa.completion.CompletionRecordLayout.FAULT_ADDRESS_OFFSET;
 import static io.softdsa.completion.CompletionRecordLayout.FAULT_INFO_OFFSET;
-import static io.softdsa.completion.CompletionRecordLayout.LENGTH;
 import static io.softdsa.completion.CompletionRecordLayout.OP_SPECIFIC_OFFSET;
 import static io.softdsa.completion.CompletionRecordLayout.RESERVED_OFFSET;
 import static io.softdsa.completion.CompletionRecordLayout.RESULT_OFFSET;
@@ -27,12 +24,7 @@ public final class StatusFirstCompletionWriter {
     private StatusFirstCompletionWriter() {
     }
 
-    public static boolean write(Dma dma, long address, int status, OpResult r) {
-        if (!dma.mapWithoutBlocking(address, LENGTH, Translation.WRITE) || dma.length() < LENGTH) {
-            return false;
-        }
-        final MemorySegment m = dma.memory();
-        final long a = dma.hostAddress();
+    public static void write(MemorySegment m, long a, int status, OpResult r) {
         final int raw = status | (r.faultWrite ? STATUS_WRITE_FAULT_BIT : 0);
         Le.setByteRelease(m, a + STATUS_OFFSET, (byte) raw); // BUG: published before the fields it vouches for
         m.set(Le.BYTE, a + RESULT_OFFSET, (byte) r.result);
@@ -42,6 +34,5 @@ public final class StatusFirstCompletionWriter {
         m.set(Le.LONG, a + FAULT_ADDRESS_OFFSET, r.faultAddress);
         m.set(Le.LONG, a + OP_SPECIFIC_OFFSET, r.field16);
         m.set(Le.LONG, a + OP_SPECIFIC_OFFSET + 8, r.field24);
-        return true;
     }
 }

@@ -1,8 +1,6 @@
-package io.softdsa.ops;
+package io.softdsa.iommu;
 
 import io.softdsa.completion.Status;
-import io.softdsa.iommu.Iommu;
-import io.softdsa.iommu.Translation;
 
 /**
  * Resolves a block-on-fault page fault: raises a page request (PCIe PRI) for the faulting page and waits for the

@@ -1,6 +1,4 @@
-package io.softdsa.ops;
-
-import io.softdsa.completion.Status;
+package io.softdsa.completion;
 
 /**
  * The fields an operation produces for its completion record (fact sheet section 4), accumulated in place and
@@ -27,12 +25,15 @@ public final class OpResult {
         field24 = 0;
     }
 
-    /** Records a failed mapping after {@code done} units of progress; returns the failure's status. */
-    public int fault(Dma dma, long done) {
+    /**
+     * Records a failed mapping after {@code done} units of progress: the failure's status, the address it failed at
+     * and whether it was a write; returns the status.
+     */
+    public int fault(long done, int status, long address, boolean write) {
         bytesCompleted = done;
-        faultAddress = dma.faultAddress();
-        faultWrite = dma.faultWrite() && isPageFault(dma.failureStatus());
-        return dma.failureStatus();
+        faultAddress = address;
+        faultWrite = write && isPageFault(status);
+        return status;
     }
 
     private static boolean isPageFault(int status) {

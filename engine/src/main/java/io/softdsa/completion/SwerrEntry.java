@@ -1,4 +1,4 @@
-package io.softdsa.device;
+package io.softdsa.completion;
 
 /**
  * One software error as the device reported it: the fields of SWERR plus, when a descriptor caused it, its 64 bytes

@@ -1,11 +1,12 @@
-package io.softdsa.portal;
+package io.softdsa.engine;
 
 import io.softdsa.memory.Le;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
-import static io.softdsa.portal.RingLayout.*;
+import static io.softdsa.engine.RingLayout.*;
 
 /**
  * A WQ's storage: a bounded lock-free multi-producer, multi-consumer ring of 64-byte descriptor slots in off-heap
@@ -43,12 +44,13 @@ public final class DescriptorRing {
     private final int mask;
     private final long slotsOffset;
     /**
-     * When each slot's descriptor was submitted ({@code System.nanoTime()}), or 0 if its submitter did not time it
-     * (no JFR recording took {@code io.softdsa.DescriptorCompleted} then). Written by the producer between its claiming
-     * CAS and its publishing release store, like the slot's bytes (so the release publishes it too); read by a
-     * consumer between its acquire of the published sequence ({@link #peek}) and its taking CAS ({@link #claim}),
-     * like the optimistic copy: a successful CAS proves the stamp read was this descriptor's. Heap memory: only the
-     * queue-time figure of the JFR event reads it.
+     * When each slot's descriptor was submitted, for the JFR event's queue time: per slot, the position it was
+     * stamped for, then the time ({@code System.nanoTime()}). Written only by a submitter that times its descriptor
+     * (while a recording takes {@code io.softdsa.DescriptorCompleted}; otherwise nothing is stored), between its
+     * claiming CAS and its publishing release, position first with a store-store fence before the time. Read by
+     * {@link #enqueueStamp} after the claim: time, load-load fence, position — a time of a later lap comes with that
+     * lap's position, so a pair whose position is not the claimed one is refused (and a slot never stamped for this
+     * lap holds an older position). Heap memory, off the ring's own layout.
      */
     private final long[] stamps;
 
@@ -65,7 +67,7 @@ public final class DescriptorRing {
         this.mask = capacity - 1;
         this.slotsOffset = RingLayout.slotsOffset(capacity);
         this.memory = arena.allocate(RingLayout.totalLength(capacity), PAD);
-        this.stamps = new long[capacity];
+        this.stamps = new long[2 * capacity];
         for (int i = 0; i < capacity; i++) {
             memory.set(Le.LONG, sequenceOffset(i), i);
         }
@@ -100,7 +102,7 @@ public final class DescriptorRing {
 
     /**
      * {@link #offer(MemorySegment, long, int, long)} with the submission time {@code stamp} ({@code System.nanoTime()},
-     * or 0 for none) kept with the descriptor for {@link #enqueueStamp}.
+     * or 0 for none: then nothing more is stored) kept with the descriptor for {@link #enqueueStamp}.
      */
     public int offer(MemorySegment src, long srcOffset, int limit, long pasidWord, long stamp) {
         checkSource(src, srcOffset);
@@ -146,7 +148,12 @@ public final class DescriptorRing {
                 memory.set(Le.LONG, slot + 40, w5);
                 memory.set(Le.LONG, slot + 48, w6);
                 memory.set(Le.LONG, slot + 56, w7);
-                stamps[(int) tail & mask] = stamp; // plain: published by the release below, as the bytes are
+                if (stamp != 0) {
+                    final int i = 2 * ((int) tail & mask);
+                    stamps[i] = tail;
+                    VarHandle.storeStoreFence(); // the position before the time: pairs with enqueueStamp's fence
+                    stamps[i + 1] = stamp;
+                }
                 if (WRITES_BEFORE_PUBLISH) {
                     Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
                 }
@@ -200,13 +207,14 @@ public final class DescriptorRing {
     }
 
     /**
-     * The submission time of the descriptor at {@code position} ({@code System.nanoTime()}, 0 if untimed). Valid only
-     * if read after {@link #peek} returned {@code position} and before a {@link #claim} of it that succeeds: the
-     * claim's CAS (a full barrier) keeps this plain read before it, and proves no producer of the next lap wrote the
-     * slot meanwhile.
+     * The submission time of the descriptor this consumer claimed at {@code position} ({@code System.nanoTime()}), or
+     * 0 if its submitter did not time it (or a submitter of a later lap is overwriting the slot's stamp already).
      */
     public long enqueueStamp(long position) {
-        return stamps[(int) position & mask];
+        final int i = 2 * ((int) position & mask);
+        final long time = stamps[i + 1];
+        VarHandle.loadLoadFence(); // the time before the position: pairs with offer's store-store fence
+        return stamps[i] == position ? time : 0;
     }
 
     /**

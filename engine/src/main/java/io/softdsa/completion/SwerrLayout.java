@@ -1,4 +1,4 @@
-package io.softdsa.device;
+package io.softdsa.completion;
 
 /**
  * Layout of SWERR, the 256-bit software error register at BAR0 0xC0 (fact sheet section 11), as four 64-bit words.

@@ -1,4 +1,4 @@
-package io.softdsa.portal;
+package io.softdsa.engine;
 
 /**
  * Off-heap layout of a WQ's descriptor ring. Producer and consumer counters sit on separate 128-byte blocks

@@ -1,4 +1,4 @@
-package io.softdsa.device;
+package io.softdsa.completion;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,0 +1,111 @@
+package io.softdsa.engine;
+
+import io.softdsa.engine.DescriptorRing;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * What one engine tells Drain WQ, Disable WQ and Abort PASID: the (WQ, position) of the descriptor it executes, and
+ * for which PASID. A drainer that sees the ring's head past its end (acquire) and no engine
+ * {@link #executingBefore} that end knows every descriptor below it has completed.
+ * <p>
+ * The protocol: the tag is stored (release) <em>before</em> the claiming CAS on the ring head — the CAS is a
+ * release, so a drainer whose acquire of head sees the claim sees the tag too — and cleared (release) after the
+ * descriptor's completion record and interrupt, pairing with the drainer's acquire of the tag. The PASID is
+ * published after the claim and cleared before the tag, so {@link #executingBefore} never pairs a tag with an older
+ * descriptor's PASID. {@code reliability}'s Lincheck proof twins this very class (and its planted variant, with
+ * {@link #TAG_BEFORE_CLAIM} off, the tag stored after the claim) together with the ring.
+ */
+public final class DrainTag {
+    /** No descriptor in flight. */
+    public static final long IDLE = -1L;
+    private static final int POSITION_BITS = 48;
+    private static final int NO_PASID = -1;
+    private static final VarHandle IN_FLIGHT;
+    private static final VarHandle RUNNING_PASID;
+
+    /*
+     * The ordering step reliability/lincheck's planted-bug variant turns off, in a twin of this bytecode. Always true
+     * here; not a compile-time constant so that javac keeps the read the twin rewrites (the JIT folds it).
+     */
+    /** The tag is stored before the claiming CAS (else a drainer may see head past a descriptor and no tag). */
+    private static final boolean TAG_BEFORE_CLAIM = Boolean.TRUE.booleanValue();
+
+    static {
+        try {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            IN_FLIGHT = lookup.findVarHandle(DrainTag.class, "inFlight", long.class);
+            RUNNING_PASID = lookup.findVarHandle(DrainTag.class, "runningPasid", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // accessed through IN_FLIGHT
+    private volatile long inFlight = IDLE;
+    @SuppressWarnings("unused") // accessed through RUNNING_PASID; single writer
+    private volatile int runningPasid = NO_PASID;
+
+    /**
+     * Claims the next published descriptor of {@code ring} (WQ {@code wqIndex}) into {@code fetch}, tagged; returns
+     * its position, or -1 when the ring has none to give (the tag may then name a position this engine did not get:
+     * it only makes a drainer wait a little longer, until {@link #idle} or the next tag).
+     */
+    public long claim(DescriptorRing ring, int wqIndex, MemorySegment fetch) {
+        long position;
+        while ((position = ring.peek()) >= 0) {
+            if (TAG_BEFORE_CLAIM) {
+                // the tag is itself a release so that a drainer that sees it also sees the previous descriptor's
+                // NO_PASID; the claim CAS below is a release too, so a drainer that sees head past `position`
+                // (acquire) sees this tag
+                IN_FLIGHT.setRelease(this, tag(wqIndex, position));
+            }
+            if (ring.claim(position, fetch, 0)) {
+                if (!TAG_BEFORE_CLAIM) {
+                    IN_FLIGHT.setRelease(this, tag(wqIndex, position)); // the planted bug: too late
+                }
+                return position;
+            }
+        }
+        return -1;
+    }
+
+    /** Which PASID the claimed descriptor runs for (release, after the claim): Abort PASID waits only for its own. */
+    public void running(int pasid) {
+        RUNNING_PASID.setRelease(this, pasid);
+    }
+
+    /** The claimed descriptor has completed (its record and interrupt are written). */
+    public void completed() {
+        RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by that tag's release
+        IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
+    }
+
+    /** Nothing claimed in this duty cycle. */
+    public void idle() {
+        IN_FLIGHT.setOpaque(this, IDLE);
+    }
+
+    /**
+     * Whether the engine is executing a descriptor of {@code wqIndex} below {@code end} — of {@code pasid} only if it
+     * is not negative: tag, PASID, tag again, all acquire; an unchanged tag means the PASID read is this descriptor's
+     * (written after its claim) or {@code NO_PASID} (not known yet: it counts).
+     */
+    public boolean executingBefore(int wqIndex, long end, int pasid) {
+        final long t = (long) IN_FLIGHT.getAcquire(this);
+        if (t == IDLE || (int) (t >>> POSITION_BITS) != wqIndex || (t & ((1L << POSITION_BITS) - 1)) >= end) {
+            return false;
+        }
+        if (pasid < 0) {
+            return true;
+        }
+        final int p = (int) RUNNING_PASID.getAcquire(this);
+        return p == NO_PASID || p == pasid || (long) IN_FLIGHT.getAcquire(this) != t;
+    }
+
+    private static long tag(int wqIndex, long position) {
+        return ((long) wqIndex << POSITION_BITS) | position;
+    }
+}

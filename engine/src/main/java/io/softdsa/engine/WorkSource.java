@@ -1,0 +1,50 @@
+package io.softdsa.engine;
+
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.telemetry.WqCounters;
+
+/**
+ * What an engine sees of a work queue: where its descriptors wait (the ring), and the WQCFG settings that decide how
+ * each one runs. The device model's {@code WorkQueue} is one; the engine needs nothing else of it.
+ */
+public interface WorkSource {
+    /** The WQ's index (SWERR, drain tags). */
+    int index();
+
+    /** The descriptors waiting in this WQ. */
+    DescriptorRing ring();
+
+    boolean isDedicated();
+
+    boolean pasidEnabled();
+
+    /** A dedicated WQ's PASID (WQCFG); a shared WQ takes each descriptor's. */
+    int pasid();
+
+    /** A dedicated WQ's Priv (WQCFG). */
+    boolean priv();
+
+    boolean blockOnFault();
+
+    long maxTransferSize();
+
+    int maxBatchSize();
+
+    /** WQCFG's operation configuration: whether {@code opcode} may run on this WQ. */
+    boolean opcodeAllowed(int opcode);
+
+    /** Whose interrupt handles descriptors of this WQ may raise. */
+    int interruptOwner();
+
+    /**
+     * Called by an engine for each descriptor it takes: true if an Abort PASID covers it, in which case the WQ has
+     * reported it as aborted and it must not run.
+     */
+    boolean discardForPasidAbort(long position, Descriptor d);
+
+    /** This WQ's counters in the device's counters file ({@link WqCounters#DISABLED} without one). */
+    WqCounters counters();
+
+    /** The WQ's name as JFR events carry it ({@code wq0.3}), made once: an event never builds a string. */
+    String eventName();
+}
