@@ -108,9 +108,11 @@ public final class FullReport {
                 + Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("java.vm.name") + " "
                 + System.getProperty("java.vm.version") + (options.quick() ? ", --quick (short iterations: "
                 + "indicative figures only)" : ", full iterations"),
-            "Sources: " + json + " (JMH) and " + hgrm + "/*.hgrm (QuickRun latency).");
+            "Sources: " + json + " (JMH), " + hgrm + "/*.hgrm (QuickRun latency) and "
+                + options.out().resolve("quickrun.json") + " (QuickRun rows).");
         Files.writeString(html, Html.render("softdsa benchmark report", context,
-            Files.exists(json) ? JmhResult.read(json) : List.of(), Hgrm.readDir(hgrm)));
+            Files.exists(json) ? JmhResult.read(json) : List.of(), Hgrm.readDir(hgrm),
+            RunRow.read(options.out().resolve("quickrun.json"))));
         System.out.printf("%nReport written to %s (%.0f s in all)%n", html, (System.nanoTime() - start) / 1e9);
     }
 
