@@ -30,6 +30,9 @@ final class Html {
         OPS.put("dualcast", DataOp.DUALCAST);
     }
 
+    /** Marks a figure that comes with a caveat; a cell holding it is styled as a warning. */
+    static final String CAVEAT_MARK = "\u26a0";
+
     private final List<JmhResult> results;
     private final List<Hgrm> latencies;
     private final List<RunRow> runRows;
@@ -170,7 +173,7 @@ final class Html {
 
     /** A figure followed by its caveat, marked so that it cannot be read as part of the number. */
     static String withCaveat(String figure, String caveat) {
-        return caveat.isEmpty() ? figure : figure + " \u26a0 (" + caveat + ")";
+        return caveat.isEmpty() ? figure : figure + " " + CAVEAT_MARK + " (" + caveat + ")";
     }
 
     private void quickRows() {
@@ -196,7 +199,7 @@ final class Html {
             return "unknown";
         }
         final String s = Svg.num(r.foreignCpuShare() * 100) + " %";
-        return r.disturbed() ? s + " \u26a0 disturbed" : s;
+        return r.disturbed() ? s + " " + CAVEAT_MARK + " disturbed" : s;
     }
 
     private void batch() {
@@ -368,7 +371,9 @@ final class Html {
         for (String[] row : rows) {
             b.append("<tr>");
             for (String cell : row) {
-                b.append("<td>").append(escape(cell)).append("</td>");
+                // a caveated figure reads as a sentence: left-aligned and coloured, not as a right-aligned number
+                b.append(cell.contains(CAVEAT_MARK) ? "<td class=\"caveat\">" : "<td>").append(escape(cell))
+                    .append("</td>");
             }
             b.append("</tr>\n");
         }
