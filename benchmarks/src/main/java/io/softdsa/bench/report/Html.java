@@ -194,6 +194,16 @@ final class Html {
             "foreign CPU"), rows);
     }
 
+    /** A latency row's name, marked when QuickRun flagged the same row as disturbed (the banner lists them too). */
+    private String disturbedMark(String id) {
+        for (RunRow r : runRows) {
+            if (r.id().equals(id) && r.disturbed()) {
+                return withCaveat(id, "disturbed: " + Svg.num(r.foreignCpuShare() * 100) + " % foreign CPU");
+            }
+        }
+        return id;
+    }
+
     private static String share(RunRow r) {
         if (!Double.isFinite(r.foreignCpuShare())) {
             return "unknown";
@@ -264,7 +274,7 @@ final class Html {
                     }
                 }
                 series.add(new Svg.Series(h.name(), pts, false));
-                rows.add(new String[] {h.name(), Svg.num(h.at(50)), Svg.num(h.at(90)), Svg.num(h.at(99)),
+                rows.add(new String[] {disturbedMark(h.name()), Svg.num(h.at(50)), Svg.num(h.at(90)), Svg.num(h.at(99)),
                     Svg.num(h.at(99.9)), Svg.num(h.max())});
             }
             final List<Svg.Tick> ticks = List.of(new Svg.Tick(0, "0%"), new Svg.Tick(1, "90%"),

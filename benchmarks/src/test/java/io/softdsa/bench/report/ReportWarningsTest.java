@@ -94,6 +94,10 @@ class ReportWarningsTest {
         assertTrue(text.contains("portal-swq (5 %)"), "no verdict in the file: judged against 3 %: " + text);
         assertFalse(text.contains("memmove-4k"), "1.2 % is quiet: " + text);
         assertTrue(text.contains("2 rows"), text);
+        final String latency = page(List.of(wideHistogram("crc-64k", 1), wideHistogram("memmove-4k", 1)), rows);
+        assertTrue(latency.contains("<td class=\"caveat\">crc-64k \u26a0 (disturbed: 27.4 % foreign CPU)</td>"),
+            "the latency row is marked too");
+        assertTrue(latency.contains("<td>memmove-4k</td>"));
     }
 
     @Test
@@ -120,6 +124,17 @@ class ReportWarningsTest {
         final String cell = Html.added(-615339);
         assertTrue(cell.startsWith("-615339 \u26a0 (negative: noise between the runs, not a saving"), cell);
         assertEquals("23", Html.added(23));
+    }
+
+    @Test
+    void negativeAddedCostInThePasidTableIsACaveatedCell() throws IOException {
+        // PASID on faster than off (noise): 1e9/5.2e7 - 1e9/5.2e6 = -173 ns "added" per descriptor
+        final String json = resource("jmh-sample.json");
+        assertEquals(1, json.split("\"score\": 4000000.0", -1).length - 1, "the PASID-on score appears once");
+        final String html = Html.render("r", List.of(), JmhResult.parse(json.replace("\"score\": 4000000.0",
+            "\"score\": 52000000.0")), List.of());
+        assertTrue(html.contains("<td class=\"caveat\">-173 \u26a0 (negative: noise between the runs, not a saving"),
+            html);
     }
 
     @Test
