@@ -62,7 +62,8 @@ class ReportScreenshotTest {
 
         final Path html = tmp.resolve("report.html");
         Files.writeString(html, Html.render("softdsa benchmark report", List.of("screenshot test"),
-            JmhResult.parse(resource("jmh-sample.json")), List.of(Hgrm.parse("memmove-4k", resource("memmove-4k.hgrm"))),
+            JmhResult.parse(resource("jmh-sample.json")),
+            List.of(Hgrm.parse("memmove-4k", resource("memmove-4k.hgrm"))),
             RunRow.parse(resource("quickrun-sample.json"))));
         final Path png = tmp.resolve("report.png");
         final Process shot = run(tmp, html.toString(), png.toString());

@@ -111,7 +111,8 @@ class ReportWarningsTest {
     @Test
     void unstableRatioCarriesACaveatAndAStableOneDoesNot() throws IOException {
         final String html = page(List.of(), RunRow.parse(resource("quickrun-sample.json")));
-        assertTrue(html.contains("<td class=\"caveat\">0.55x \u26a0 (unstable: interleaved pairs range 0.31x to 0.9x"), html);
+        assertTrue(html.contains(
+            "<td class=\"caveat\">0.55x \u26a0 (unstable: interleaved pairs range 0.31x to 0.9x"), html);
         assertTrue(html.contains("<td>0.5x</td>"), "±4 %: no caveat");
         assertTrue(html.contains("<td class=\"caveat\">27.4 % \u26a0 disturbed</td>"));
         assertEquals("", Caveats.ratio(1.0, 0.91, 1.09));
