@@ -25,8 +25,8 @@ final class Caveats {
         return "<div class=\"banner\" role=\"alert\"><strong>This run was disturbed.</strong> Other processes (or the "
             + "hypervisor, as steal) took more than " + Math.round(RunRow.DISTURBED * 100) + " % of all CPU time "
             + "during " + hit.size() + " row" + (hit.size() == 1 ? "" : "s") + ": "
-            + Html.escape(String.join(", ", hit)) + ". Their figures, and any JMH figure measured at the same time, "
-            + "are not trustworthy; rerun on a quiet machine.</div>\n";
+            + Html.escape(String.join(", ", hit)) + ". Those rows' figures are not trustworthy, and the JMH figures "
+            + "measured earlier in the same run were not monitored; rerun on a quiet machine.</div>\n";
     }
 
     /**

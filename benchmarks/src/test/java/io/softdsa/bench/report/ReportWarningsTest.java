@@ -90,12 +90,12 @@ class ReportWarningsTest {
         assertTrue(banner > 0 && banner < html.indexOf("<h2>"), "the banner comes before every section");
         final String text = html.substring(banner, html.indexOf("</div>", banner));
         assertTrue(text.contains("This run was disturbed"), text);
-        assertTrue(text.contains("crc-64k (27 %)"), "flagged by QuickRun: " + text);
-        assertTrue(text.contains("portal-swq (5 %)"), "no verdict in the file: judged against 3 %: " + text);
+        assertTrue(text.contains("crc-gen-64k (27 %)"), "flagged by QuickRun: " + text);
+        assertTrue(text.contains("portal-shared (5 %)"), "no verdict in the file: judged against 3 %: " + text);
         assertFalse(text.contains("memmove-4k"), "1.2 % is quiet: " + text);
         assertTrue(text.contains("2 rows"), text);
-        final String latency = page(List.of(wideHistogram("crc-64k", 1), wideHistogram("memmove-4k", 1)), rows);
-        assertTrue(latency.contains("<td class=\"caveat\">crc-64k \u26a0 (disturbed: 27.4 % foreign CPU)</td>"),
+        final String latency = page(List.of(wideHistogram("crc-gen-64k", 1), wideHistogram("memmove-4k", 1)), rows);
+        assertTrue(latency.contains("<td class=\"caveat\">crc-gen-64k \u26a0 (disturbed: 27.4 % foreign CPU)</td>"),
             "the latency row is marked too");
         assertTrue(latency.contains("<td>memmove-4k</td>"));
     }
