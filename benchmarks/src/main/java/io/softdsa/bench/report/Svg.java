@@ -205,7 +205,8 @@ final class Svg {
         if (a >= 1) {
             return stripZeros(fmt("%.2f", v));
         }
-        return stripZeros(fmt("%.3g", v));
+        // %.3g turns to an exponent below 1e-4 ("9.93e-05"); BigDecimal keeps the plain form the page promises
+        return stripZeros(new java.math.BigDecimal(v).round(new java.math.MathContext(3)).toPlainString());
     }
 
     private static String stripZeros(String s) {

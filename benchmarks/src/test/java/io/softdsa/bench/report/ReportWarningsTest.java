@@ -121,6 +121,15 @@ class ReportWarningsTest {
     }
 
     @Test
+    void smallFiguresHaveNoExponent() {
+        // a disturbed ratio of 1e-4 is exactly the figure a reader must be able to read
+        assertEquals("0.0000993", Svg.num(0.0000993));
+        assertEquals("0.00571", Svg.num(0.0057134));
+        assertEquals("0.5", Svg.num(0.5));
+        assertEquals("-0.25", Svg.num(-0.25));
+    }
+
+    @Test
     void negativeAddedCostIsCaveatedInThePage() {
         final String cell = Html.added(-615339);
         assertTrue(cell.startsWith("-615339 \u26a0 (negative: noise between the runs, not a saving"), cell);
