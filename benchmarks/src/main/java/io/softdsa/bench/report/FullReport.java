@@ -109,8 +109,7 @@ public final class FullReport {
         final List<String> context = List.of(
             "Generated " + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")) + " on "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("java.vm.name") + " "
-                + System.getProperty("java.vm.version") + (options.quick() ? ", --quick (short iterations: "
-                + "indicative figures only)" : ", full iterations"),
+                + System.getProperty("java.vm.version") + iterations(options),
             "Sources: " + json + " (JMH), " + hgrm + "/*.hgrm (QuickRun latency) and "
                 + options.out().resolve("quickrun.json") + " (QuickRun rows).");
         Files.writeString(html, Html.render("softdsa benchmark report", context,
@@ -120,6 +119,14 @@ public final class FullReport {
         // the page is only as good as it renders: say how to look at it without opening a browser
         System.out.printf("To check it in headless Chromium: scripts/report-screenshot.sh %s %s%n", html,
             options.out().resolve("report.png"));
+    }
+
+    /** How the figures were measured; with --report-only this run measured nothing, so it cannot say. */
+    private static String iterations(Options options) {
+        if (options.reportOnly()) {
+            return ", re-rendered from saved results (--report-only: how they were measured is not recorded here)";
+        }
+        return options.quick() ? ", --quick (short iterations: indicative figures only)" : ", full iterations";
     }
 
     /** JMH options: the includes, JSON to {@code json}; for --quick short iterations and a reduced grid. */
