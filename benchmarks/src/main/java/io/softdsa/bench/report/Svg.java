@@ -141,24 +141,31 @@ final class Svg {
 
     static String barChart(String title, String unit, List<Bar> bars) {
         final int rowH = 26;
-        final int labelW = 230;
         final int h = TOP + bars.size() * rowH + 20;
         double max = 0;
+        int longestLabel = 0;
+        int longestValue = 0;
         for (Bar bar : bars) {
             if (Double.isFinite(bar.value())) {
                 max = Math.max(max, bar.value());
             }
+            longestLabel = Math.max(longestLabel, bar.label().length());
+            longestValue = Math.max(longestValue, (num(bar.value()) + " " + unit).length());
         }
-        final double plotW = W - labelW - 90;
+        // labels left of the bars and figures right of them widen the chart rather than run off its edges
+        final int labelW = Math.max(230, 16 + LEGEND_CHAR_PX * longestLabel);
+        final double plotW = W - 230 - 90;
+        final int width = (int) Math.max(W, labelW + plotW + 16 + LEGEND_CHAR_PX * longestValue);
         final StringBuilder b = new StringBuilder(fmt(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-                + " font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", W, h, W, h));
+                + " font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", width, h, width, h));
         b.append(fmt("<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", 8,
             Html.escape(title)));
         for (int i = 0; i < bars.size(); i++) {
             final Bar bar = bars.get(i);
             final double y = TOP + i * rowH;
-            final double w = max > 0 && Double.isFinite(bar.value()) ? bar.value() / max * plotW : 0;
+            // a negative or unknown figure draws no bar (its number still shows); SVG rejects a negative width
+            final double w = max > 0 && bar.value() > 0 ? bar.value() / max * plotW : 0;
             b.append(text(labelW - 8, y + 16, "end", bar.label()));
             b.append(fmt("<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s: %s %s</title>"
                 + "</rect>%n", labelW, y + 4, w, rowH - 8, PALETTE[i % PALETTE.length], Html.escape(bar.label()),
