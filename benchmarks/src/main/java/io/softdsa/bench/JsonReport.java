@@ -63,6 +63,8 @@ final class JsonReport {
         j.append("      \"ratioMin\": ").append(num(r.ratioMin())).append(",\n");
         j.append("      \"ratioMax\": ").append(num(r.ratioMax())).append(",\n");
         j.append("      \"foreignCpuShare\": ").append(num(r.foreignCpuShare())).append(",\n");
+        // the verdict as well as the share, so that readers (the HTML report) need not know the threshold
+        j.append("      \"disturbed\": ").append(r.disturbed()).append(",\n");
         j.append("      \"latency\": {\"offeredRatePerSecond\": ").append(l.ratePerSecond())
             .append(", \"samples\": ").append(l.samples())
             .append(", \"p50Micros\": ").append(num(l.micros(50)))

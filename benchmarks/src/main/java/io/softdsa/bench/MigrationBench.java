@@ -16,6 +16,7 @@ import io.softdsa.mdev.guest.GuestProcess;
 import io.softdsa.mdev.guest.WqSetup;
 import io.softdsa.mdev.host.HostDsa;
 import io.softdsa.mdev.migration.DmaLogging;
+import io.softdsa.mdev.migration.MigrationState;
 import io.softdsa.mdev.translation.GuestDomain;
 import io.softdsa.mdev.vdev.MdevManager;
 import io.softdsa.mdev.vdev.PortalInstruction;
@@ -43,7 +44,9 @@ import java.util.concurrent.locks.LockSupport;
  *     {@code depth} ∈ {1, 16, 32 (the WQ size)} descriptors in flight from {@code pasids} ∈ {1, 8, 64} guest
  *     processes migrates between two hosts {@code reps} times (back and forth, pre-copy to convergence, an unlimited
  *     link); the table has the median and the largest guest downtime (vCPUs paused → resumed) and device downtime
- *     (source stopping for STOP_COPY → destination RUNNING), and the median device-state stream size.</li>
+ *     (source stopping for STOP_COPY → destination RUNNING), the median of its two largest parts — the source's
+ *     quiesce (its arc into STOP_COPY) and the destination's restore (RESUMING → STOP) — and the median
+ *     device-state stream size.</li>
  * <li><b>Dirty-logging overhead</b>: a pipelined memmove through a virtual device in a guest (nested translation,
  *     16 in flight), measured in turn with DMA logging off, on ({@code DMA_LOGGING_START} over all guest RAM: the
  *     walker sets stage-2 dirty bits), and on with a VMM thread reporting and clearing the whole log every
@@ -121,14 +124,16 @@ public final class MigrationBench {
             }
         }
         System.out.printf(Locale.ROOT, "downtime per migration, %d migrations per row (median / max)%n", reps);
-        System.out.printf(Locale.ROOT, "%5s %6s %22s %22s %12s %8s%n", "depth", "PASIDs", "guest (vCPUs) ms",
-            "device ms", "stream", "rounds");
+        System.out.printf(Locale.ROOT, "%5s %6s %22s %22s %10s %10s %10s %7s%n", "depth", "PASIDs",
+            "guest (vCPUs) ms", "device ms", "quiesce ms", "restore ms", "stream", "rounds");
         for (int depth : DEPTHS) {
             for (int pasids : PASIDS) {
                 final long[] vcpu = new long[reps];
                 final long[] device = new long[reps];
                 final long[] stream = new long[reps];
                 final long[] rounds = new long[reps];
+                final long[] quiesce = new long[reps];
+                final long[] restore = new long[reps];
                 try (MigrationTestbed bed = busyGuest(depth, pasids, 31L * depth + pasids)) {
                     for (int r = 0; r < reps; r++) {
                         final MigrationReport m = bed.migrate(MigrationOptions.DEFAULTS);
@@ -136,6 +141,8 @@ public final class MigrationBench {
                         device[r] = m.deviceDowntimeNanos();
                         stream[r] = m.deviceStopCopyBytes();
                         rounds[r] = m.rounds().size() - 1;
+                        quiesce[r] = arc(m, MigrationReport.Side.SOURCE, MigrationState.STOP_COPY);
+                        restore[r] = arc(m, MigrationReport.Side.DESTINATION, MigrationState.STOP);
                         final long done = bed.workload().completed();
                         bed.workload().awaitCompleted(done + 32, TimeUnit.SECONDS.toNanos(30)); // busy again
                     }
@@ -143,9 +150,9 @@ public final class MigrationBench {
                         throw new IllegalStateException("guest failures: " + bed.workload().failures());
                     }
                 }
-                System.out.printf(Locale.ROOT, "%5d %6d %10.2f / %9.2f %10.2f / %9.2f %10d B %8d%n", depth, pasids,
-                    median(vcpu) / 1e6, max(vcpu) / 1e6, median(device) / 1e6, max(device) / 1e6, median(stream),
-                    median(rounds));
+                System.out.printf(Locale.ROOT, "%5d %6d %10.2f / %9.2f %10.2f / %9.2f %10.2f %10.2f %8d B %7d%n",
+                    depth, pasids, median(vcpu) / 1e6, max(vcpu) / 1e6, median(device) / 1e6, max(device) / 1e6,
+                    median(quiesce) / 1e6, median(restore) / 1e6, median(stream), median(rounds));
             }
         }
     }
@@ -304,6 +311,17 @@ public final class MigrationBench {
             host.close();
             memory.close();
         }
+    }
+
+    /** The duration of the arc of {@code side} that ended in {@code to} during the downtime (the last one). */
+    private static long arc(MigrationReport m, MigrationReport.Side side, MigrationState to) {
+        long nanos = 0;
+        for (MigrationReport.Arc a : m.arcs(side)) {
+            if (a.to() == to) {
+                nanos = a.nanos();
+            }
+        }
+        return nanos;
     }
 
     private static long median(long[] v) {

@@ -20,7 +20,10 @@ import java.util.List;
  * The long command: runs the JMH suite through JMH's Java API (results as JSON in {@code DIR/jmh.json}), QuickRun's
  * latency runs (HdrHistogram files in {@code DIR/hgrm/}), then writes {@code DIR/report.html}, a self-contained
  * page with inline SVG charts: throughput against transfer size next to the CPU baseline, PASID off/on, batch sizes,
- * portal against Agrona, the three device paths side by side, and latency percentiles.
+ * portal against Agrona, the three device paths side by side, and latency percentiles (log10 value axis when they
+ * span decades). QuickRun's rows ({@code DIR/quickrun.json}) add a banner naming the rows other processes disturbed
+ * and caveats beside unstable or negative figures; {@code scripts/report-screenshot.sh} checks the page in headless
+ * Chromium.
  *
  * <pre>
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED \
@@ -38,7 +41,7 @@ public final class FullReport {
           --include REGEX JMH benchmark regex (repeatable; default: the whole suite, %s)
           --out DIR       where jmh.json, hgrm/ and report.html go (default: results)
           --no-latency    do not run QuickRun's latency rows; use DIR/hgrm/*.hgrm if present
-          --report-only   run nothing: render DIR/report.html from DIR/jmh.json and DIR/hgrm/
+          --report-only   run nothing: render DIR/report.html from DIR/jmh.json, DIR/hgrm/, DIR/quickrun.json
         The JVM needs --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED.
         """.formatted(SUITE);
 
@@ -106,12 +109,24 @@ public final class FullReport {
         final List<String> context = List.of(
             "Generated " + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")) + " on "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("java.vm.name") + " "
-                + System.getProperty("java.vm.version") + (options.quick() ? ", --quick (short iterations: "
-                + "indicative figures only)" : ", full iterations"),
-            "Sources: " + json + " (JMH) and " + hgrm + "/*.hgrm (QuickRun latency).");
+                + System.getProperty("java.vm.version") + iterations(options),
+            "Sources: " + json + " (JMH), " + hgrm + "/*.hgrm (QuickRun latency) and "
+                + options.out().resolve("quickrun.json") + " (QuickRun rows).");
         Files.writeString(html, Html.render("softdsa benchmark report", context,
-            Files.exists(json) ? JmhResult.read(json) : List.of(), Hgrm.readDir(hgrm)));
+            Files.exists(json) ? JmhResult.read(json) : List.of(), Hgrm.readDir(hgrm),
+            RunRow.read(options.out().resolve("quickrun.json"))));
         System.out.printf("%nReport written to %s (%.0f s in all)%n", html, (System.nanoTime() - start) / 1e9);
+        // the page is only as good as it renders: say how to look at it without opening a browser
+        System.out.printf("To check it in headless Chromium: scripts/report-screenshot.sh %s %s%n", html,
+            options.out().resolve("report.png"));
+    }
+
+    /** How the figures were measured; with --report-only this run measured nothing, so it cannot say. */
+    private static String iterations(Options options) {
+        if (options.reportOnly()) {
+            return ", re-rendered from saved results (--report-only: how they were measured is not recorded here)";
+        }
+        return options.quick() ? ", --quick (short iterations: indicative figures only)" : ", full iterations";
     }
 
     /** JMH options: the includes, JSON to {@code json}; for --quick short iterations and a reduced grid. */

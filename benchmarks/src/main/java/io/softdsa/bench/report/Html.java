@@ -30,13 +30,18 @@ final class Html {
         OPS.put("dualcast", DataOp.DUALCAST);
     }
 
+    /** Marks a figure that comes with a caveat; a cell holding it is styled as a warning. */
+    static final String CAVEAT_MARK = "\u26a0";
+
     private final List<JmhResult> results;
     private final List<Hgrm> latencies;
+    private final List<RunRow> runRows;
     private final StringBuilder b = new StringBuilder(1 << 16);
 
-    private Html(List<JmhResult> results, List<Hgrm> latencies) {
+    private Html(List<JmhResult> results, List<Hgrm> latencies, List<RunRow> runRows) {
         this.results = results;
         this.latencies = latencies;
+        this.runRows = runRows;
     }
 
     /**
@@ -44,7 +49,15 @@ final class Html {
      * @param context  lines shown under the heading (date, machine, command)
      */
     static String render(String title, List<String> context, List<JmhResult> results, List<Hgrm> latencies) {
-        return new Html(results, latencies).page(title, context);
+        return render(title, context, results, latencies, List.of());
+    }
+
+    /**
+     * @param runRows  QuickRun's rows (its JSON): the disturbance banner, the ratio table and its caveats
+     */
+    static String render(String title, List<String> context, List<JmhResult> results, List<Hgrm> latencies,
+                         List<RunRow> runRows) {
+        return new Html(results, latencies, runRows).page(title, context);
     }
 
     private String page(String title, List<String> context) {
@@ -55,11 +68,16 @@ final class Html {
             .append(".charts{display:flex;flex-wrap:wrap;gap:16px}")
             .append("table{border-collapse:collapse;font-size:13px;margin:8px 0}")
             .append("th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}")
-            .append("td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:13px}\n")
+            .append("td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:13px}")
+            .append(".banner{background:#fff3cd;border:2px solid #d39e00;padding:10px 14px;margin:12px 0}")
+            .append(".caveat{color:#a94400;font-size:12px;text-align:left}\n")
             .append("</style>\n</head>\n<body>\n<h1>").append(escape(title)).append("</h1>\n");
+        // the banner comes first: a reader must know the run was disturbed before reading any figure
+        b.append(Caveats.banner(runRows));
         for (String line : context) {
             b.append("<p class=\"note\">").append(escape(line)).append("</p>\n");
         }
+        quickRows();
         throughput();
         pasid();
         batch();
@@ -150,8 +168,48 @@ final class Html {
      * differ by more than translation costs (noise on a loaded machine), so it is shown with that caveat.
      */
     static String added(double ns) {
-        return ns < 0 ? Svg.num(ns) + " (negative: noise between the runs, not a saving; rerun on a quiet machine)"
-            : Svg.num(ns);
+        return withCaveat(Svg.num(ns), Caveats.added(ns));
+    }
+
+    /** A figure followed by its caveat, marked so that it cannot be read as part of the number. */
+    static String withCaveat(String figure, String caveat) {
+        return caveat.isEmpty() ? figure : figure + " " + CAVEAT_MARK + " (" + caveat + ")";
+    }
+
+    private void quickRows() {
+        if (runRows.isEmpty()) {
+            return;
+        }
+        section("softdsa against the CPU doing the same work",
+            "QuickRun's rows: the median of interleaved softdsa/baseline pairs, the range of all pairs, and the share "
+                + "of CPU time other processes took during the row.");
+        final List<String[]> rows = new ArrayList<>();
+        for (RunRow r : runRows) {
+            rows.add(new String[] {r.id(), r.operation(), Svg.num(r.softdsa()) + " " + r.unit(), r.baselineName(),
+                Svg.num(r.baseline()) + " " + r.unit(),
+                withCaveat(Svg.num(r.ratio()) + "x", Caveats.ratio(r.ratio(), r.ratioMin(), r.ratioMax())),
+                Svg.num(r.ratioMin()) + "x - " + Svg.num(r.ratioMax()) + "x", share(r)});
+        }
+        table(List.of("row", "operation", "softdsa", "baseline", "baseline value", "ratio", "pair range",
+            "foreign CPU"), rows);
+    }
+
+    /** A latency row's name, marked when QuickRun flagged the same row as disturbed (the banner lists them too). */
+    private String disturbedMark(String id) {
+        for (RunRow r : runRows) {
+            if (r.id().equals(id) && r.disturbed()) {
+                return withCaveat(id, "disturbed: " + Svg.num(r.foreignCpuShare() * 100) + " % foreign CPU");
+            }
+        }
+        return id;
+    }
+
+    private static String share(RunRow r) {
+        if (!Double.isFinite(r.foreignCpuShare())) {
+            return "unknown";
+        }
+        final String s = Svg.num(r.foreignCpuShare() * 100) + " %";
+        return r.disturbed() ? s + " " + CAVEAT_MARK + " disturbed" : s;
     }
 
     private void batch() {
@@ -216,12 +274,13 @@ final class Html {
                     }
                 }
                 series.add(new Svg.Series(h.name(), pts, false));
-                rows.add(new String[] {h.name(), Svg.num(h.at(50)), Svg.num(h.at(90)), Svg.num(h.at(99)),
+                rows.add(new String[] {disturbedMark(h.name()), Svg.num(h.at(50)), Svg.num(h.at(90)), Svg.num(h.at(99)),
                     Svg.num(h.at(99.9)), Svg.num(h.max())});
             }
             final List<Svg.Tick> ticks = List.of(new Svg.Tick(0, "0%"), new Svg.Tick(1, "90%"),
                 new Svg.Tick(2, "99%"), new Svg.Tick(3, "99.9%"), new Svg.Tick(4, "99.99%"));
-            b.append(Svg.lineChart("Latency by percentile", "percentile", "µs", ticks, series));
+            // tails reach ~1 ms against ~1 µs medians: a log value axis keeps the medians readable
+            b.append(Svg.lineChart("Latency by percentile", "percentile", "µs", ticks, series, true));
             table(List.of("row", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs"), rows);
         }
         if (!roundTrips.isEmpty()) {
@@ -322,7 +381,9 @@ final class Html {
         for (String[] row : rows) {
             b.append("<tr>");
             for (String cell : row) {
-                b.append("<td>").append(escape(cell)).append("</td>");
+                // a caveated figure reads as a sentence: left-aligned and coloured, not as a right-aligned number
+                b.append(cell.contains(CAVEAT_MARK) ? "<td class=\"caveat\">" : "<td>").append(escape(cell))
+                    .append("</td>");
             }
             b.append("</tr>\n");
         }

@@ -1,5 +1,6 @@
 package io.softdsa.bench.report;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -9,9 +10,13 @@ import java.util.Locale;
  * sheet.
  */
 final class Svg {
+    /**
+     * Sixteen distinguishable colours: the largest chart of the report is the latency chart with one series per
+     * QuickRun row (13 today). A chart with more series than colours also gets direct labels ({@link #lineChart}).
+     */
     static final String[] PALETTE =
         {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
-         "#bcbd22", "#393b79", "#637939"};
+         "#bcbd22", "#393b79", "#637939", "#e7ba52", "#843c39", "#7b4173", "#00441b"};
     /** Legend width per character of a series name at font-size 12 (sans-serif averages under 7 px). */
     private static final int LEGEND_CHAR_PX = 7;
     private static final int W = 640;
@@ -37,9 +42,19 @@ final class Svg {
     }
 
     static String lineChart(String title, String xLabel, String yLabel, List<Tick> ticks, List<Series> series) {
+        return lineChart(title, xLabel, yLabel, ticks, series, false);
+    }
+
+    /**
+     * A line chart; with {@code logY} the value axis is log10 with decade ticks when the data spans more than a
+     * decade ({@link ValueAxis}). More series than {@link #PALETTE} colours: every line is numbered at its end and
+     * in the legend, so no two series are told apart by colour alone.
+     */
+    static String lineChart(String title, String xLabel, String yLabel, List<Tick> ticks, List<Series> series,
+                            boolean logY) {
         double xMin = Double.POSITIVE_INFINITY;
         double xMax = Double.NEGATIVE_INFINITY;
-        double yMax = 0;
+        final List<Double> ys = new ArrayList<>();
         for (Tick t : ticks) {
             xMin = Math.min(xMin, t.x());
             xMax = Math.max(xMax, t.x());
@@ -48,34 +63,33 @@ final class Svg {
             for (double[] p : s.points()) {
                 xMin = Math.min(xMin, p[0]);
                 xMax = Math.max(xMax, p[0]);
-                if (Double.isFinite(p[1])) {
-                    yMax = Math.max(yMax, p[1]);
-                }
+                ys.add(p[1]);
             }
         }
         if (!(xMax > xMin)) {
             xMin -= 1;
             xMax += 1;
         }
-        final double yStep = niceStep(yMax > 0 ? yMax : 1);
-        final double yTop = Math.max(yStep, Math.ceil(yMax * 1.05 / yStep) * yStep);
+        final ValueAxis axis = ValueAxis.over(ys, logY);
+        final boolean numbered = series.size() > PALETTE.length;
         final double plotW = W - LEFT - RIGHT;
         final double plotH = H - TOP - BOTTOM;
         final double x0 = xMin;
         final double xSpan = xMax - xMin;
         // The legend sits right of the plot; the chart widens so that no series name is clipped.
         int longest = 0;
-        for (Series s : series) {
-            longest = Math.max(longest, s.name().length());
+        for (int i = 0; i < series.size(); i++) {
+            longest = Math.max(longest, legendName(series, i, numbered).length());
         }
         final int width = Math.max(W, W - RIGHT + 46 + LEGEND_CHAR_PX * longest);
         final int height = Math.max(H, TOP + 10 + series.size() * 18 + 10);
-        final StringBuilder b = open(title, width, height);
+        final StringBuilder b = open(title, width, height, axis.log() ? "log" : "linear");
         // grid and y ticks
-        for (double y = 0; y <= yTop + yStep / 2; y += yStep) {
-            final double py = TOP + plotH - y / yTop * plotH;
+        for (double y : axis.ticks()) {
+            final double py = TOP + plotH - axis.fraction(y) * plotH;
             b.append(line(LEFT, py, LEFT + plotW, py, "#e0e0e0"));
-            b.append(text(LEFT - 6, py + 4, "end", num(y)));
+            b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"ytick\">%s</text>%n", LEFT - 6.0,
+                py + 4, Html.escape(num(y))));
         }
         for (Tick t : ticks) {
             final double px = LEFT + (t.x() - x0) / xSpan * plotW;
@@ -85,52 +99,73 @@ final class Svg {
         b.append(line(LEFT, TOP + plotH, LEFT + plotW, TOP + plotH, "#333"));
         b.append(line(LEFT, TOP, LEFT, TOP + plotH, "#333"));
         b.append(text(LEFT + plotW / 2, H - 8, "middle", xLabel));
+        final String yTitle = axis.log() ? yLabel + " (log scale)" : yLabel;
         b.append(fmt("<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 14 %.1f)\">%s</text>%n",
-            TOP + plotH / 2, TOP + plotH / 2, Html.escape(yLabel)));
+            TOP + plotH / 2, TOP + plotH / 2, Html.escape(yTitle)));
         for (int i = 0; i < series.size(); i++) {
             final Series s = series.get(i);
             final String color = PALETTE[i % PALETTE.length];
             final StringBuilder pts = new StringBuilder();
+            double lastX = Double.NaN;
+            double lastY = Double.NaN;
             for (double[] p : s.points()) {
-                if (!Double.isFinite(p[1])) {
+                final double f = axis.fraction(p[1]);
+                if (Double.isNaN(f)) {
                     continue;
                 }
                 final double px = LEFT + (p[0] - x0) / xSpan * plotW;
-                final double py = TOP + plotH - p[1] / yTop * plotH;
+                final double py = TOP + plotH - f * plotH;
                 pts.append(fmt("%.1f,%.1f ", px, py));
                 b.append(fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s: %s</title></circle>%n",
                     px, py, color, Html.escape(s.name()), num(p[1])));
+                lastX = px;
+                lastY = py;
             }
             b.append(fmt("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"%s\"/>%n", color,
                 s.dashed() ? " stroke-dasharray=\"6 4\"" : "", pts.toString().strip()));
+            if (numbered && !Double.isNaN(lastX)) {
+                b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" class=\"direct\" fill=\"%s\" font-size=\"10\">%d</text>%n",
+                    lastX + 4, lastY - 3, color, i + 1));
+            }
             final double ly = TOP + 10 + i * 18;
             b.append(fmt("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>%n",
                 W - RIGHT + 12, ly - 4, W - RIGHT + 34, ly - 4, color, s.dashed() ? " stroke-dasharray=\"6 4\"" : ""));
-            b.append(text(W - RIGHT + 40, ly, "start", s.name()));
+            b.append(text(W - RIGHT + 40, ly, "start", legendName(series, i, numbered)));
         }
         return b.append("</svg>\n").toString();
     }
 
+    private static String legendName(List<Series> series, int i, boolean numbered) {
+        return numbered ? (i + 1) + " " + series.get(i).name() : series.get(i).name();
+    }
+
     static String barChart(String title, String unit, List<Bar> bars) {
         final int rowH = 26;
-        final int labelW = 230;
         final int h = TOP + bars.size() * rowH + 20;
         double max = 0;
+        int longestLabel = 0;
+        int longestValue = 0;
         for (Bar bar : bars) {
             if (Double.isFinite(bar.value())) {
                 max = Math.max(max, bar.value());
             }
+            longestLabel = Math.max(longestLabel, bar.label().length());
+            longestValue = Math.max(longestValue, (num(bar.value()) + " " + unit).length());
         }
-        final double plotW = W - labelW - 90;
+        // labels left of the bars and figures right of them widen the chart rather than run off its edges
+        final int labelW = Math.max(230, 16 + LEGEND_CHAR_PX * longestLabel);
+        final double plotW = W - 230 - 90;
+        final int width = (int) Math.max(W, labelW + plotW + 16 + LEGEND_CHAR_PX * longestValue);
         final StringBuilder b = new StringBuilder(fmt(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-                + " font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", W, h, W, h));
+                + " font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", width, h, width, h));
         b.append(fmt("<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", 8,
             Html.escape(title)));
         for (int i = 0; i < bars.size(); i++) {
             final Bar bar = bars.get(i);
             final double y = TOP + i * rowH;
-            final double w = max > 0 && Double.isFinite(bar.value()) ? bar.value() / max * plotW : 0;
+            // a negative or unknown figure draws no bar (its number still shows); SVG rejects a negative width
+            final double w = max > 0 && bar.value() > 0 ? bar.value() / max * plotW : 0;
             b.append(text(labelW - 8, y + 16, "end", bar.label()));
             b.append(fmt("<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s: %s %s</title>"
                 + "</rect>%n", labelW, y + 4, w, rowH - 8, PALETTE[i % PALETTE.length], Html.escape(bar.label()),
@@ -140,14 +175,12 @@ final class Svg {
         return b.append("</svg>\n").toString();
     }
 
-    private static StringBuilder open(String title) {
-        return open(title, W, H);
-    }
-
-    private static StringBuilder open(String title, int width, int height) {
+    private static StringBuilder open(String title, int width, int height, String yScale) {
+        // data-y-scale says which value axis was drawn, for readers of the markup and the tests
         final StringBuilder b = new StringBuilder(fmt(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-                + " font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", width, height, width, height));
+                + " data-y-scale=\"%s\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">%n", width, height,
+            width, height, yScale));
         b.append(fmt("<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", LEFT,
             Html.escape(title)));
         return b;
@@ -179,7 +212,8 @@ final class Svg {
         if (a >= 1) {
             return stripZeros(fmt("%.2f", v));
         }
-        return stripZeros(fmt("%.3g", v));
+        // %.3g turns to an exponent below 1e-4 ("9.93e-05"); BigDecimal keeps the plain form the page promises
+        return stripZeros(new java.math.BigDecimal(v).round(new java.math.MathContext(3)).toPlainString());
     }
 
     private static String stripZeros(String s) {

@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Chart structure (issue 14, item 8): legends fit inside the SVG, every series has its own colour. */
@@ -46,6 +47,31 @@ class ChartLayoutTest {
             colours.add(stroke.group(1));
         }
         assertEquals(12, colours.size());
+    }
+
+    @Test
+    void barLabelsAndFiguresFitInsideTheChart() {
+        final String longLabel = "virtualDevice through a forwarding VFIO device, 4 KiB";
+        final String svg = Svg.barChart("t", "GB/s", List.of(new Svg.Bar(longLabel, 123456.0),
+            new Svg.Bar("short", -3)));
+        final Matcher size = Pattern.compile("width=\"(\\d+)\"").matcher(svg);
+        assertTrue(size.find());
+        final int width = Integer.parseInt(size.group(1));
+        final Matcher label = Pattern.compile(
+            "<text x=\"([\\d.]+)\" y=\"[\\d.]+\" text-anchor=\"(end|start)\">([^<]+)<").matcher(svg);
+        int texts = 0;
+        while (label.find()) {
+            texts++;
+            final double x = Double.parseDouble(label.group(1));
+            final int px = 7 * label.group(3).length();
+            if (label.group(2).equals("end")) {
+                assertTrue(x - px >= 0, label.group());
+            } else {
+                assertTrue(x + px <= width, label.group());
+            }
+        }
+        assertEquals(4, texts);
+        assertFalse(svg.contains("width=\"-"), "no negative bar width");
     }
 
     @Test

@@ -302,6 +302,11 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
         host.pageRequestOwner(this).timeout(nanos);
     }
 
+    /** This guest's page-request timeout (a VMM carries it to the destination's IOMMU). */
+    public long pageRequestTimeoutNanos() {
+        return host.pageRequestOwner(this).timeoutNanos();
+    }
+
     /** Page requests of this guest that ended at their deadline unanswered. */
     public long pageRequestTimeouts() {
         return host.pageRequestOwner(this).timeouts();

@@ -174,7 +174,7 @@ final class VdevMigration implements DeviceMigration {
             return PortalResult.POSTED;
         }
         final int gpasid = insn == PortalInstruction.ENQCMD ? guestPasidMsr : desc.pasid();
-        if (gpasid < 0 || dev.guest().iommu().hostPasid(gpasid) < 0) {
+        if (gpasid < 0 || dev.iommu().hostPasid(gpasid) < 0) {
             return PortalResult.GP_FAULT;
         }
         if (s == null || s.dedicated()) {
@@ -270,7 +270,7 @@ final class VdevMigration implements DeviceMigration {
         capture = c; // volatile: every store from now on is captured, every MSI-X message waits in the PBA
         dev.awaitPortalStores(); // a store that passed its checks before the line above has reached its WQ
         dev.commands().runExclusive(() -> { }); // a guest command in progress has finished (none starts: MMIO off)
-        final VirtualIommu iommu = dev.guest().iommu();
+        final VirtualIommu iommu = dev.iommu();
         for (int q = 0; q < dev.wqs(); q++) {
             final HostWqSettings s = dev.portalSettings(q);
             final WorkQueue hw = dev.host().device().wq(dev.hostWq(q));
@@ -304,7 +304,7 @@ final class VdevMigration implements DeviceMigration {
         if (c == null) {
             return;
         }
-        dev.guest().iommu().resumePageRequests();
+        dev.iommu().resumePageRequests();
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment buffer = arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
             for (byte[] o : c.takeOverflow()) {
@@ -352,7 +352,7 @@ final class VdevMigration implements DeviceMigration {
             hw.portal().movdir64b(d.segment(), d.offset());
             return;
         }
-        final int h = dev.guest().iommu().hostPasid(e.guestPasid);
+        final int h = dev.iommu().hostPasid(e.guestPasid);
         if (h < 0) {
             return; // the guest freed the PASID while stopped: as an ENQCMD after the free, it goes nowhere
         }
@@ -442,7 +442,7 @@ final class VdevMigration implements DeviceMigration {
                 }
             }
         }
-        for (VirtualIommu.Binding b : dev.guest().iommu().bindings()) {
+        for (VirtualIommu.Binding b : dev.iommu().bindings()) {
             final DsaStateSchema.PasidBinding p = new DsaStateSchema.PasidBinding();
             p.guestPasid = b.guestPasid();
             p.stage1Root = b.stage1Root();
@@ -474,8 +474,8 @@ final class VdevMigration implements DeviceMigration {
         // 1. the guest's PASIDs, with host PASIDs of this host (the WQCFG and MSI-X permissions name guest PASIDs)
         restoredPasids.clear();
         for (DsaStateSchema.PasidBinding p : s.pasids.bindings) {
-            final boolean fresh = dev.guest().iommu().hostPasid(p.guestPasid) < 0;
-            dev.guest().iommu().restore(new VirtualIommu.Binding(p.guestPasid, p.stage1Root, p.levels,
+            final boolean fresh = dev.iommu().hostPasid(p.guestPasid) < 0;
+            dev.iommu().restore(new VirtualIommu.Binding(p.guestPasid, p.stage1Root, p.levels,
                 (p.flags & 1) != 0));
             if (fresh) {
                 restoredPasids.add(p.guestPasid);
@@ -708,7 +708,7 @@ final class VdevMigration implements DeviceMigration {
             if (c != null) {
                 c.closeIfEmpty();
                 capture = null; // the reset discards what was captured, as it discards what the WQs held
-                dev.guest().iommu().resumePageRequests();
+                dev.iommu().resumePageRequests();
             }
             dev.functionLevelReset();
         }
@@ -741,7 +741,7 @@ final class VdevMigration implements DeviceMigration {
         dev.functionLevelReset(); // WQs disabled (their PASIDs unpinned), handles released
         for (int g : restoredPasids) {
             try {
-                dev.guest().iommu().freePasid(g);
+                dev.iommu().freePasid(g);
             } catch (RuntimeException ignored) {
                 // already gone
             }

@@ -63,6 +63,11 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     private final VdevType type;
     private final HostDsa host;
     private final GuestDomain guest;
+    /**
+     * The guest's IOMMU on this device's host, fixed at creation: after a migration the guest's domain answers with
+     * the destination's, and this (source) device must keep acting on its own host's PASIDs.
+     */
+    private final io.softdsa.mdev.translation.VirtualIommu iommu;
     private final int[] hostWq;
     private final int[] sizeLimit;
     private final int[] fixedHostGroup;
@@ -107,6 +112,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         this.type = type;
         this.host = host;
         this.guest = guest;
+        this.iommu = guest.iommu();
         this.hostWq = hostWqs.clone();
         this.fixedHostGroup = fixedHostGroup.clone();
         this.engineHostGroup = engineHostGroup.clone();
@@ -170,6 +176,11 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     /** This device's migration interface (VFIO migration v2 and DMA logging). */
     public DeviceMigration migration() {
         return migration;
+    }
+
+    /** The guest's IOMMU on this device's host (the one it was created with). */
+    io.softdsa.mdev.translation.VirtualIommu iommu() {
+        return iommu;
     }
 
     /** Host WQ index behind guest WQ {@code wq}. */
@@ -313,7 +324,6 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
     private PortalResult enqueue(int q, int page, HostWqSettings s, MemorySegment d, Descriptor desc,
                                  PortalInstruction insn, int guestPasidMsr) {
         final int gpasid = insn == PortalInstruction.ENQCMD ? guestPasidMsr : desc.pasid();
-        final var iommu = guest.iommu();
         final int token = iommu.beginSubmission();
         try {
             final int hpasid = gpasid < 0 ? -1 : iommu.hostPasid(gpasid);
@@ -507,7 +517,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         } else if (rawBytes && (s == null || s.dedicated())) {
             gpasid = e.pasid(); // a MOVDIR64B descriptor's own PASID field, as the guest wrote it: never translated
         } else {
-            gpasid = Math.max(0, guest.iommu().guestPasid(e.pasid())); // the host PASID the request ran with
+            gpasid = Math.max(0, iommu.guestPasid(e.pasid())); // the host PASID the request ran with
         }
         recordSwerr(new SwerrEntry(e.errorCode(), q, e.descriptorValid(), e.opcode(), gpasid, e.priv(), e.batch(),
             e.batchIndex(), e.faultWrite(), e.invalidFlags(), e.faultAddress(), e.descriptor()));
@@ -665,12 +675,12 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
 
     @Override
     public int hostPasid(int gpasid) {
-        return guest.iommu().hostPasid(gpasid);
+        return iommu.hostPasid(gpasid);
     }
 
     @Override
     public int defaultHostPasid() {
-        return guest.iommu().defaultHostPasid();
+        return iommu.defaultHostPasid();
     }
 
     @Override

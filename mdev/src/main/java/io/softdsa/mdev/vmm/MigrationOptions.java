@@ -3,9 +3,9 @@ package io.softdsa.mdev.vmm;
 /**
  * How a VMM migrates (QEMU's migration parameters, reduced to what this model has): at most {@code maxRounds}
  * pre-copy rounds after the first full pass; converged once a round finds at most {@code convergedDirtyBytes} of
- * dirty RAM (QEMU's downtime-limit × bandwidth); RAM and device state sent at {@code bandwidthBytesPerSecond} (the
- * link; {@link Long#MAX_VALUE} = as fast as memory copies go); the device's data fd read in chunks of
- * {@code streamChunk} bytes.
+ * dirty RAM (QEMU's downtime-limit × bandwidth); RAM pages sent at most at {@code bandwidthBytesPerSecond} (the
+ * link; {@link Long#MAX_VALUE} = as fast as memory copies go; the few KiB of device state are not paced); the
+ * device's data fd read in chunks of {@code streamChunk} bytes.
  */
 public record MigrationOptions(int maxRounds, long convergedDirtyBytes, long bandwidthBytesPerSecond, int streamChunk) {
     /** 8 rounds, converged at 256 KiB, an unlimited link, 64 KiB reads. */
