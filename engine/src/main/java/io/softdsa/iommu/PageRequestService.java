@@ -3,6 +3,7 @@ package io.softdsa.iommu;
 import io.softdsa.completion.DeliveryThread;
 import io.softdsa.completion.Status;
 import io.softdsa.telemetry.PageRequestEvent;
+
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
