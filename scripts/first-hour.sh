@@ -54,6 +54,16 @@ step config-check-good  0 ': ok$'                                ./softdsa confi
 step config-check-bad   1 'invalid mode'                         ./softdsa config check engine/src/test/resources/accel-config/bad/unknown-mode.json
 step perf               0 '^GB per sec = [0-9.]+ cpu [0-9.]+ kopsrate = [0-9]+$' ./softdsa perf -n32 -s4k -i1000 -w0 -o3
 step perf-swq-batch     0 '^GB per sec = '                       ./softdsa perf -n64 -b8 -s64k -i100 -w1 -o3
+# stat: a perf run that keeps a counters file, read by ./softdsa stat from another JVM while it runs
+stat_file="$tmp/softdsa.counters"
+./softdsa perf -n32 -s4k -i -1 -T 30 -w1 --counters "$stat_file" >"$tmp/logs/stat-writer.log" 2>&1 </dev/null &
+stat_writer=$!
+for _ in $(seq 1 240); do [ -e "$stat_file" ] && break; sleep 0.5; done
+step stat-once          0 'dsa0 wq0\.0 completed: success'       ./softdsa stat "$stat_file" --once
+step stat-refresh     124 'per second'                           timeout 15 ./softdsa stat "$stat_file" --interval 1000
+wait "$stat_writer"
+step stat-closed        0 'device closed at'                     ./softdsa stat "$stat_file" --once
+step stat-missing       2 'no such file'                         ./softdsa stat "$tmp/no.counters"
 step stress             0 'ALL INVARIANTS HELD'                  ./softdsa stress --seconds 5
 step stress-bad-args    2 '.'                                    ./softdsa stress --bogus
 step jmh-jar-direct     0 'DsaDataOps'                           "${JAVA_HOME:+$JAVA_HOME/bin/}java" -jar benchmarks/target/benchmarks.jar -l
