@@ -387,7 +387,9 @@ abstract class Tenant implements Runnable {
                 final long word = sp.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, h + (at & ~7L));
                 ctx.violations().violated(Violations.Invariant.ISOLATION, name + " gen " + generation
                     + ": idle destination page 0x" + Long.toHexString(dstVa[s] + p) + " written at +" + at
-                    + " (word 0x" + Long.toHexString(word) + "; last attack " + lastAttack + ")");
+                    + " (word 0x" + Long.toHexString(word) + "; last attack " + lastAttack
+                    + (Boolean.getBoolean("softdsa.hostile.locate") ? "; " + sourceOf(sp.segment(), h + (at & ~7L))
+                    : "") + ")");
                 fillGuard(sp, dstVa[s] + p);
             }
         }
@@ -596,6 +598,9 @@ abstract class Tenant implements Runnable {
                     why = (inside ? "wrong byte" : "guard byte hit") + " at +" + i + " (0x" + Integer.toHexString(
                         got & 0xFF) + ", want 0x" + Integer.toHexString(want & 0xFF) + ", word 0x"
                         + Long.toHexString(word) + ")";
+                    if (Boolean.getBoolean("softdsa.hostile.locate")) {
+                        why += "; " + sourceOf(m, h & ~7L);
+                    }
                 }
             }
         }
@@ -611,6 +616,26 @@ abstract class Tenant implements Runnable {
             ctx.verified.increment();
         }
         refill(sp, s);
+    }
+
+    /**
+     * Whether the 8 bytes at host address {@code h} are a run of one of this tenant's slot sources (a memmove of this
+     * address space wrote them), and where: the writer's destination offset minus its source offset is its buffer
+     * offset, which names the descriptor.
+     */
+    private String sourceOf(MemorySegment m, long h) {
+        final long word = m.get(ValueLayout.JAVA_LONG_UNALIGNED, h);
+        for (int t = 0; t < SLOTS; t++) {
+            final MemorySegment src = MemorySegment.ofArray(srcBytes[t]);
+            for (int q = 0; q + 8 <= SRC_BYTES; q++) {
+                if (src.get(ValueLayout.JAVA_LONG_UNALIGNED, q) == word) {
+                    return "the word is slot " + t + "'s source bytes at +" + q + " (now slot " + t + " holds "
+                        + op[t] + " tag 0x" + Long.toHexString(tag[t]) + " at +0x" + Integer.toHexString(offset[t])
+                        + ", state " + state[t] + ")";
+                }
+            }
+        }
+        return "the word is no slot's source bytes";
     }
 
     private static boolean inside(String why) {
