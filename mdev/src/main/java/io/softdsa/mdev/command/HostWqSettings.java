@@ -17,4 +17,9 @@ public record HostWqSettings(boolean dedicated, int size, int threshold, int pri
     public long[] opConfig() {
         return opConfig.clone();
     }
+
+    /** The guest PASID a dedicated WQ's descriptors run for, in guest terms: WQCFG's PASID, or 0 with PASID off. */
+    public int dedicatedGuestPasid() {
+        return guestPasidEnabled ? guestPasid : 0;
+    }
 }

@@ -170,7 +170,7 @@ final class VdevMigration implements DeviceMigration {
             if (s == null || !s.dedicated()) {
                 return PortalResult.POSTED; // to a disabled or shared WQ: dropped / ignored, as running (no SWERR now)
             }
-            c.add(q, s, desc, s.guestPasidEnabled() ? s.guestPasid() : 0, desc.priv(), true); // no room: SWERR later
+            c.add(q, s, desc, s.dedicatedGuestPasid(), desc.priv(), true); // no room: SWERR later
             return PortalResult.POSTED;
         }
         final int gpasid = insn == PortalInstruction.ENQCMD ? guestPasidMsr : desc.pasid();
@@ -280,7 +280,7 @@ final class VdevMigration implements DeviceMigration {
             for (byte[] bytes : hw.captureQueued()) { // those not started; running ones are waited for below
                 final Descriptor d = new Descriptor(MemorySegment.ofArray(bytes), 0);
                 if (s.dedicated()) {
-                    c.add(q, s.guestPasidEnabled() ? s.guestPasid() : 0, d.priv(), bytes);
+                    c.add(q, s.dedicatedGuestPasid(), d.priv(), bytes);
                 } else {
                     // the WQ holds the host PASID the portal wrote: the stream carries the guest's
                     final int g = Math.max(0, iommu.guestPasid(d.pasid()));
@@ -344,7 +344,7 @@ final class VdevMigration implements DeviceMigration {
             return;
         }
         final WorkQueue hw = dev.host().device().wq(dev.hostWq(e.wq));
-        dev.checkInterruptHandle(d, s.dedicated() ? (s.guestPasidEnabled() ? s.guestPasid() : 0) : e.guestPasid);
+        dev.checkInterruptHandle(d, s.dedicated() ? s.dedicatedGuestPasid() : e.guestPasid);
         if (s.dedicated()) {
             while (hw.occupancy() >= s.size()) {
                 LockSupport.parkNanos(20_000); // posted: only into room, or the WQ would drop it (DWQ full)
@@ -618,9 +618,11 @@ final class VdevMigration implements DeviceMigration {
         @Override
         public void startCopy() throws MigrationStreamException {
             synchronized (VdevMigration.this) {
+                // one snapshot for both parts: the device is stopped, and the state is read once
+                final DsaStateSchema.DeviceState state = save();
                 writer = new StateWriter();
-                saving = new SavingChannel(DsaStateSchema.initialPart(writer, save()), MAX_STREAM_BYTES);
-                saving.complete(DsaStateSchema.finalPart(writer, save()));
+                saving = new SavingChannel(DsaStateSchema.initialPart(writer, state), MAX_STREAM_BYTES);
+                saving.complete(DsaStateSchema.finalPart(writer, state));
             }
         }
 

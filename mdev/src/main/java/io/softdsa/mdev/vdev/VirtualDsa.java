@@ -297,7 +297,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
                     result = null; // dropped into SWERR below, outside the gate
                 } else {
                     if (s.dedicated()) {
-                        checkInterruptHandle(desc, s.guestPasidEnabled() ? s.guestPasid() : 0);
+                        checkInterruptHandle(desc, s.dedicatedGuestPasid());
                         host.device().wq(hostWq[q]).portal().movdir64b(d, 0);
                     }
                     // MOVDIR64B to a shared WQ's portal: ignored (softdsa rule)
