@@ -78,6 +78,11 @@ final class DataOpWorkload implements Workload {
         return Batch.of(n -> sink += op.baseline(buffers, n), () -> { });
     }
 
+    /** The operands {@link #open} allocated (null before it and after {@link #close}). */
+    OpBuffers buffers() {
+        return buffers;
+    }
+
     @Override
     public void close() {
         if (buffers != null) {

@@ -3,7 +3,6 @@ package io.softdsa.bench;
 import io.softdsa.bench.support.DataOp;
 import io.softdsa.bench.support.OpBuffers;
 import io.softdsa.bench.support.Pipeline;
-import io.softdsa.bench.support.Slot;
 import io.softdsa.bench.support.Testbed;
 import io.softdsa.device.config.WqMode;
 import io.softdsa.memory.HostMemory;
@@ -37,7 +36,8 @@ final class OffloadWorkload implements Workload {
 
     private static final long SIZE = 4096;
     private final Kind kind;
-    private OpBuffers buffers;
+    /** The softdsa side is the memmove row's own: the same operands, verification, pipeline and round trip. */
+    private final DataOpWorkload memmove = new DataOpWorkload(DataOp.MEMMOVE, SIZE);
 
     OffloadWorkload(Kind kind) {
         this.kind = kind;
@@ -70,30 +70,27 @@ final class OffloadWorkload implements Workload {
 
     @Override
     public WqMode mode() {
-        return WqMode.SHARED;
+        return memmove.mode();
     }
 
     @Override
     public void open(HostMemory memory) {
-        buffers = OpBuffers.allocate(memory, SIZE);
+        memmove.open(memory);
     }
 
     @Override
     public void verify(Testbed testbed) {
-        DataOp.MEMMOVE.verify(new Slot(testbed, d -> DataOp.MEMMOVE.describe(d, buffers)), buffers);
+        memmove.verify(testbed);
     }
 
     @Override
     public Batch softdsa(Testbed testbed) {
-        final Pipeline pipeline = new Pipeline(testbed, Pipeline.DEFAULT_WINDOW,
-            d -> DataOp.MEMMOVE.describe(d, buffers)).start();
-        return Batch.of(pipeline::run, pipeline::drain);
+        return memmove.softdsa(testbed);
     }
 
     @Override
     public RoundTrip roundTrip(Testbed testbed) {
-        final Slot slot = new Slot(testbed, d -> DataOp.MEMMOVE.describe(d, buffers));
-        return slot::execute;
+        return memmove.roundTrip(testbed);
     }
 
     @Override
@@ -103,6 +100,7 @@ final class OffloadWorkload implements Workload {
 
     private Batch executor() {
         final ExecutorService pool = Executors.newSingleThreadExecutor();
+        final OpBuffers buffers = memmove.buffers();
         final Runnable copy = () -> DataOp.MEMMOVE.baseline(buffers, 1);
         final Future<?>[] window = new Future<?>[Pipeline.DEFAULT_WINDOW];
         final long[] submitted = new long[1];
@@ -133,6 +131,7 @@ final class OffloadWorkload implements Workload {
     }
 
     private Batch jctools() {
+        final OpBuffers buffers = memmove.buffers();
         final MpscArrayQueue<Object> queue = new MpscArrayQueue<>(Pipeline.DEFAULT_WINDOW * 2);
         final Object token = new Object();
         final AtomicLong completed = new AtomicLong();
@@ -173,9 +172,6 @@ final class OffloadWorkload implements Workload {
 
     @Override
     public void close() {
-        if (buffers != null) {
-            buffers.close();
-            buffers = null;
-        }
+        memmove.close();
     }
 }
