@@ -252,15 +252,7 @@ public final class VmStateDescription<T> {
 
         /** A u8 introduced in version {@code since} (older streams leave the fresh object's value). */
         public Builder<T> u8(String field, int since, ToIntFunction<T> get, ObjIntConsumer<T> set) {
-            return add(new Field<>(field, since) {
-                void write(T s, StreamOut out) {
-                    out.u8(checkedWidth(field, get.applyAsInt(s), 0xFF));
-                }
-
-                void read(T s, StreamIn in) throws MigrationStreamException {
-                    set.accept(s, in.u8());
-                }
-            });
+            return intField(field, since, 1, get, set);
         }
 
         public Builder<T> u16(String field, ToIntFunction<T> get, ObjIntConsumer<T> set) {
@@ -268,15 +260,7 @@ public final class VmStateDescription<T> {
         }
 
         public Builder<T> u16(String field, int since, ToIntFunction<T> get, ObjIntConsumer<T> set) {
-            return add(new Field<>(field, since) {
-                void write(T s, StreamOut out) {
-                    out.u16(checkedWidth(field, get.applyAsInt(s), 0xFFFF));
-                }
-
-                void read(T s, StreamIn in) throws MigrationStreamException {
-                    set.accept(s, in.u16());
-                }
-            });
+            return intField(field, since, 2, get, set);
         }
 
         public Builder<T> u32(String field, ToIntFunction<T> get, ObjIntConsumer<T> set) {
@@ -284,13 +268,23 @@ public final class VmStateDescription<T> {
         }
 
         public Builder<T> u32(String field, int since, ToIntFunction<T> get, ObjIntConsumer<T> set) {
+            return intField(field, since, 4, get, set);
+        }
+
+        /** An unsigned field of {@code bytes} (1, 2 or 4) bytes; a value wider than 1 or 2 bytes is refused. */
+        private Builder<T> intField(String field, int since, int bytes, ToIntFunction<T> get, ObjIntConsumer<T> set) {
             return add(new Field<>(field, since) {
                 void write(T s, StreamOut out) {
-                    out.u32(get.applyAsInt(s));
+                    final int v = get.applyAsInt(s);
+                    switch (bytes) {
+                        case 1 -> out.u8(checkedWidth(field, v, 0xFF));
+                        case 2 -> out.u16(checkedWidth(field, v, 0xFFFF));
+                        default -> out.u32(v);
+                    }
                 }
 
                 void read(T s, StreamIn in) throws MigrationStreamException {
-                    set.accept(s, in.u32());
+                    set.accept(s, bytes == 1 ? in.u8() : bytes == 2 ? in.u16() : in.u32());
                 }
             });
         }
