@@ -123,6 +123,21 @@ class VdevMigrationTest {
         return out.toByteArray();
     }
 
+    /** The guest's RAM on host {@code b}: a plain copy (the VMM's part; the source device is stopped). */
+    private GuestDomain ramCopy(Host b, GuestDomain source) {
+        final GuestDomain g = track(b.guest("vm"));
+        g.memory().write(0, ram(source));
+        return g;
+    }
+
+    /** RESUMING, the whole stream in chunks, RUNNING. */
+    private static void resume(VirtualDsa destination, byte[] stream) throws MigrationArcException,
+        MigrationStreamException {
+        destination.migration().transition(MigrationState.RESUMING);
+        feed(destination.migration(), stream);
+        destination.migration().transition(MigrationState.RUNNING);
+    }
+
     private static void feed(DeviceMigration m, byte[] stream) throws MigrationStreamException {
         for (int i = 0; i < stream.length; i += 500) {
             m.write(ByteBuffer.wrap(stream, i, Math.min(500, stream.length - i)));
@@ -193,14 +208,10 @@ class VdevMigrationTest {
         va.migration().transition(MigrationState.STOP_COPY);
         final byte[] stream = drain(va.migration());
         assertTrue(stream.length > 0);
-        // the guest's RAM moves (the VMM's part; here a plain copy, the device being stopped)
-        final GuestDomain gb = track(b.guest("vm"));
-        gb.memory().write(0, ram(ga));
+        final GuestDomain gb = ramCopy(b, ga);
         final VirtualDsa vb = b.mdev().create(VdevType.SHARED_WQ, gb);
         assertNotEquals(va.hostWq(0), vb.hostWq(0), "the destination's host WQ index should differ");
-        vb.migration().transition(MigrationState.RESUMING);
-        feed(vb.migration(), stream);
-        vb.migration().transition(MigrationState.RUNNING);
+        resume(vb, stream);
         va.migration().transition(MigrationState.STOP); // the source closes its stream and stays stopped
 
         // the guest's PASID is the same number over another host PASID
@@ -302,12 +313,9 @@ class VdevMigrationTest {
         System.arraycopy(all.array(), 0, whole, 0, total);
         System.arraycopy(rest, 0, whole, total, rest.length);
         final Host b = host(3, 16);
-        final GuestDomain gb = track(b.guest("vm"));
-        gb.memory().write(0, ram(ga));
+        final GuestDomain gb = ramCopy(b, ga);
         final VirtualDsa vb = b.mdev().create(VdevType.SHARED_WQ, gb);
-        vb.migration().transition(MigrationState.RESUMING);
-        feed(vb.migration(), whole);
-        vb.migration().transition(MigrationState.RUNNING);
+        resume(vb, whole);
         assertEquals(Bar0Layout.GENSTS_ENABLED, vb.mmioRead(0, Bar0Layout.GENSTS, 4) & 3);
     }
 
@@ -329,14 +337,11 @@ class VdevMigrationTest {
         for (int v = 1; v < VirtualDsa.VECTORS; v++) {
             taken.requestInterruptHandle(v);
         }
-        final GuestDomain gb = track(b.guest("vm"));
-        gb.memory().write(0, ram(ga));
+        final GuestDomain gb = ramCopy(b, ga);
         final VirtualDsa vb = b.mdev().create(VdevType.SHARED_WQ, gb);
         final List<Integer> vectors = new ArrayList<>();
         vb.msiSink((vector, address, data) -> vectors.add(vector));
-        vb.migration().transition(MigrationState.RESUMING);
-        feed(vb.migration(), stream);
-        vb.migration().transition(MigrationState.RUNNING);
+        resume(vb, stream);
         assertNotEquals(0, vb.mmioRead(0, Bar0Layout.INTCAUSE, 4) & Bar0Layout.INTCAUSE_HANDLE_REVOKED,
             "handle " + handle + " changed value: the guest must be told");
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
