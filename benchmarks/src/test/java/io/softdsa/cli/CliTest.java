@@ -9,10 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -27,22 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CLI's Java side: perf option parsing and output, config list's shape, config check, the test verdict. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class CliTest {
+class CliTest extends CapturedOutput {
     @TempDir
     Path dir;
-
-    private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    private final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
-    private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
-
-    private String out() {
-        return outBytes.toString(StandardCharsets.UTF_8);
-    }
-
-    private String err() {
-        return errBytes.toString(StandardCharsets.UTF_8);
-    }
 
     // --- perf --------------------------------------------------------------------------------------------------------
 

@@ -13,9 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,22 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code ./softdsa stat}'s Java side: parsing, its one-line errors and exit codes, a snapshot and refreshes. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class StatCommandTest {
+class StatCommandTest extends CapturedOutput {
     @TempDir
     Path dir;
-
-    private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    private final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
-    private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
-
-    private String out() {
-        return outBytes.toString(StandardCharsets.UTF_8);
-    }
-
-    private String err() {
-        return errBytes.toString(StandardCharsets.UTF_8);
-    }
 
     private int run(long refreshes, String... args) throws InterruptedException {
         outBytes.reset();
