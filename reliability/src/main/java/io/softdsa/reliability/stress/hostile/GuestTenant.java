@@ -296,8 +296,17 @@ final class GuestTenant extends Tenant {
         // the guest kernel's fault path, off the caller's thread (as the driver's IRQ thread would)
         ctx.later.execute(() -> {
             final TenantSpace s = space;
-            final int code = s != null && mapDestination(s, gr.pageAddress()) ? PageRequest.RESPONSE_SUCCESS
-                : PageRequest.RESPONSE_INVALID_REQUEST;
+            final int slot = slotOfDestination(gr.pageAddress() & -PAGE);
+            int code = PageRequest.RESPONSE_INVALID_REQUEST;
+            if (s != null && slot >= 0 && holdForHandler(slot)) { // else stale: its slot's descriptor ended
+                try {
+                    if (mapDestination(s, gr.pageAddress())) {
+                        code = PageRequest.RESPONSE_SUCCESS;
+                    }
+                } finally {
+                    releaseFromHandler(slot);
+                }
+            }
             guest.iommu().pageResponse(gr.pasid(), gr.groupIndex(), code);
         });
     }

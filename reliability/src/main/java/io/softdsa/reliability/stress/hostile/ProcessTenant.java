@@ -242,6 +242,20 @@ final class ProcessTenant extends Tenant {
                 ctx.hostileThrow(k / 2, "page-request");
             }
         }
+        final UserProcess owner = process;
+        if (slot < 0 || owner == null || request.pasid() != owner.pasid() || !holdForHandler(slot)) {
+            responder.respond(PageRequest.RESPONSE_INVALID_REQUEST); // stale: not this generation's, or its slot ended
+            return;
+        }
+        try {
+            answer(s, slot, page, k, tr, responder);
+        } finally {
+            releaseFromHandler(slot);
+        }
+    }
+
+    /** The handler's work on a slot it holds ({@link #holdForHandler}). */
+    private void answer(HostSpace s, int slot, long page, int k, ThreadLocalRandom tr, PageResponder responder) {
         if (!mapDestination(s, page)) {
             responder.respond(PageRequest.RESPONSE_INVALID_REQUEST);
             return;
@@ -252,17 +266,17 @@ final class ProcessTenant extends Tenant {
                 TimeUnit.MILLISECONDS);
             return;
         }
-        if (k >= 14 && k < 20 && slot >= 0 && ctx.on(Attacks.Kind.PR_UNMAP_REMAP_OTHERS)) {
+        if (k >= 14 && k < 20 && ctx.on(Attacks.Kind.PR_UNMAP_REMAP_OTHERS)) {
             ctx.attacks().count(Attacks.Kind.PR_UNMAP_REMAP_OTHERS);
             ctx.attacks().count(Attacks.Kind.POISON_REMAP);
             lastAttack = "page-request handler poisoned and remapped the descriptor's other pages";
             remapOthers(s, slot, page);
-        } else if (k >= 20 && k < 25 && slot >= 0 && ctx.on(Attacks.Kind.PR_CALLBACK)) {
+        } else if (k >= 20 && k < 25 && ctx.on(Attacks.Kind.PR_CALLBACK)) {
             ctx.attacks().count(Attacks.Kind.PR_CALLBACK);
             lastAttack = "page-request handler called back into the device";
             callback(s, slot, page);
         }
-        final boolean unmapAfter = k >= 25 && k < 31 && slot >= 0 && ctx.on(Attacks.Kind.PR_UNMAP_FAULTED_PAGE);
+        final boolean unmapAfter = k >= 25 && k < 31 && ctx.on(Attacks.Kind.PR_UNMAP_FAULTED_PAGE);
         if (unmapAfter) {
             // before the response: the descriptor may complete the moment it is answered, and the tenant reads
             // tampered after its record (the response happens-before the engine's record release, the tenant's

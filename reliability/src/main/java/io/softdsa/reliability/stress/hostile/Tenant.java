@@ -343,6 +343,31 @@ abstract class Tenant implements Runnable {
         }
     }
 
+    /**
+     * A page-request handler (any thread) is about to change slot {@code s}'s pages: it takes the slot from its
+     * in-flight phase (1 -> 2) as the remapper does, so the tenant can neither verify nor restart the slot until
+     * {@link #releaseFromHandler}. False when the slot is not in flight: the request is stale — its descriptor ended
+     * at a timeout, a cancellation or the generation's end before the handler ran — and its map or remap would land
+     * under the slot's idle check or its next descriptor (a harness race that read as an isolation violation: the
+     * idle check met the poison of a frame the stale handler had just remapped).
+     */
+    final boolean holdForHandler(int s) {
+        while (true) {
+            if (phase.compareAndSet(s, 1, 2)) {
+                return true;
+            }
+            if (phase.get(s) == 0) {
+                return false;
+            }
+            Thread.onSpinWait(); // the remapper or another handler is inside the slot
+        }
+    }
+
+    /** Ends {@link #holdForHandler}: release, so the tenant's CAS (1 -> 0) sees what the handler did. */
+    final void releaseFromHandler(int s) {
+        phase.set(s, 1);
+    }
+
     /** Ends the generation: what is in flight is abandoned (counted), the space is forgotten. */
     final void abandon() {
         ctx.abandoned.add(inFlight());
