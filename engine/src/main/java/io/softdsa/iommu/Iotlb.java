@@ -375,9 +375,18 @@ public final class Iotlb {
         return n;
     }
 
+    /** Pages per run of consecutive entries (see {@link #index}). */
+    private static final int RUN_BITS = 4;
+
+    /**
+     * The one slot of (PASID, page, size). Pages are hashed in aligned runs of {@code 2^RUN_BITS}, and the pages of a
+     * run take consecutive slots: a DMA over a contiguous buffer looks up adjacent entries (a few cache lines the
+     * prefetcher streams) instead of one random line of a 2 MiB table per page — a miss that cost ~36 ns per 4 KiB
+     * page and operand under a 1 MiB memmove, more than a third of the copy.
+     */
     private int index(int pasid, long page, int size) {
-        long h = page * 0x9E37_79B9_7F4A_7C15L + pasid * 0xC2B2_AE3D_27D4_EB4FL + size;
+        long h = (page >>> RUN_BITS) * 0x9E37_79B9_7F4A_7C15L + pasid * 0xC2B2_AE3D_27D4_EB4FL + size;
         h ^= h >>> 29;
-        return (int) h & mask;
+        return (int) ((h << RUN_BITS) | (page & ((1 << RUN_BITS) - 1))) & mask;
     }
 }
