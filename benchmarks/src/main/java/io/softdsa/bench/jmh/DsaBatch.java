@@ -62,7 +62,7 @@ public class DsaBatch {
         @Param({TransferSizes.S64, TransferSizes.S4K, TransferSizes.S64K, TransferSizes.S1M})
         public int size;
 
-        @Param({PLAIN, "8", "32"})
+        @Param({PLAIN, "4", "8", "16", "32"})
         public int batchSize;
 
         private HostMemory memory;

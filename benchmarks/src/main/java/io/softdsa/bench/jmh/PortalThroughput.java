@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code enqcmdSameThread}: ENQCMD then one engine duty cycle on the same thread (no engine thread): the
  *       submission and dispatch path alone, without cross-core traffic.</li>
  *   <li>{@code agronaManyToOne} / {@code agronaOneToOne}: {@code write} of a 64-byte record into an 8 KiB ring.</li>
+ *   <li>{@code enqcmdTwoProducers} / {@code agronaManyToOneTwoProducers}: the same with two submitting threads into
+ *       one shared WQ / one many-to-one ring (ops/s is the sum of both). On a 2-core machine the consumer shares a
+ *       core with a producer, so these rows show contention on the tail, not scaling.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -86,6 +90,40 @@ public class PortalThroughput {
     public static class DedicatedWq extends WqState {
         public DedicatedWq() {
             super(WqMode.DEDICATED);
+        }
+    }
+
+    /** One shared WQ for every benchmark thread ({@link Producer}s submit into it). */
+    @State(Scope.Benchmark)
+    public static class SharedWqForAll {
+        private HostMemory memory;
+        Testbed testbed;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            memory = HostMemory.allocate(HOST_MEMORY);
+            testbed = Testbed.open(memory, WqMode.SHARED, 1);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            try {
+                testbed.wq().drain();
+                testbed.checkHealthy();
+            } finally {
+                Resources.close(testbed, memory);
+            }
+        }
+    }
+
+    /** One submitting thread's no-op stream (its own descriptor) into the shared {@link SharedWqForAll}. */
+    @State(Scope.Thread)
+    public static class Producer {
+        NoopStream stream;
+
+        @Setup(Level.Trial)
+        public void setUp(SharedWqForAll wq) {
+            stream = new NoopStream(wq.testbed);
         }
     }
 
@@ -145,6 +183,14 @@ public class PortalThroughput {
         }
     }
 
+    /** One many-to-one ring for every benchmark thread. */
+    @State(Scope.Benchmark)
+    public static class ManyToOneForAll extends RelayState {
+        public ManyToOneForAll() {
+            super(RingRelay.Kind.MANY_TO_ONE);
+        }
+    }
+
     @State(Scope.Thread)
     public static class OneToOne extends RelayState {
         public OneToOne() {
@@ -177,6 +223,18 @@ public class PortalThroughput {
 
     @Benchmark
     public void agronaOneToOne(OneToOne s) {
+        s.relay.send();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public void enqcmdTwoProducers(Producer p) {
+        p.stream.submit();
+    }
+
+    @Benchmark
+    @Threads(2)
+    public void agronaManyToOneTwoProducers(ManyToOneForAll s) {
         s.relay.send();
     }
 }

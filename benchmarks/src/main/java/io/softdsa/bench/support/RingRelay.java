@@ -16,7 +16,7 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * {@link Kind#ONE_TO_ONE} of a dedicated WQ (one owner).
  * <p>
  * The producer waits as the device's submitters do ({@link Spin}); the consumer busy-spins as the engine does.
- * {@link #send()} is allocation-free.
+ * {@link #send()} is allocation-free after warm-up, and safe from several producers on a {@link Kind#MANY_TO_ONE} ring.
  */
 public final class RingRelay implements AutoCloseable {
     /** Record payload, the size of a descriptor. */
@@ -33,7 +33,8 @@ public final class RingRelay implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long consumed;
     private long checksum;
-    private long retries;
+    /** An adder, not a plain counter: a many-to-one relay has several producers (cells made once, at warm-up). */
+    private final java.util.concurrent.atomic.LongAdder retries = new java.util.concurrent.atomic.LongAdder();
 
     private RingRelay(Kind kind) {
         final UnsafeBuffer storage = new UnsafeBuffer(
@@ -58,7 +59,7 @@ public final class RingRelay implements AutoCloseable {
     public void send() {
         int spins = 0;
         while (!ring.write(MSG_TYPE, record, 0, RECORD_LENGTH)) {
-            retries++;
+            retries.increment();
             spins = Spin.idle(spins);
         }
     }
@@ -75,7 +76,7 @@ public final class RingRelay implements AutoCloseable {
     }
 
     public long retries() {
-        return retries;
+        return retries.sum();
     }
 
     private void consume() {
