@@ -13,7 +13,6 @@ import io.softdsa.completion.SoftwareErrorRegister;
 import io.softdsa.completion.SwerrEntry;
 import io.softdsa.iommu.Translation;
 import io.softdsa.ops.OpContext;
-import io.softdsa.ops.Operation;
 import io.softdsa.ops.OperationRules;
 import io.softdsa.ops.OperationTable;
 
@@ -175,8 +174,7 @@ public final class DescriptorExecutor {
         if (opcode == Opcode.BATCH) {
             return runBatch(wq, desc);
         }
-        final Operation op = operations.get(opcode);                                          // steps 7-10
-        return op.execute(desc, x);
+        return operations.execute(opcode, desc, x);                                           // steps 7-10
     }
 
     /**

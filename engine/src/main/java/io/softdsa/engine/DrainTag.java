@@ -37,16 +37,25 @@ public final class DrainTag {
         try {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             IN_FLIGHT = lookup.findVarHandle(DrainTag.class, "inFlight", long.class);
-            RUNNING_PASID = lookup.findVarHandle(DrainTag.class, "runningPasid", int.class);
+            RUNNING_PASID = lookup.findVarHandle(DrainTag.class, "runningPasid", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
+    /*
+     * The two words this engine writes for every descriptor, which other engines' drains read: padded by seven longs
+     * on each side so that no other object's field shares their cache line (HotSpot lays out fields of one size in
+     * declaration order; runningPasid is a long, not an int, so that it cannot move into the header's gap).
+     */
+    @SuppressWarnings("unused")
+    private long p01, p02, p03, p04, p05, p06, p07;
     @SuppressWarnings("unused") // accessed through IN_FLIGHT
     private volatile long inFlight = IDLE;
-    @SuppressWarnings("unused") // accessed through RUNNING_PASID; single writer
-    private volatile int runningPasid = NO_PASID;
+    @SuppressWarnings("unused") // accessed through RUNNING_PASID; single writer; a PASID, or NO_PASID
+    private volatile long runningPasid = NO_PASID;
+    @SuppressWarnings("unused")
+    private long q01, q02, q03, q04, q05, q06, q07;
 
     /**
      * Claims the next published descriptor of {@code ring} (WQ {@code wqIndex}) into {@code fetch}, tagged; returns
@@ -74,12 +83,12 @@ public final class DrainTag {
 
     /** Which PASID the claimed descriptor runs for (release, after the claim): Abort PASID waits only for its own. */
     public void running(int pasid) {
-        RUNNING_PASID.setRelease(this, pasid);
+        RUNNING_PASID.setRelease(this, (long) pasid);
     }
 
     /** The claimed descriptor has completed (its record and interrupt are written). */
     public void completed() {
-        RUNNING_PASID.setOpaque(this, NO_PASID); // ordered before the next tag by that tag's release
+        RUNNING_PASID.setOpaque(this, (long) NO_PASID); // ordered before the next tag by that tag's release
         IN_FLIGHT.setRelease(this, IDLE); // completion visible: pairs with drainers' acquire
     }
 
@@ -101,7 +110,7 @@ public final class DrainTag {
         if (pasid < 0) {
             return true;
         }
-        final int p = (int) RUNNING_PASID.getAcquire(this);
+        final long p = (long) RUNNING_PASID.getAcquire(this);
         return p == NO_PASID || p == pasid || (long) IN_FLIGHT.getAcquire(this) != t;
     }
 

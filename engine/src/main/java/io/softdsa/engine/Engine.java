@@ -8,6 +8,7 @@ import io.softdsa.telemetry.DescriptorCompletedEvent;
 import io.softdsa.telemetry.EngineCounters;
 import io.softdsa.telemetry.WqCounters;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentInvoker;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -82,6 +83,8 @@ public final class Engine implements Agent {
     private static final int NOT_RUN = -1;
 
     private final DrainTag drainTag = new DrainTag();
+    /** What {@link #invoke} drives the duty cycle through: Agrona's, with the same error handler and counter a runner has. */
+    private final AgentInvoker invoker;
     @SuppressWarnings("unused") // accessed through COMPLETED; single writer
     private volatile long completed;
 
@@ -108,6 +111,9 @@ public final class Engine implements Agent {
         this.executor = executor;
         this.fetchBuffer = executor.descriptor().segment();
         executor.context().earlierWork = this::awaitEarlier;
+        final EngineErrors errors = executor.errors();
+        this.invoker = new AgentInvoker(errors::engineThreadError, errors.engineThreadErrorCounter(), this);
+        invoker.start(); // onStart is Agent's no-op: nothing of this engine runs before its constructor returns
     }
 
     /** Replaces the WQs this engine serves (highest priority first): its group's WQs were reconfigured. */
@@ -256,7 +262,7 @@ public final class Engine implements Agent {
             return 0;
         }
         try {
-            return doWork();
+            return invoker.invoke(); // anything doWork let escape is counted and logged, as under a runner thread
         } finally {
             driver.set(FREE); // volatile: the next driver sees everything this duty cycle did
         }
