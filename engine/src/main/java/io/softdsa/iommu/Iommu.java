@@ -18,9 +18,9 @@ public interface Iommu {
      * @param address the device-visible (I/O virtual or, with PASID disabled, physical) address
      * @param length  bytes wanted, at least 1
      * @param access  {@link Translation#READ} or {@link Translation#WRITE}
-     * @return {@link #OK}, or the completion status of the failure: page fault
-     * ({@link io.softdsa.completion.Status#PAGE_FAULT_NOBOF}) or translation error
-     * ({@link io.softdsa.completion.Status#TRANSLATION_ERROR})
+     * @return {@link #OK}, or the {@link TranslationFault} of the failure: page fault
+     * ({@link TranslationFault#PAGE_NOT_PRESENT}) or translation error
+     * ({@link TranslationFault#TRANSLATION_ERROR})
      */
     int translate(Translation t, long address, long length, int access);
 

@@ -1,6 +1,5 @@
 package io.softdsa.iommu;
 
-import io.softdsa.completion.Status;
 
 /**
  * Resolves a block-on-fault page fault: raises a page request (PCIe PRI) for the faulting page and waits for the
@@ -9,11 +8,11 @@ import io.softdsa.completion.Status;
 @FunctionalInterface
 public interface PageFaultHandler {
     /** No page-request interface: the fault stands and completes as "invalid page response". */
-    PageFaultHandler NONE = (t, address, access) -> Status.PAGE_FAULT_IR;
+    PageFaultHandler NONE = (t, address, access) -> TranslationFault.PAGE_REQUEST_FAILED;
 
     /**
-     * @return {@link Iommu#OK} when the response was Success (retry the translation), else the completion status
-     * ({@link Status#PAGE_FAULT_IR} for Invalid Request or Response Failure)
+     * @return {@link Iommu#OK} when the response was Success (retry the translation), else the {@link TranslationFault}
+     * ({@link TranslationFault#PAGE_REQUEST_FAILED} for Invalid Request or Response Failure)
      */
     int resolve(Translation context, long address, int access);
 }

@@ -1,7 +1,6 @@
 package io.softdsa.iommu;
 
 import io.softdsa.completion.DeliveryThread;
-import io.softdsa.completion.Status;
 import io.softdsa.telemetry.PageRequestEvent;
 
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
@@ -159,11 +158,11 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
     public int resolve(Translation t, long address, int access) {
         final PageRequestEvent event = PageRequestEvent.raised(); // null while no JFR recording takes it
         if (!t.pasidEnabled) {
-            return answered(event, t, address, access, null, "no handler", Status.PAGE_FAULT_IR);
+            return answered(event, t, address, access, null, "no handler", TranslationFault.PAGE_REQUEST_FAILED);
         }
         final Owner owner = ownerOf(t.pasid);
         if (owner.handler == null || owner.closed) {
-            return answered(event, t, address, access, owner, "no handler", Status.PAGE_FAULT_IR);
+            return answered(event, t, address, access, owner, "no handler", TranslationFault.PAGE_REQUEST_FAILED);
         }
         iommu.quiesce(t);
         t.translationsDropped = true;
@@ -171,13 +170,13 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
         final long now = System.nanoTime();
         if (owner.unresponsive(now)) {
             owner.failedFast.incrementAndGet(); // its handler is stuck or it does not answer: no engine waits on it
-            return answered(event, t, address, access, owner, "failed fast", Status.PAGE_FAULT_IR);
+            return answered(event, t, address, access, owner, "failed fast", TranslationFault.PAGE_REQUEST_FAILED);
         }
         final long deadline = now + owner.timeoutNanos; // the timeout runs from the raise
         final Slot slot = owner.free.poll();
         if (slot == null) {
             owner.refused.incrementAndGet(); // the owner has QUEUE_CAPACITY requests unanswered: fail this one now
-            return answered(event, t, address, access, owner, "refused", Status.PAGE_FAULT_IR);
+            return answered(event, t, address, access, owner, "refused", TranslationFault.PAGE_REQUEST_FAILED);
         }
         final boolean write = access == Translation.WRITE;
         final long seq = slot.arm(t.pasid, address & ~0xFFFL, write, t.priv, groupIndex.getAndIncrement() & 0x1FF,
@@ -187,7 +186,7 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             slot.unref(owner);
             slot.unref(owner);
             owner.refused.incrementAndGet();
-            return answered(event, t, address, access, owner, "refused", Status.PAGE_FAULT_IR);
+            return answered(event, t, address, access, owner, "refused", TranslationFault.PAGE_REQUEST_FAILED);
         }
         owner.wake();
         final int code = awaitResponse(owner, slot, seq, deadline);
@@ -196,7 +195,7 @@ public final class PageRequestService implements PageFaultHandler, AutoCloseable
             return answered(event, t, address, access, owner, "success", Iommu.OK);
         }
         return answered(event, t, address, access, owner,
-            System.nanoTime() - deadline >= 0 ? "timeout" : "failure", Status.PAGE_FAULT_IR);
+            System.nanoTime() - deadline >= 0 ? "timeout" : "failure", TranslationFault.PAGE_REQUEST_FAILED);
     }
 
     /** Commits the JFR event of a request (if one is recorded) and returns {@code status}. */

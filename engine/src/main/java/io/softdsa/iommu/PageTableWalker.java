@@ -1,6 +1,5 @@
 package io.softdsa.iommu;
 
-import io.softdsa.completion.Status;
 import io.softdsa.memory.Le;
 
 import java.lang.foreign.MemorySegment;
@@ -53,7 +52,7 @@ public final class PageTableWalker {
     public int walk(Translation t, long root, int levels, boolean supervisorRequests, long va, int access,
                     long stage2Root) {
         if (!canonical(va, levels)) {
-            return Status.TRANSLATION_ERROR;
+            return TranslationFault.TRANSLATION_ERROR;
         }
         final boolean write = access == Translation.WRITE;
         final boolean nested = stage2Root >= 0;
@@ -73,7 +72,7 @@ public final class PageTableWalker {
                 entryAddress = t.stage2Host;
             }
             if (entryAddress < 0 || entryAddress > memorySize - ENTRY_SIZE) {
-                return Status.TRANSLATION_ERROR;
+                return TranslationFault.TRANSLATION_ERROR;
             }
             final long e = Le.getLongAcquire(memory, entryAddress); // pairs with AddressSpace's release stores
             // nested: the guest-physical address, translated again for writing if the entry needs an update
@@ -83,23 +82,23 @@ public final class PageTableWalker {
             }
             depth++;
             if ((e & PRESENT) == 0) {
-                return Status.PAGE_FAULT_NOBOF;
+                return TranslationFault.PAGE_NOT_PRESENT;
             }
             writable &= (e & WRITABLE) != 0;
             user &= (e & PagingLayout.USER) != 0;
             final long address = e & ADDRESS_MASK;
             final boolean large = (e & PAGE_SIZE) != 0;
             if (large && level > 3) {
-                return Status.TRANSLATION_ERROR; // PS is reserved in PML4 and PML5 entries
+                return TranslationFault.TRANSLATION_ERROR; // PS is reserved in PML4 and PML5 entries
             }
             if (level == 1 || large) {
                 final int shift = indexShift(level);
                 final long pageMask = (1L << shift) - 1;
                 if ((address & pageMask) != 0 || (!nested && address > memorySize - (1L << shift))) {
-                    return Status.TRANSLATION_ERROR;
+                    return TranslationFault.TRANSLATION_ERROR;
                 }
                 if ((write && !writable) || (!t.priv && !user) || (t.priv && !supervisorRequests)) {
-                    return Status.PAGE_FAULT_NOBOF;
+                    return TranslationFault.PAGE_NOT_PRESENT;
                 }
                 long host = address + (va & pageMask);
                 int effectiveShift = shift;
@@ -135,11 +134,11 @@ public final class PageTableWalker {
                 return Iommu.OK;
             }
             if (!nested && address > memorySize - 4096) {
-                return Status.TRANSLATION_ERROR;
+                return TranslationFault.TRANSLATION_ERROR;
             }
             table = address;
         }
-        return Status.TRANSLATION_ERROR;
+        return TranslationFault.TRANSLATION_ERROR;
     }
 
     /**
@@ -148,7 +147,7 @@ public final class PageTableWalker {
      */
     public int stage2(Translation t, long root, long gpa, int access) {
         if (gpa < 0 || (gpa >>> 48) != 0) {
-            return Status.TRANSLATION_ERROR;
+            return TranslationFault.TRANSLATION_ERROR;
         }
         final boolean write = access == Translation.WRITE;
         boolean writable = true;
@@ -157,7 +156,7 @@ public final class PageTableWalker {
         for (int level = 4; level >= 1; level--) {
             final long entryAddress = table + (long) index(gpa, level) * ENTRY_SIZE;
             if (entryAddress < 0 || entryAddress > memorySize - ENTRY_SIZE) {
-                return Status.TRANSLATION_ERROR;
+                return TranslationFault.TRANSLATION_ERROR;
             }
             final long e = Le.getLongAcquire(memory, entryAddress);
             t.stage2Entries[depth++] = entryAddress;
@@ -168,13 +167,13 @@ public final class PageTableWalker {
             final long address = e & ADDRESS_MASK;
             final boolean large = (e & PAGE_SIZE) != 0;
             if (large && level > 3) {
-                return Status.TRANSLATION_ERROR;
+                return TranslationFault.TRANSLATION_ERROR;
             }
             if (level == 1 || large) {
                 final int shift = indexShift(level);
                 final long pageMask = (1L << shift) - 1;
                 if ((address & pageMask) != 0 || address > memorySize - (1L << shift)) {
-                    return Status.TRANSLATION_ERROR;
+                    return TranslationFault.TRANSLATION_ERROR;
                 }
                 if (write && !writable) {
                     return stage2Fault(t, gpa, true);
@@ -190,11 +189,11 @@ public final class PageTableWalker {
                 return Iommu.OK;
             }
             if (address > memorySize - 4096) {
-                return Status.TRANSLATION_ERROR;
+                return TranslationFault.TRANSLATION_ERROR;
             }
             table = address;
         }
-        return Status.TRANSLATION_ERROR;
+        return TranslationFault.TRANSLATION_ERROR;
     }
 
     private static int stage2Fault(Translation t, long gpa, boolean write) {

@@ -1,6 +1,5 @@
 package io.softdsa.iommu;
 
-import io.softdsa.completion.Status;
 
 /**
  * Identity translation for WQs with PASID disabled: the address is host-physical and must lie inside host memory.
@@ -17,7 +16,7 @@ public final class PassThroughIommu implements Iommu {
     @Override
     public int translate(Translation t, long address, long length, int access) {
         if (t.pasidEnabled) {
-            return Status.TRANSLATION_ERROR;
+            return TranslationFault.TRANSLATION_ERROR;
         }
         return translatePhysical(t, address, length, memorySize);
     }
@@ -25,7 +24,7 @@ public final class PassThroughIommu implements Iommu {
     /** Identity translation bounded by host memory; shared with the PASID-capable IOMMU for PASID-disabled WQs. */
     public static int translatePhysical(Translation t, long address, long length, long memorySize) {
         if (address < 0 || address >= memorySize) {
-            return Status.TRANSLATION_ERROR;
+            return TranslationFault.TRANSLATION_ERROR;
         }
         t.hostAddress = address;
         t.length = Math.min(length, memorySize - address);

@@ -1,6 +1,5 @@
 package io.softdsa.iommu;
 
-import io.softdsa.completion.Status;
 import io.softdsa.memory.HostMemory;
 
 /**
@@ -269,7 +268,7 @@ public final class ScalableModeIommu implements Iommu {
         for (int attempt = 0; ; attempt++) {
             final long entry = pasids.lookup(t.pasid);
             if (entry < 0) {
-                return Status.TRANSLATION_ERROR; // unbound PASID: a translation error, not a page fault
+                return TranslationFault.TRANSLATION_ERROR; // unbound PASID: a translation error, not a page fault
             }
             final long q0 = pasids.qword0(entry);
             final long q2 = pasids.qword2(entry);
@@ -282,8 +281,8 @@ public final class ScalableModeIommu implements Iommu {
                     PasidTable.levels(q2), PasidTable.supervisorRequests(q2), va, access, stage2Root);
                 case PasidTableLayout.PGTT_SECOND_LEVEL -> secondLevelOnly(t, stage2Root, va, access);
                 case PasidTableLayout.PGTT_PASS_THROUGH ->
-                    PassThroughIommu.translatePhysical(t, va, 1, memory.size()) == OK ? passThrough(t) : Status.TRANSLATION_ERROR;
-                default -> Status.TRANSLATION_ERROR;
+                    PassThroughIommu.translatePhysical(t, va, 1, memory.size()) == OK ? passThrough(t) : TranslationFault.TRANSLATION_ERROR;
+                default -> TranslationFault.TRANSLATION_ERROR;
             };
             if (status == OK) {
                 final long hostPage = t.hostAddress - (va & ((1L << t.pageShift) - 1));
@@ -294,7 +293,7 @@ public final class ScalableModeIommu implements Iommu {
                 return status;
             }
             if (attempt == MAX_STAGE2_RESOLUTIONS || !resolveStage2(t, stage2Root)) {
-                return Status.TRANSLATION_ERROR; // the host could not back it: never the guest's page fault
+                return TranslationFault.TRANSLATION_ERROR; // the host could not back it: never the guest's page fault
             }
         }
     }

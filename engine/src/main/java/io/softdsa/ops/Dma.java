@@ -4,6 +4,7 @@ import io.softdsa.completion.Status;
 import io.softdsa.iommu.Iommu;
 import io.softdsa.iommu.PageFaultHandler;
 import io.softdsa.iommu.Translation;
+import io.softdsa.iommu.TranslationFault;
 import io.softdsa.telemetry.EngineCounters;
 
 import java.lang.foreign.MemorySegment;
@@ -300,7 +301,7 @@ public final class Dma {
         if (status == Iommu.OK) {
             return mapped(address, wanted, access);
         }
-        if (status == Status.PAGE_FAULT_NOBOF && blockOnFault && takePageWait()) {
+        if (status == TranslationFault.PAGE_NOT_PRESENT && blockOnFault && takePageWait()) {
             try {
                 status = blockOnFault(address, wanted, access);
             } finally {
@@ -346,8 +347,8 @@ public final class Dma {
                 mapped(address, wanted, access);
                 return Iommu.OK;
             }
-            if (status == Status.PAGE_FAULT_NOBOF) {
-                status = Status.PAGE_FAULT_IR;
+            if (status == TranslationFault.PAGE_NOT_PRESENT) {
+                status = TranslationFault.PAGE_REQUEST_FAILED; // answered Success, and still not there
             }
         }
         return status;
@@ -360,8 +361,9 @@ public final class Dma {
         }
     }
 
-    private boolean failed(int status, long address, int access) {
-        failureStatus = status;
+    /** Records a failed step: {@code fault} (a {@link TranslationFault}) as the completion status it stands for. */
+    private boolean failed(int fault, long address, int access) {
+        failureStatus = completionStatus(fault);
         faultAddress = address;
         faultWrite = access == Translation.WRITE;
         return false;
@@ -369,7 +371,20 @@ public final class Dma {
 
     /** A step whose operands kept being taken away between page responses: an invalid page response at its start. */
     private boolean unstable(long address, int access) {
-        return failed(Status.PAGE_FAULT_IR, address, access);
+        return failed(TranslationFault.PAGE_REQUEST_FAILED, address, access);
+    }
+
+    /**
+     * The one place translation faults become completion statuses (fact sheet section 10): a page not present is
+     * 0x03 (page fault without block on fault, or one the engine could not block on), a page request that did not
+     * bring the page is 0x04 (page fault, invalid page response), anything else is 0x22 (translation error).
+     */
+    static int completionStatus(int fault) {
+        return switch (fault) {
+            case TranslationFault.PAGE_NOT_PRESENT -> Status.PAGE_FAULT_NOBOF;
+            case TranslationFault.PAGE_REQUEST_FAILED -> Status.PAGE_FAULT_IR;
+            default -> Status.TRANSLATION_ERROR;
+        };
     }
 
     private boolean mapped(long address, long wanted, int access) {
