@@ -1,15 +1,15 @@
 package io.softdsa.mdev.guest;
 
-import io.softdsa.mdev.regs.CmdLayout;
-import io.softdsa.device.registers.Wqcap;
-import io.softdsa.device.registers.Grpcap;
 import io.softdsa.completion.CompletionRecord;
-import io.softdsa.descriptor.Descriptor;
 import io.softdsa.completion.SwerrLayout;
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.mdev.command.Commands;
 import io.softdsa.mdev.pci.PciConfigLayout;
 import io.softdsa.mdev.regs.Bar0Layout;
+import io.softdsa.mdev.regs.CmdLayout;
 import io.softdsa.mdev.regs.GrpcfgLayout;
 import io.softdsa.mdev.regs.MsixLayout;
 import io.softdsa.mdev.regs.WqcfgLayout;

@@ -1,8 +1,10 @@
 package io.softdsa.mdev.migration;
 
-import io.softdsa.device.registers.Wqcap;
-import io.softdsa.device.registers.Grpcap;
 import io.softdsa.device.registers.Engcap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
+import io.softdsa.mdev.pci.PciConfigLayout;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -30,7 +32,7 @@ import java.util.Set;
 public final class DsaStateSchema {
     public static final int PCI_CONFIG_BYTES = 256;
     /** The PCIe extended configuration space, 0x100 up to 4 KiB. */
-    public static final int PCIE_EXTENDED_BYTES = 4096 - PCI_CONFIG_BYTES;
+    public static final int PCIE_EXTENDED_BYTES = PciConfigLayout.SIZE - PCI_CONFIG_BYTES;
     public static final int MAX_WQS = 128;
     public static final int MAX_GROUPS = 64;
     public static final int MAX_MSIX = 2048;

@@ -1,6 +1,7 @@
 package io.softdsa.mdev.regs;
 
 import io.softdsa.device.registers.Opcap;
+
 import static io.softdsa.mdev.regs.Bar0Layout.*;
 
 /**

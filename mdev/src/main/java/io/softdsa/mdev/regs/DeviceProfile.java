@@ -1,9 +1,9 @@
 package io.softdsa.mdev.regs;
 
-import io.softdsa.device.registers.Wqcap;
-import io.softdsa.device.registers.Opcap;
-import io.softdsa.device.registers.Grpcap;
 import io.softdsa.device.registers.Gencap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Opcap;
+import io.softdsa.device.registers.Wqcap;
 
 /**
  * What a virtual device reports about itself: the read-only capability registers and the geometry (WQs, groups,

@@ -1,13 +1,13 @@
 package io.softdsa.mdev.vdev;
 
-import io.softdsa.device.registers.Wqcap;
-import io.softdsa.device.registers.Grpcap;
-import io.softdsa.device.registers.Gencap;
-import io.softdsa.device.registers.Engcap;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
+import io.softdsa.device.registers.Engcap;
+import io.softdsa.device.registers.Gencap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
 import io.softdsa.mdev.command.Commands;
 import io.softdsa.mdev.host.HostDsa;
 import io.softdsa.mdev.regs.Bar0Layout;

@@ -1,14 +1,13 @@
 package io.softdsa.mdev.vdev;
 
-import io.softdsa.mdev.regs.CmdLayout;
-import io.softdsa.device.registers.Wqcap;
-import io.softdsa.device.registers.Grpcap;
-import io.softdsa.device.registers.Engcap;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
-import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.WorkQueue;
+import io.softdsa.device.registers.Engcap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
 import io.softdsa.mdev.command.CmdStatus;
 import io.softdsa.mdev.command.Commands;
 import io.softdsa.mdev.command.HostWqSettings;
@@ -27,6 +26,7 @@ import io.softdsa.mdev.migration.SavingChannel;
 import io.softdsa.mdev.migration.StateWriter;
 import io.softdsa.mdev.regs.Bar0Layout;
 import io.softdsa.mdev.regs.Bar0Registers;
+import io.softdsa.mdev.regs.CmdLayout;
 import io.softdsa.mdev.regs.GrpcfgLayout;
 import io.softdsa.mdev.regs.MsixLayout;
 import io.softdsa.mdev.regs.RegisterBlock;
