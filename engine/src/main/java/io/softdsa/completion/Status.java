@@ -28,17 +28,23 @@ public final class Status {
     public static final int PRIVILEGE_ERROR = 0x1D;
     public static final int TRAFFIC_CLASS_ERROR = 0x1E;
     public static final int READBACK_FAULT = 0x1F;
-    public static final int HARDWARE_ERROR_READBACK = 0x20;
-    public static final int HARDWARE_ERROR_TIMEOUT = 0x21;
+    /** {@code DSA_COMP_HW_ERR1}: a hardware error (softdsa: an operation that failed inside, see the README). */
+    public static final int HW_ERR1 = 0x20;
+    /** {@code DSA_COMP_HW_ERR_DRB}: a hardware error on a drain readback. */
+    public static final int HW_ERR_DRB = 0x21;
     public static final int TRANSLATION_ERROR = 0x22;
 
-    // SWERR-only codes (softdsa rule, fact sheet section 11; not completion statuses).
+    // SWERR-only codes (softdsa rule, fact sheet section 11; not completion statuses): declared here and only here.
     /** A descriptor reached a full dedicated WQ and was dropped. */
     public static final int SWERR_DWQ_FULL = 0x30;
     /** A descriptor reached a dedicated WQ that is not enabled and was dropped. */
     public static final int SWERR_WQ_DISABLED = 0x31;
-    /** A queued descriptor was discarded by Abort WQ / Abort All (Linux driver convention). */
-    public static final int SWERR_ABORTED = 0xFF;
+
+    /**
+     * {@code IDXD_COMP_DESC_ABORT}: not a status the device writes but the one the Linux driver gives a descriptor it
+     * aborted; softdsa reports each queued descriptor discarded by Abort WQ / Abort All / Abort PASID in SWERR with it.
+     */
+    public static final int DESC_ABORT = 0xFF;
 
     private Status() {
     }
@@ -86,12 +92,12 @@ public final class Status {
             case PRIVILEGE_ERROR -> "privilege-error";
             case TRAFFIC_CLASS_ERROR -> "traffic-class-error";
             case READBACK_FAULT -> "readback-fault";
-            case HARDWARE_ERROR_READBACK -> "hardware-error-readback";
-            case HARDWARE_ERROR_TIMEOUT -> "hardware-error-timeout";
+            case HW_ERR1 -> "hw-err1";
+            case HW_ERR_DRB -> "hw-err-drb";
             case TRANSLATION_ERROR -> "translation-error";
             case SWERR_DWQ_FULL -> "dwq-full-dropped";
             case SWERR_WQ_DISABLED -> "wq-disabled-dropped";
-            case SWERR_ABORTED -> "aborted";
+            case DESC_ABORT -> "desc-abort";
             default -> String.format("status-0x%02x", status);
         };
     }

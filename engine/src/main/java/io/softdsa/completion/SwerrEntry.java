@@ -1,5 +1,7 @@
 package io.softdsa.completion;
 
+import io.softdsa.descriptor.Pasid;
+
 /**
  * One software error as the device reported it: the fields of SWERR plus, when a descriptor caused it, its 64 bytes
  * (kept so that dropped and aborted descriptors are never silently lost).
@@ -26,7 +28,7 @@ public record SwerrEntry(
         }
         if (descriptorValid) {
             w0 |= SwerrLayout.DESCRIPTOR_VALID | ((long) (opcode & 0xFF) << SwerrLayout.OPCODE_SHIFT)
-                | ((long) (pasid & 0xFFFFF) << SwerrLayout.PASID_SHIFT);
+                | ((long) (pasid & Pasid.MASK) << SwerrLayout.PASID_SHIFT);
         }
         w0 |= batch ? SwerrLayout.BATCH : 0;
         w0 |= faultWrite ? SwerrLayout.FAULT_WRITE : 0;

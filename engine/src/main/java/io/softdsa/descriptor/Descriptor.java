@@ -210,6 +210,77 @@ public final class Descriptor {
         return this;
     }
 
+    /** Word {@code i} (0..2) of bytes 40-63, little-endian: for reserved-bit checks over the whole field area. */
+    public long opSpecificWord(int i) {
+        return segment.get(Le.LONG, offset + OP_SPECIFIC_OFFSET + (long) Long.BYTES * i);
+    }
+
+    // ---- named operation-specific getters (fact sheet section 1; offsets in DescriptorLayout)
+    /** Compare, compare pattern: the expected result (u8). */
+    public int expectedResult() {
+        return u8(EXPECTED_RESULT_OFFSET);
+    }
+
+    /** Create delta: the delta record address. */
+    public long deltaRecordAddress() {
+        return u64(DELTA_ADDRESS_OFFSET);
+    }
+
+    /** Create delta: the maximum delta record size (unsigned 32 bits). */
+    public long maxDeltaRecordSize() {
+        return Integer.toUnsignedLong(u32(MAX_DELTA_SIZE_OFFSET));
+    }
+
+    /** Create delta: the expected-result mask (u8). */
+    public int expectedResultMask() {
+        return u8(EXPECTED_RESULT_MASK_OFFSET);
+    }
+
+    /** Apply delta: the delta record size (unsigned 32 bits). */
+    public long deltaRecordSize() {
+        return Integer.toUnsignedLong(u32(DELTA_SIZE_OFFSET));
+    }
+
+    /** Dualcast: destination 2. */
+    public long destination2() {
+        return u64(DESTINATION2_OFFSET);
+    }
+
+    /** CRC generation, copy with CRC: the seed in the descriptor. */
+    public int crcSeed() {
+        return u32(CRC_SEED_OFFSET);
+    }
+
+    /** CRC generation, copy with CRC: the seed's address (op flag 16). */
+    public long crcSeedAddress() {
+        return u64(CRC_SEED_ADDRESS_OFFSET);
+    }
+
+    /** Fill with a 16-byte pattern: the pattern's high 8 bytes. */
+    public long fillPatternHigh() {
+        return u64(FILL_PATTERN_HIGH_OFFSET);
+    }
+
+    /** Translation fetch: the region stride (unsigned 32 bits). */
+    public long regionStride() {
+        return Integer.toUnsignedLong(u32(REGION_STRIDE_OFFSET));
+    }
+
+    /** DIF check, strip, update: the source DIF flags byte. */
+    public int sourceDifFlags() {
+        return u8(SOURCE_DIF_FLAGS_OFFSET);
+    }
+
+    /** DIF insert, update, DIX generate: the destination DIF flags byte. */
+    public int destinationDifFlags() {
+        return u8(DESTINATION_DIF_FLAGS_OFFSET);
+    }
+
+    /** DIF operations: the DIF flags byte (block size, guard seed and inversion). */
+    public int difFlags() {
+        return u8(DIF_FLAGS_OFFSET);
+    }
+
     // ---- named operation-specific setters for readability
     public Descriptor fillPattern(long pattern) {
         return source(pattern);

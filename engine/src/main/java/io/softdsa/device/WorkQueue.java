@@ -4,8 +4,10 @@ import io.softdsa.completion.Status;
 import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
+import io.softdsa.descriptor.Pasid;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.engine.DescriptorRing;
+import io.softdsa.engine.PositionTag;
 import io.softdsa.engine.WorkSource;
 import io.softdsa.portal.Portal;
 import io.softdsa.telemetry.WqAbortEvent;
@@ -30,11 +32,11 @@ public final class WorkQueue implements WorkSource {
     private volatile Portal limitedPortal;
     private volatile WqState state = WqState.DISABLED;
     /**
-     * Abort PASID in progress: (pasid << 44) | end position, or -1. Engines discard descriptors of that PASID below
+     * Abort PASID in progress: the {@link PositionTag} (PASID, end position), or {@link PositionTag#NONE}. Engines discard descriptors of that PASID below
      * the end position instead of running them. Written with a volatile store before the abort waits; read by engines
      * once per descriptor.
      */
-    private volatile long pasidAbortFilter = -1;
+    private volatile long pasidAbortFilter = PositionTag.NONE;
     /** Who owns this WQ for interrupt-handle checks (a guest or process tag; 0 = the host). */
     private volatile int interruptOwner = io.softdsa.completion.InterruptTable.ANY_OWNER;
     private final List<byte[]> pasidAborted = new ArrayList<>();
@@ -279,7 +281,7 @@ public final class WorkQueue implements WorkSource {
             while ((head = ring.headPosition()) < end) {
                 final long pos = ring.peek();
                 if (pos >= 0 && pos < end && ring.claim(pos, buffer, 0)) {
-                    taken.add(report ? recordDescriptorError(Status.SWERR_ABORTED, d, d.pasid())
+                    taken.add(report ? recordDescriptorError(Status.DESC_ABORT, d, d.pasid())
                         : buffer.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
                 } else if (pos < 0 && ring.headPosition() == head) {
                     Thread.onSpinWait(); // a producer claimed this position and is still writing it
@@ -302,13 +304,13 @@ public final class WorkQueue implements WorkSource {
         synchronized (pasidAborted) {
             pasidAborted.clear();
         }
-        pasidAbortFilter = ((long) (abortPasid & 0xFFFFF) << 44) | end;
+        pasidAbortFilter = PositionTag.of(abortPasid, end);
         try {
             // every position below `end` dispatched (the filter discards this PASID's), and none of this PASID still
             // running: another tenant's long descriptor (or one waiting on its page request) does not hold it up
-            device.awaitCompleted(this, end, abortPasid & 0xFFFFF);
+            device.awaitCompleted(this, end, abortPasid & Pasid.MASK);
         } finally {
-            pasidAbortFilter = -1;
+            pasidAbortFilter = PositionTag.NONE;
         }
         final AbortReport report;
         synchronized (pasidAborted) {
@@ -326,14 +328,14 @@ public final class WorkQueue implements WorkSource {
      */
     public boolean discardForPasidAbort(long position, Descriptor d) {
         final long filter = pasidAbortFilter;
-        if (filter < 0 || position >= (filter & ((1L << 44) - 1))) {
+        if (filter == PositionTag.NONE || position >= PositionTag.position(filter)) {
             return false;
         }
         final int descriptorPasid = dedicated ? pasid : d.pasid();
-        if (descriptorPasid != (int) (filter >>> 44)) {
+        if (descriptorPasid != PositionTag.key(filter)) {
             return false;
         }
-        final byte[] bytes = recordDescriptorError(Status.SWERR_ABORTED, d, descriptorPasid);
+        final byte[] bytes = recordDescriptorError(Status.DESC_ABORT, d, descriptorPasid);
         synchronized (pasidAborted) {
             pasidAborted.add(bytes);
         }

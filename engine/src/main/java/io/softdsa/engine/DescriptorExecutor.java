@@ -4,13 +4,13 @@ import io.softdsa.completion.CompletionRecordLayout;
 import io.softdsa.completion.CompletionWriter;
 import io.softdsa.completion.InterruptTable;
 import io.softdsa.completion.OpResult;
+import io.softdsa.completion.SoftwareErrorRegister;
 import io.softdsa.completion.Status;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.descriptor.Opcode;
-import io.softdsa.completion.SoftwareErrorRegister;
-import io.softdsa.completion.SwerrEntry;
 import io.softdsa.iommu.Translation;
 import io.softdsa.ops.OpContext;
 import io.softdsa.ops.OperationRules;
@@ -80,7 +80,7 @@ public final class DescriptorExecutor {
      * afterwards (an IOTLB invalidation never waits on it).
      */
     public int execute(WorkSource wq) {
-        int status = Status.HARDWARE_ERROR_READBACK;
+        int status = Status.HW_ERR1;
         try {
             final boolean dedicated = wq.isDedicated();
             pasidEnabled = wq.pasidEnabled();
@@ -120,7 +120,7 @@ public final class DescriptorExecutor {
         } catch (Throwable e) { // anything, Errors included: the descriptor still completes, the engine goes on
             errors.internalError(e);
             x.result.reset();
-            status = Status.HARDWARE_ERROR_READBACK;
+            status = Status.HW_ERR1;
         }
         try {
             record(wq, desc, batchIndex, flags, crav, completionAddress, status);
@@ -128,7 +128,7 @@ public final class DescriptorExecutor {
             // the record (or its SWERR entry) could not be written: say so in SWERR rather than write it twice
             errors.internalError(e);
             try {
-                reportSwerr(wq, desc, batchIndex, Status.HARDWARE_ERROR_READBACK, 0, 0, false);
+                reportSwerr(wq, desc, batchIndex, Status.HW_ERR1, 0, 0, false);
             } catch (Throwable again) {
                 errors.internalError(again);
             }

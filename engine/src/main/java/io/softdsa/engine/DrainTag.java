@@ -20,8 +20,7 @@ import java.lang.invoke.VarHandle;
  */
 public final class DrainTag {
     /** No descriptor in flight. */
-    public static final long IDLE = -1L;
-    private static final int POSITION_BITS = 48;
+    public static final long IDLE = PositionTag.NONE;
     private static final int NO_PASID = -1;
     private static final VarHandle IN_FLIGHT;
     private static final VarHandle RUNNING_PASID;
@@ -104,7 +103,7 @@ public final class DrainTag {
      */
     public boolean executingBefore(int wqIndex, long end, int pasid) {
         final long t = (long) IN_FLIGHT.getAcquire(this);
-        if (t == IDLE || (int) (t >>> POSITION_BITS) != wqIndex || (t & ((1L << POSITION_BITS) - 1)) >= end) {
+        if (t == IDLE || PositionTag.key(t) != wqIndex || PositionTag.position(t) >= end) {
             return false;
         }
         if (pasid < 0) {
@@ -115,6 +114,6 @@ public final class DrainTag {
     }
 
     private static long tag(int wqIndex, long position) {
-        return ((long) wqIndex << POSITION_BITS) | position;
+        return PositionTag.of(wqIndex, position);
     }
 }

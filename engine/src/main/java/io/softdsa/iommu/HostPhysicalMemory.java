@@ -1,6 +1,7 @@
 package io.softdsa.iommu;
 
 import io.softdsa.memory.HostMemory;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 
@@ -30,14 +31,14 @@ public final class HostPhysicalMemory implements PhysicalMemory {
     @Override
     public long allocateFrame() {
         final long frame = memory.frames().allocateFrame();
-        memory.segment().asSlice(frame, 4096).fill((byte) 0);
+        memory.segment().asSlice(frame, Page.SIZE).fill((byte) 0);
         return frame;
     }
 
     @Override
     public long allocateContiguous(long bytes, long alignment) {
         final long run = memory.frames().allocateContiguous(bytes, alignment);
-        memory.segment().asSlice(run, (bytes + 4095) & -4096L).fill((byte) 0);
+        memory.segment().asSlice(run, Page.roundUp(bytes)).fill((byte) 0);
         return run;
     }
 

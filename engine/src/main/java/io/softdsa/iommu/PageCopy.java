@@ -1,12 +1,14 @@
 package io.softdsa.iommu;
 
+import io.softdsa.memory.Page;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.function.LongUnaryOperator;
 
 /** CPU-side copies into and out of a paged address space, one 4 KiB page at a time through its translation. */
 final class PageCopy {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Page.SIZE;
 
     private PageCopy() {
     }

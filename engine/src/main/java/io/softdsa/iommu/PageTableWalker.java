@@ -1,6 +1,7 @@
 package io.softdsa.iommu;
 
 import io.softdsa.memory.Le;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 
@@ -8,6 +9,11 @@ import static io.softdsa.iommu.PagingLayout.ADDRESS_MASK;
 import static io.softdsa.iommu.PagingLayout.ENTRY_SIZE;
 import static io.softdsa.iommu.PagingLayout.PAGE_SIZE;
 import static io.softdsa.iommu.PagingLayout.PRESENT;
+import static io.softdsa.iommu.PagingLayout.SL_ACCESSED;
+import static io.softdsa.iommu.PagingLayout.SL_ADDRESS_BITS;
+import static io.softdsa.iommu.PagingLayout.SL_DIRTY;
+import static io.softdsa.iommu.PagingLayout.SL_READ;
+import static io.softdsa.iommu.PagingLayout.SL_WRITE;
 import static io.softdsa.iommu.PagingLayout.WRITABLE;
 import static io.softdsa.iommu.PagingLayout.canonical;
 import static io.softdsa.iommu.PagingLayout.index;
@@ -29,10 +35,6 @@ import static io.softdsa.iommu.PagingLayout.indexShift;
 public final class PageTableWalker {
     /** A stage-2 miss: {@link Translation#stage2FaultAddress} says where; the host resolves it, not the guest. */
     public static final int STAGE2_FAULT = -2;
-
-    // second-level (VT-d) entry bits that differ from first level: R = bit 0 (present), W = bit 1, no U/S, A/D 8/9
-    static final long SL_ACCESSED = 1L << 8;
-    static final long SL_DIRTY = 1L << 9;
 
     private final MemorySegment memory;
     private final long memorySize;
@@ -133,7 +135,7 @@ public final class PageTableWalker {
                 t.leafUser = user;
                 return Iommu.OK;
             }
-            if (!nested && address > memorySize - 4096) {
+            if (!nested && address > memorySize - Page.SIZE) {
                 return TranslationFault.TRANSLATION_ERROR;
             }
             table = address;
@@ -146,7 +148,7 @@ public final class PageTableWalker {
      * returns {@link #STAGE2_FAULT} (not present, or a write to a read-only page) / a translation error.
      */
     public int stage2(Translation t, long root, long gpa, int access) {
-        if (gpa < 0 || (gpa >>> 48) != 0) {
+        if (gpa < 0 || (gpa >>> SL_ADDRESS_BITS) != 0) {
             return TranslationFault.TRANSLATION_ERROR;
         }
         final boolean write = access == Translation.WRITE;
@@ -160,10 +162,10 @@ public final class PageTableWalker {
             }
             final long e = Le.getLongAcquire(memory, entryAddress);
             t.stage2Entries[depth++] = entryAddress;
-            if ((e & PRESENT) == 0) {
+            if ((e & SL_READ) == 0) {
                 return stage2Fault(t, gpa, write);
             }
-            writable &= (e & WRITABLE) != 0;
+            writable &= (e & SL_WRITE) != 0;
             final long address = e & ADDRESS_MASK;
             final boolean large = (e & PAGE_SIZE) != 0;
             if (large && level > 3) {
@@ -188,7 +190,7 @@ public final class PageTableWalker {
                 t.stage2Shift = shift;
                 return Iommu.OK;
             }
-            if (address > memorySize - 4096) {
+            if (address > memorySize - Page.SIZE) {
                 return TranslationFault.TRANSLATION_ERROR;
             }
             table = address;

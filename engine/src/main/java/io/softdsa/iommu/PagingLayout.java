@@ -1,5 +1,7 @@
 package io.softdsa.iommu;
 
+import io.softdsa.memory.Page;
+
 /**
  * x86-64 first-level paging structures as the walker reads them from host memory (fact sheet section 13): each table
  * is one 4 KiB frame of 512 little-endian 8-byte entries.
@@ -11,6 +13,9 @@ package io.softdsa.iommu;
  *  +--+----------+---------------------------------------+-----+-+-+-+-+-+-+-+-+-+
  *  levels: PML5 (VA 56:48, 5-level only) -> PML4 (47:39) -> PDPT (38:30, PS = 1 GiB page)
  *          -> PD (29:21, PS = 2 MiB page) -> PT (20:12, 4 KiB page)
+ *
+ *  second level (VT-d stage 2, host-owned, 4-level over guest-physical addresses): same frame address and PS bits;
+ *   ... 51:12 address | 11:10 - | 9 D | 8 A | 7 PS | 6:2 - | 1 W | 0 R      (no U/S; R doubles as present)
  * </pre>
  */
 public final class PagingLayout {
@@ -27,9 +32,18 @@ public final class PagingLayout {
     /** Bits 51:12: the frame or next-table address. */
     public static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
 
+    // second-level entry bits that differ from the first level's
+    public static final long SL_READ = 1L;
+    public static final long SL_WRITE = 1L << 1;
+    public static final long SL_ACCESSED = 1L << 8;
+    public static final long SL_DIRTY = 1L << 9;
+
+    /** Guest-physical address bits a 4-level second-level table maps. */
+    public static final int SL_ADDRESS_BITS = 48;
+
     public static final int ENTRIES = 512;
     public static final int ENTRY_SIZE = 8;
-    public static final int PAGE_SHIFT_4K = 12;
+    public static final int PAGE_SHIFT_4K = Page.SHIFT;
     public static final int PAGE_SHIFT_2M = 21;
     public static final int PAGE_SHIFT_1G = 30;
 

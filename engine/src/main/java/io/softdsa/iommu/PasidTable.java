@@ -1,7 +1,9 @@
 package io.softdsa.iommu;
 
+import io.softdsa.descriptor.Pasid;
 import io.softdsa.memory.HostMemory;
 import io.softdsa.memory.Le;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 
@@ -27,7 +29,7 @@ public final class PasidTable {
     public PasidTable(HostMemory memory) {
         this.memory = memory;
         this.m = memory.segment();
-        this.directory = memory.frames().allocateContiguous(DIRECTORY_BYTES, 4096);
+        this.directory = memory.frames().allocateContiguous(DIRECTORY_BYTES, Page.SIZE);
         m.asSlice(directory, DIRECTORY_BYTES).fill((byte) 0);
     }
 
@@ -38,7 +40,7 @@ public final class PasidTable {
 
     /** Host address of {@code pasid}'s 64-byte entry if present, else -1. */
     public long lookup(int pasid) {
-        if (pasid < 0 || pasid > MAX_PASID) {
+        if (pasid < 0 || pasid > Pasid.MAX) {
             return -1;
         }
         final long dirEntry = Le.getLongAcquire(m, directory + (long) directoryIndex(pasid) * DIRECTORY_ENTRY_SIZE);
@@ -69,14 +71,14 @@ public final class PasidTable {
      */
     public synchronized void set(int pasid, int pgtt, long firstLevelRoot, int levels, boolean supervisorRequests,
                                  long secondLevelRoot) {
-        if (pasid < 0 || pasid > MAX_PASID) {
+        if (pasid < 0 || pasid > Pasid.MAX) {
             throw new IllegalArgumentException("PASID is 20 bits: " + pasid);
         }
         final long dirSlot = directory + (long) directoryIndex(pasid) * DIRECTORY_ENTRY_SIZE;
         long dirEntry = m.get(Le.LONG, dirSlot);
         if ((dirEntry & PRESENT) == 0) {
             final long table = memory.frames().allocateFrame();
-            m.asSlice(table, 4096).fill((byte) 0);
+            m.asSlice(table, Page.SIZE).fill((byte) 0);
             dirEntry = table | PRESENT;
             Le.setLongRelease(m, dirSlot, dirEntry);
         }

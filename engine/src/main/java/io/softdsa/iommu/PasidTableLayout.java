@@ -38,7 +38,6 @@ public final class PasidTableLayout {
     public static final int FLPM_SHIFT = 2;
     public static final long FLPM_MASK = 0x3L << FLPM_SHIFT;
 
-    public static final int MAX_PASID = (1 << 20) - 1;
 
     private PasidTableLayout() {
     }

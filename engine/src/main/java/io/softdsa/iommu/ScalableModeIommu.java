@@ -1,5 +1,6 @@
 package io.softdsa.iommu;
 
+import io.softdsa.descriptor.Pasid;
 import io.softdsa.memory.HostMemory;
 
 /**
@@ -84,11 +85,11 @@ public final class ScalableModeIommu implements Iommu {
     public synchronized int allocatePasid() {
         // a quarantined PASID keeps its allocated bit: it is never handed out before releaseQuarantine
         int p = allocatedPasids.nextClearBit(1);
-        while (p <= PasidTableLayout.MAX_PASID && pasids.lookup(p) >= 0) {
+        while (p <= Pasid.MAX && pasids.lookup(p) >= 0) {
             p = allocatedPasids.nextClearBit(p + 1);
         }
-        if (p > PasidTableLayout.MAX_PASID) {
-            throw new IllegalStateException("PASID space exhausted: all " + PasidTableLayout.MAX_PASID + " in use");
+        if (p > Pasid.MAX) {
+            throw new IllegalStateException("PASID space exhausted: all " + Pasid.MAX + " in use");
         }
         allocatedPasids.set(p);
         return p;

@@ -4,8 +4,8 @@ import io.softdsa.iommu.AddressSpace.PageSize;
 import io.softdsa.memory.Le;
 
 /**
- * A guest's stage-2 translation: host-owned second-level tables (VT-d format: R bit 0, W bit 1, PS bit 7, accessed
- * bit 8, dirty bit 9, address bits 51:12) mapping guest-physical to host-physical, 4-level. Every change invalidates
+ * A guest's stage-2 translation: host-owned second-level tables (VT-d format, {@link PagingLayout}) mapping
+ * guest-physical to host-physical, 4-level. Every change invalidates
  * the whole IOTLB, since nested entries of every PASID of the guest may depend on it. Also the DMA dirty log of the
  * guest's memory: the walker sets the dirty bit of the leaf on every DMA write.
  */
@@ -53,7 +53,7 @@ public final class SecondLevelTables {
 
     /** Starts DMA dirty logging: forgets earlier writes so the log holds only writes from now on. */
     public void startDirtyLogging() {
-        clearDirty(0, 1L << 48, null, 0, 12);
+        clearDirty(0, 1L << PagingLayout.SL_ADDRESS_BITS, null, 0, PagingLayout.PAGE_SHIFT_4K);
     }
 
     /**
@@ -61,7 +61,7 @@ public final class SecondLevelTables {
      * if a DMA write reached it since the last report (a large stage-2 page reports every page it covers).
      */
     public long[] reportAndClearDirty(long gpa, long length, int pageShift) {
-        if (pageShift < 12 || (gpa & ((1L << pageShift) - 1)) != 0 || length <= 0) {
+        if (pageShift < PagingLayout.PAGE_SHIFT_4K || (gpa & ((1L << pageShift) - 1)) != 0 || length <= 0) {
             throw new IllegalArgumentException("range must be aligned to the report page size 2^" + pageShift);
         }
         final long pages = (length + (1L << pageShift) - 1) >>> pageShift;
@@ -81,10 +81,10 @@ public final class SecondLevelTables {
             final long host = tables.entryHostAddress(slot);
             for (;;) {
                 final long e = Le.getLongVolatile(segment, host);
-                if ((e & PageTableWalker.SL_DIRTY) == 0) {
+                if ((e & PagingLayout.SL_DIRTY) == 0) {
                     return;
                 }
-                if (Le.compareAndSetLong(segment, host, e, e & ~PageTableWalker.SL_DIRTY)) {
+                if (Le.compareAndSetLong(segment, host, e, e & ~PagingLayout.SL_DIRTY)) {
                     break;
                 }
             }

@@ -9,8 +9,9 @@ package io.softdsa.memory;
  * engines.
  */
 public final class FrameAllocator {
-    public static final int FRAME_SHIFT = 12;
-    public static final long FRAME_SIZE = 1L << FRAME_SHIFT;
+    /** A frame is one page of host memory. */
+    public static final int FRAME_SHIFT = Page.SHIFT;
+    public static final long FRAME_SIZE = Page.SIZE;
     public static final long LARGE_2M = 2L << 20;
     public static final long LARGE_1G = 1L << 30;
 
@@ -66,7 +67,7 @@ public final class FrameAllocator {
             throw new IllegalArgumentException("bytes must be positive: " + bytes);
         }
         if (alignment < FRAME_SIZE || Long.bitCount(alignment) != 1) {
-            throw new IllegalArgumentException("alignment must be a power of two >= 4096: " + alignment);
+            throw new IllegalArgumentException("alignment must be a power of two >= " + FRAME_SIZE + ": " + alignment);
         }
         final long frames = (bytes + FRAME_SIZE - 1) >>> FRAME_SHIFT;
         final long step = alignment >>> FRAME_SHIFT;

@@ -38,7 +38,7 @@ public final class HostMemory implements AutoCloseable {
     /** @param bytes size, a multiple of 4 KiB and at least 8 KiB */
     public static HostMemory allocate(long bytes) {
         if (bytes < 2 * FrameAllocator.FRAME_SIZE || (bytes & (FrameAllocator.FRAME_SIZE - 1)) != 0) {
-            throw new IllegalArgumentException("host memory size must be a multiple of 4096 and >= 8192: " + bytes);
+            throw new IllegalArgumentException("host memory size must be a multiple of " + Page.SIZE + " and >= " + 2 * Page.SIZE + ": " + bytes);
         }
         final Arena arena = Arena.ofShared();
         try {

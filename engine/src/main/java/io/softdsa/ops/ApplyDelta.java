@@ -2,7 +2,6 @@ package io.softdsa.ops;
 
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.iommu.Translation;
 import io.softdsa.memory.Le;
 
@@ -29,7 +28,7 @@ public final class ApplyDelta implements Operation {
         final long size = d.transferSize();
         final long delta = d.source();
         final long dst = d.destination();
-        final long deltaSize = Integer.toUnsignedLong(d.u32(DescriptorLayout.DELTA_SIZE_OFFSET));
+        final long deltaSize = d.deltaRecordSize();
         if (x.badTransferSize(size) || size % WORD != 0) {                                     // step 7
             return Status.INVALID_TRANSFER_SIZE;
         }

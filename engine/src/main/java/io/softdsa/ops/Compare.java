@@ -3,7 +3,6 @@ package io.softdsa.ops;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
-import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.iommu.Translation;
 
 import java.lang.foreign.MemorySegment;
@@ -49,6 +48,6 @@ public final class Compare implements Operation {
         if (!x.flag(DescriptorFlags.CHECK_RESULT)) {
             return Status.SUCCESS;
         }
-        return x.result.result == d.u8(DescriptorLayout.EXPECTED_RESULT_OFFSET) ? Status.SUCCESS : Status.SUCCESS_PRED;
+        return x.result.result == d.expectedResult() ? Status.SUCCESS : Status.SUCCESS_PRED;
     }
 }

@@ -3,7 +3,6 @@ package io.softdsa.ops;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
-import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.iommu.Translation;
 import io.softdsa.memory.Le;
 
@@ -34,9 +33,9 @@ public final class CrcGeneration implements Operation {
             return Status.OVERLAPPING_BUFFERS;
         }
         final Dma dma = x.dma;
-        int seed = d.u32(DescriptorLayout.CRC_SEED_OFFSET);
+        int seed = d.crcSeed();
         if (x.flag(DescriptorFlags.CRC_SEED_FROM_MEMORY)) {
-            final long seedAddress = d.u64(DescriptorLayout.CRC_SEED_ADDRESS_OFFSET);
+            final long seedAddress = d.crcSeedAddress();
             seed = 0;
             for (int i = 0; i < 4; ) { // 4 bytes that may straddle a page
                 if (!dma.map(seedAddress + i, 4 - i, Translation.READ)) {

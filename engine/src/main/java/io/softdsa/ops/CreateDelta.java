@@ -3,7 +3,6 @@ package io.softdsa.ops;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
-import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.iommu.Translation;
 import io.softdsa.memory.Le;
 
@@ -34,8 +33,8 @@ public final class CreateDelta implements Operation {
         final long size = d.transferSize();
         final long src1 = d.source();
         final long src2 = d.destination();
-        final long delta = d.u64(DescriptorLayout.DELTA_ADDRESS_OFFSET);
-        final long max = Integer.toUnsignedLong(d.u32(DescriptorLayout.MAX_DELTA_SIZE_OFFSET));
+        final long delta = d.deltaRecordAddress();
+        final long max = d.maxDeltaRecordSize();
         if (x.badTransferSize(size) || size % WORD != 0 || size > DeltaRecordLayout.MAX_SOURCE_SIZE) { // step 7
             return Status.INVALID_TRANSFER_SIZE;
         }
@@ -60,7 +59,7 @@ public final class CreateDelta implements Operation {
         if (!x.flag(DescriptorFlags.CHECK_RESULT)) {
             return Status.SUCCESS;
         }
-        final int mask = d.u8(DescriptorLayout.EXPECTED_RESULT_MASK_OFFSET);
+        final int mask = d.expectedResultMask();
         return (mask >>> x.result.result & 1) != 0 ? Status.SUCCESS : Status.SUCCESS_PRED;
     }
 

@@ -47,7 +47,7 @@ public final class DifOperation implements Operation {
     @Override
     public int execute(Descriptor d, OpContext x) {
         final long size = d.transferSize();
-        final int difFlags = d.u8(DIF_FLAGS_OFFSET);
+        final int difFlags = d.difFlags();
         final int blockSize = DifFlags.blockSize(difFlags);
         final int sourceStride = kind.sourceStride(blockSize);
         if (x.badTransferSize(size) || size % sourceStride != 0) {                       // step 7
@@ -60,8 +60,8 @@ public final class DifOperation implements Operation {
         if (kind.overlapForbidden && Overlap.overlaps(src, size, dst, blocks * destinationStride)) { // step 9
             return Status.OVERLAPPING_BUFFERS;
         }
-        final int sourceFlags = kind.sourceTuples ? d.u8(SOURCE_DIF_FLAGS_OFFSET) : 0;
-        final int destinationFlags = kind.writesTuples ? d.u8(DESTINATION_DIF_FLAGS_OFFSET) : 0;
+        final int sourceFlags = kind.sourceTuples ? d.sourceDifFlags() : 0;
+        final int destinationFlags = kind.writesTuples ? d.destinationDifFlags() : 0;
         source.load(d, SOURCE_REF_TAG_SEED_OFFSET, SOURCE_APP_TAG_MASK_OFFSET, SOURCE_APP_TAG_SEED_OFFSET,
             (sourceFlags & DifFlags.SRC_REF_FIXED) == 0, (sourceFlags & DifFlags.SRC_APP_INCREMENT) != 0);
         destination.load(d, DESTINATION_REF_TAG_SEED_OFFSET, DESTINATION_APP_TAG_MASK_OFFSET,

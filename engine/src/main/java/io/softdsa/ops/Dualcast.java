@@ -2,7 +2,6 @@ package io.softdsa.ops;
 
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.iommu.Translation;
 
 import java.lang.foreign.MemorySegment;
@@ -20,7 +19,7 @@ public final class Dualcast implements Operation {
         }
         final long src = d.source();
         final long dst1 = d.destination();
-        final long dst2 = d.u64(DescriptorLayout.DESTINATION2_OFFSET);
+        final long dst2 = d.destination2();
         if ((dst1 & 0xFFF) != (dst2 & 0xFFF)) {
             return Status.DUALCAST_ADDRESS;
         }

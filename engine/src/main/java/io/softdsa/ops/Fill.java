@@ -23,7 +23,7 @@ public final class Fill implements Operation {
             return Status.INVALID_TRANSFER_SIZE;
         }
         final long low = d.source();
-        final long high = x.flag(DescriptorFlags.FILL_PATTERN_16) ? d.u64(40) : low;
+        final long high = x.flag(DescriptorFlags.FILL_PATTERN_16) ? d.fillPatternHigh() : low;
         if (size > SMALL) {
             x.pattern.prepare(low, high);
         }

@@ -3,6 +3,7 @@ package io.softdsa.ops;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.iommu.Translation;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 
@@ -12,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  * result = 1 so a partial completion is resumed by shrinking the size only.
  */
 public final class MemoryMove implements Operation {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Page.SIZE;
 
     @Override
     public int execute(Descriptor d, OpContext x) {

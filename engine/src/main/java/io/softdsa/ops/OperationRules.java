@@ -3,13 +3,15 @@ package io.softdsa.ops;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
 
+import java.util.Arrays;
 
 import static io.softdsa.descriptor.DescriptorFlags.*;
 import static io.softdsa.descriptor.Opcode.*;
 
 /**
  * Per-opcode descriptor rules of fact sheet sections 1-3: which flags an operation allows on a device with given
- * capabilities, and which bits of bytes 40-63 are reserved. Built once per device into flat tables that the
+ * capabilities, and which bits of bytes 40-63 are reserved (derived from the descriptor's field table,
+ * {@link DescriptorLayout#opSpecificFields}). Built once per device into flat tables that the
  * executor indexes by opcode.
  */
 public final class OperationRules {
@@ -30,14 +32,17 @@ public final class OperationRules {
 
     private final int[] allowedFlags = new int[256];
     private final long[][] reservedMasks = new long[256][];
+    /** Fill's reserved bits with a 16-byte pattern (op flag 18), whose high half is then a field. */
+    private final long[] fill16ReservedMask;
     private final boolean[] implemented = new boolean[256];
 
     public OperationRules(OperationFeatures caps, boolean[] implementedOps) {
         for (int op = 0; op < 256; op++) {
             implemented[op] = implementedOps[op] && caps.generationDefines(op);
             allowedFlags[op] = ALWAYS | gate(op, genericFlags(op) | opSpecificFlags(op, caps), caps);
-            reservedMasks[op] = reservedMask(op);
+            reservedMasks[op] = reservedMask(DescriptorLayout.opSpecificFields(op));
         }
+        fill16ReservedMask = reservedMask(DescriptorLayout.FILL_PATTERN_HIGH);
     }
 
     public boolean implemented(int opcode) {
@@ -61,12 +66,10 @@ public final class OperationRules {
 
     /** Whether any reserved bit of bytes 40-63 is set for this opcode (fill's bytes 40-47 are its pattern's high half only with op flag 18). */
     public boolean reservedBitsSet(Descriptor d, int opcode, int flags) {
-        final long[] mask = reservedMasks[opcode];
-        long m0 = mask[0];
-        if (opcode == FILL && (flags & FILL_PATTERN_16) != 0) {
-            m0 = 0;
-        }
-        return (d.u64(40) & m0) != 0 || (d.u64(48) & mask[1]) != 0 || (d.u64(56) & mask[2]) != 0;
+        final long[] mask = opcode == FILL && (flags & FILL_PATTERN_16) != 0
+            ? fill16ReservedMask : reservedMasks[opcode];
+        return (d.opSpecificWord(0) & mask[0]) != 0 || (d.opSpecificWord(1) & mask[1]) != 0
+            || (d.opSpecificWord(2) & mask[2]) != 0;
     }
 
     /** Step 4's generic part: PASID word bits 30:20 and bytes 38-39. */
@@ -117,61 +120,24 @@ public final class OperationRules {
         return flags;
     }
 
-    private static long[] reservedMask(int op) {
-        final long[] m = bytes(40, 64);
-        switch (op) {
-            case COMPARE, COMPARE_PATTERN -> clear(m, 40, 41);
-            case CREATE_DELTA -> {
-                clear(m, 40, 52);
-                clear(m, 56, 57);
+    /** Reserved bits of bytes 40-63 as three u64 words: every bit outside {@code fields}, and their reserved bits. */
+    private static long[] reservedMask(DescriptorLayout.OpField... fields) {
+        final long[] m = new long[DescriptorLayout.OP_SPECIFIC_WORDS];
+        Arrays.fill(m, -1L);
+        for (DescriptorLayout.OpField f : fields) {
+            for (int b = f.offset(); b < f.offset() + f.size(); b++) {
+                m[word(b)] &= ~(0xFFL << shift(b));
             }
-            case APPLY_DELTA -> clear(m, 40, 44);
-            case DUALCAST -> clear(m, 40, 48);
-            case CRC_GENERATION, COPY_CRC -> {
-                clear(m, 40, 44);
-                clear(m, 48, 56);
-            }
-            case DIF_CHECK, DIF_STRIP -> {
-                clear(m, 40, 41);
-                clear(m, 42, 43);
-                clear(m, 48, 56);
-                setBits(m, 42, 0xF0);
-            }
-            case DIF_INSERT, DIX_GENERATE -> {
-                clear(m, 41, 43);
-                clear(m, 56, 64);
-                setBits(m, 41, 0x07);
-                setBits(m, 42, 0xF0);
-            }
-            case DIF_UPDATE -> {
-                clear(m, 40, 43);
-                clear(m, 48, 64);
-                setBits(m, 41, 0x07);
-                setBits(m, 42, 0xF0);
-            }
-            case TRANSLATION_FETCH -> clear(m, 48, 52);
-            default -> {
-                // noop, batch, drain, memmove, cache flush: all of 40-63 reserved
-            }
+            m[word(f.offset())] |= (long) f.reservedBits() << shift(f.offset());
         }
         return m;
     }
 
-    private static long[] bytes(int from, int to) {
-        final long[] m = new long[3];
-        for (int b = from; b < to; b++) {
-            setBits(m, b, 0xFF);
-        }
-        return m;
+    private static int word(int descriptorOffset) {
+        return (descriptorOffset - DescriptorLayout.OP_SPECIFIC_OFFSET) / Long.BYTES;
     }
 
-    private static void clear(long[] m, int from, int to) {
-        for (int b = from; b < to; b++) {
-            m[(b - 40) >>> 3] &= ~(0xFFL << (((b - 40) & 7) * 8));
-        }
-    }
-
-    private static void setBits(long[] m, int b, int bits) {
-        m[(b - 40) >>> 3] |= (long) bits << (((b - 40) & 7) * 8);
+    private static int shift(int descriptorOffset) {
+        return (descriptorOffset - DescriptorLayout.OP_SPECIFIC_OFFSET) % Long.BYTES * Byte.SIZE;
     }
 }

@@ -2,8 +2,8 @@ package io.softdsa.ops;
 
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.iommu.Translation;
+import io.softdsa.memory.Page;
 
 /**
  * Translation fetch (0x0A, DSA 2.0, fact sheet section 7): translates the pages of the region [start (16-23),
@@ -12,7 +12,7 @@ import io.softdsa.iommu.Translation;
  * A failure stops with bytes completed = the region offset reached, like any read.
  */
 public final class TranslationFetch implements Operation {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Page.SIZE;
 
     @Override
     public int execute(Descriptor d, OpContext x) {
@@ -21,7 +21,7 @@ public final class TranslationFetch implements Operation {
             return Status.INVALID_TRANSFER_SIZE;
         }
         final long start = d.source();
-        final long stride = Integer.toUnsignedLong(d.u32(DescriptorLayout.REGION_STRIDE_OFFSET));
+        final long stride = d.regionStride();
         final Dma dma = x.dma;
         long offset = 0;
         while (offset < size) {

@@ -2,6 +2,7 @@ package io.softdsa.portal;
 
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.Pasid;
 import io.softdsa.engine.DescriptorRing;
 import io.softdsa.telemetry.DescriptorCompletedEvent;
 import io.softdsa.telemetry.WqCounters;
@@ -33,7 +34,7 @@ public final class Portal {
     /** Where the device reports a posted descriptor it dropped (SWERR). */
     @FunctionalInterface
     public interface DropListener {
-        /** @param errorCode {@link Status#SWERR_DWQ_FULL} (0x30) or {@link Status#SWERR_WQ_DISABLED} (0x31) */
+        /** @param errorCode {@link Status#SWERR_DWQ_FULL} or {@link Status#SWERR_WQ_DISABLED} */
         void dropped(int errorCode, MemorySegment descriptor, long offset);
     }
 
@@ -59,7 +60,7 @@ public final class Portal {
 
     /** The same portal as seen by a process whose IA32_PASID holds {@code pasid}: ENQCMD substitutes it, Priv 0. */
     public Portal boundTo(int pasid) {
-        if (pasid < 0 || pasid > 0xFFFFF) {
+        if (!Pasid.isValid(pasid)) {
             throw new IllegalArgumentException("PASID is 20 bits: " + pasid);
         }
         return new Portal(ring, limit, dedicated, pasid, drops, counters);
@@ -93,7 +94,7 @@ public final class Portal {
         if (dedicated) {
             throw new IllegalStateException("ENQCMD needs a shared WQ portal; use movdir64b on a dedicated WQ");
         }
-        return counted(ring.offer(src, offset, limit, pasid & 0xFFFFF, stamp()));
+        return counted(ring.offer(src, offset, limit, pasid & Pasid.MASK, stamp()));
     }
 
     /** MOVDIR64B: posted; a full or disabled dedicated WQ drops the descriptor into SWERR. */

@@ -163,24 +163,34 @@ class LifecycleTest {
 
     @Test
     void abortPasidDiscardsOnlyThatPasidsQueuedDescriptors() {
+        abortPasidDiscardsOnly(7, 8);
+    }
+
+    /** PASID bit 19 set: the abort filter packed it into a negative word once, and then filtered nothing. */
+    @Test
+    void abortPasidCoversTheUpperHalfOfThePasidSpace() {
+        abortPasidDiscardsOnly(0x8_0007, 0xF_FFFF);
+    }
+
+    private static void abortPasidDiscardsOnly(int pasid, int other) {
         try (Fixture f = Fixture.sharedWq()) {
             final List<CompletionRecord> records = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
                 final CompletionRecord cr = f.client.completionRecord();
                 records.add(cr);
-                assertTrue(f.client.trySubmit(f.client.descriptor().opcode(Opcode.NOOP).pasid(i % 3 == 0 ? 7 : 8)
-                    .completionAddress(cr.address()).flags(0x0C)));
+                assertTrue(f.client.trySubmit(f.client.descriptor().opcode(Opcode.NOOP)
+                    .pasid(i % 3 == 0 ? pasid : other).completionAddress(cr.address()).flags(0x0C)));
             }
-            final AbortReport report = f.device.wq(0).abortPasid(7);
-            assertEquals(4, report.count(), "descriptors 0, 3, 6, 9 carried PASID 7");
+            final AbortReport report = f.device.wq(0).abortPasid(pasid);
+            assertEquals(4, report.count(), "descriptors 0, 3, 6, 9 carried PASID " + pasid);
             for (int i = 0; i < 12; i++) {
                 assertEquals(i % 3 == 0 ? 0 : 0x01, records.get(i).rawStatus(), "descriptor " + i);
             }
-            assertEquals(4, f.device.swerr().history().stream().filter(e -> e.errorCode() == 0xFF && e.pasid() == 7)
-                .count());
-            // the filter is gone: PASID 7 runs again
+            assertEquals(4, f.device.swerr().history().stream()
+                .filter(e -> e.errorCode() == 0xFF && e.pasid() == pasid).count());
+            // the filter is gone: the PASID runs again
             final CompletionRecord after = f.client.completionRecord();
-            assertEquals(0x01, f.run(f.client.descriptor().opcode(Opcode.NOOP).pasid(7), after));
+            assertEquals(0x01, f.run(f.client.descriptor().opcode(Opcode.NOOP).pasid(pasid), after));
         }
     }
 

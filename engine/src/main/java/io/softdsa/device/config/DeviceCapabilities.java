@@ -1,6 +1,7 @@
 package io.softdsa.device.config;
 
 import io.softdsa.descriptor.Opcode;
+import io.softdsa.device.registers.Gencap;
 
 /**
  * What the device reports in VERSION, GENCAP, WQCAP, GRPCAP, ENGCAP and OPCAP (fact sheet section 14), and so what
@@ -85,21 +86,19 @@ public record DeviceCapabilities(
         return version >= VERSION_2_0;
     }
 
-    /** GENCAP as the register reports it (bit layout in fact sheet section 14). */
+    /** GENCAP as the register reports it ({@link Gencap}). */
     public long gencap() {
-        long g = 0;
-        g |= blockOnFault ? 1L : 0;
-        g |= overlappingCopy ? 1L << 1 : 0;
-        g |= cacheControlMemory ? 1L << 2 : 0;
-        g |= cacheControlFlush ? 1L << 3 : 0;
-        g |= isDsa2() ? 1L << 4 : 0; // command capability register present
-        g |= destinationReadback ? 1L << 8 : 0;
-        g |= drainReadback ? 1L << 9 : 0;
-        g |= (long) maxTransferShift << 16;
-        g |= (long) maxBatchShift << 21;
-        g |= (long) ((interruptHandles + 255) / 256 & 0x3F) << 25;
-        g |= 1L << 31; // configurable
-        return g;
+        return Gencap.BLOCK_ON_FAULT.encode(blockOnFault)
+            | Gencap.OVERLAPPING_COPY.encode(overlappingCopy)
+            | Gencap.CACHE_CONTROL_MEMORY.encode(cacheControlMemory)
+            | Gencap.CACHE_CONTROL_FLUSH.encode(cacheControlFlush)
+            | Gencap.CMDCAP.encode(isDsa2())
+            | Gencap.DESTINATION_READBACK.encode(destinationReadback)
+            | Gencap.DRAIN_READBACK.encode(drainReadback)
+            | Gencap.MAX_TRANSFER_SHIFT.encode(maxTransferShift)
+            | Gencap.MAX_BATCH_SHIFT.encode(maxBatchShift)
+            | Gencap.IMS_SIZE.encode((interruptHandles + Gencap.IMS_UNIT - 1) / Gencap.IMS_UNIT)
+            | Gencap.CONFIGURABLE.encode(true);
     }
 
     /**

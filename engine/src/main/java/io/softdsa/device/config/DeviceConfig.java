@@ -1,5 +1,7 @@
 package io.softdsa.device.config;
 
+import io.softdsa.descriptor.Pasid;
+
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -162,7 +164,7 @@ public final class DeviceConfig {
             if (w.maxBatchSize() <= 0) {
                 throw ConfigException.invalid(obj, "max_batch_size", w.maxBatchSize(), "non-zero");
             }
-            if (w.pasid() < 0 || w.pasid() > 0xFFFFF) {
+            if (!Pasid.isValid(w.pasid())) {
                 throw ConfigException.invalid(obj, "pasid", w.pasid(), "20 bits");
             }
             if (w.blockOnFault() && !caps.blockOnFault()) {

@@ -3,8 +3,10 @@ package io.softdsa.mdev.command;
 import io.softdsa.mdev.pci.PciConfigSpace;
 import io.softdsa.mdev.regs.Bar0Layout;
 import io.softdsa.mdev.regs.Bar0Registers;
+import io.softdsa.mdev.regs.CmdLayout;
 import io.softdsa.mdev.regs.DeviceProfile;
 import io.softdsa.mdev.regs.GrpcfgLayout;
+import io.softdsa.mdev.regs.WqcfgEntry;
 import io.softdsa.mdev.regs.WqcfgLayout;
 
 import java.util.ArrayList;
@@ -14,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntConsumer;
 
 import static io.softdsa.mdev.command.CmdStatus.*;
 import static io.softdsa.mdev.command.Commands.*;
@@ -25,19 +28,43 @@ import static io.softdsa.mdev.command.Commands.*;
  * the misc interrupt. A CMD write while a command is active is ignored (softdsa rule: software must wait).
  * <p>
  * Every invalid case answers with its CMDSTS code ({@link CmdStatus}); nothing a guest writes reaches the host as
- * anything but a valid configuration of its own WQs.
+ * anything but a valid configuration of its own WQs. Each command code has its own handler, found in a table
+ * indexed by the code.
  */
 public final class CommandProcessor implements AutoCloseable {
+    /** One command: its operand in, its CMDSTS value (error in 7:0, result in 23:8) out. */
+    @FunctionalInterface
+    private interface Handler {
+        int execute(int operand);
+    }
+
+    private static final int ACTIVE = (int) CmdLayout.ACTIVE.mask();
+
     private final DeviceBackend backend;
     private final DeviceProfile profile;
     private final ExecutorService thread;
     private final AtomicReferenceArray<HostWqSettings> latched;
     private final int[] hostGroupOfGroup;
     private final List<String> log = new ArrayList<>();
+    private final Handler[] handlers = new Handler[CmdLayout.COMMAND.getInt(-1) + 1];
 
     public CommandProcessor(DeviceBackend backend, DeviceProfile profile, String name) {
         this.backend = backend;
         this.profile = profile;
+        handlers[ENABLE_DEVICE] = operand -> enableDevice();
+        handlers[DISABLE_DEVICE] = operand -> disableDevice();
+        handlers[DRAIN_ALL] = operand -> forEnabledWqs(backend::drainHostWq);
+        handlers[ABORT_ALL] = operand -> forEnabledWqs(backend::abortHostWq);
+        handlers[RESET_DEVICE] = operand -> resetDevice();
+        handlers[ENABLE_WQ] = this::enableWq;
+        handlers[DISABLE_WQ] = operand -> forWqs(operand, this::disableWq);
+        handlers[DRAIN_WQ] = operand -> forWqs(operand, this::drainWq);
+        handlers[ABORT_WQ] = operand -> forWqs(operand, this::abortWq);
+        handlers[RESET_WQ] = operand -> forWqs(operand, this::resetWq);
+        handlers[DRAIN_PASID] = this::drainPasid;
+        handlers[ABORT_PASID] = this::abortPasid;
+        handlers[REQUEST_INT_HANDLE] = this::requestInterruptHandle;
+        handlers[RELEASE_INT_HANDLE] = this::releaseInterruptHandle;
         this.latched = new AtomicReferenceArray<>(profile.wqs());
         this.hostGroupOfGroup = new int[profile.groups()];
         this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -50,10 +77,10 @@ public final class CommandProcessor implements AutoCloseable {
     /** Called (under the device lock) after software wrote CMD. */
     public void issue(int cmd) {
         final Bar0Registers regs = backend.registers();
-        if ((regs.cmdsts() & Bar0Layout.CMDSTS_ACTIVE) != 0) {
+        if (CmdLayout.active(regs.cmdsts())) {
             return;
         }
-        regs.cmdsts(Bar0Layout.CMDSTS_ACTIVE);
+        regs.cmdsts(ACTIVE);
         thread.execute(() -> run(cmd));
     }
 
@@ -83,8 +110,8 @@ public final class CommandProcessor implements AutoCloseable {
             }
             status[0] = s;
             synchronized (log) {
-                log.add(Commands.name((cmd >>> Bar0Layout.CMD_CODE_SHIFT) & Bar0Layout.CMD_CODE_MASK)
-                    + " (migration replay) -> 0x" + Integer.toHexString(s & Bar0Layout.CMDSTS_ERROR_MASK));
+                log.add(Commands.name(CmdLayout.command(cmd)) + " (migration replay) -> 0x"
+                    + Integer.toHexString(CmdLayout.error(s)));
             }
         });
         return status[0];
@@ -97,15 +124,14 @@ public final class CommandProcessor implements AutoCloseable {
         } catch (RuntimeException e) {
             status = HARDWARE_ERROR;
         }
-        final boolean interrupt = (cmd & Bar0Layout.CMD_REQUEST_INTERRUPT) != 0;
+        final boolean interrupt = CmdLayout.requestsInterrupt(cmd);
         synchronized (backend.lock()) {
-            backend.registers().cmdsts(status & ~Bar0Layout.CMDSTS_ACTIVE);
+            backend.registers().cmdsts(status & ~ACTIVE);
             if (interrupt) {
                 backend.registers().raiseIntcause(Bar0Layout.INTCAUSE_COMMAND);
             }
             synchronized (log) {
-                log.add(Commands.name((cmd >>> Bar0Layout.CMD_CODE_SHIFT) & Bar0Layout.CMD_CODE_MASK) + " -> 0x"
-                    + Integer.toHexString(status & Bar0Layout.CMDSTS_ERROR_MASK));
+                log.add(Commands.name(CmdLayout.command(cmd)) + " -> 0x" + Integer.toHexString(CmdLayout.error(status)));
             }
         }
         if (interrupt) {
@@ -127,24 +153,12 @@ public final class CommandProcessor implements AutoCloseable {
 
     /** Executes one command; returns the CMDSTS value (error in 7:0, result in 23:8). */
     int execute(int cmd) {
-        final int code = (cmd >>> Bar0Layout.CMD_CODE_SHIFT) & Bar0Layout.CMD_CODE_MASK;
-        final int operand = cmd & Bar0Layout.CMD_OPERAND_MASK;
-        if (code == 0 || (profile.cmdcap() & (1 << code)) == 0) {
+        final int code = CmdLayout.command(cmd);
+        final Handler handler = handlers[code];
+        if (handler == null || (profile.cmdcap() & (1 << code)) == 0) {
             return INVALID_COMMAND;
         }
-        return switch (code) {
-            case ENABLE_DEVICE -> enableDevice();
-            case DISABLE_DEVICE -> disableDevice();
-            case DRAIN_ALL -> forEnabledWqs(backend::drainHostWq);
-            case ABORT_ALL -> forEnabledWqs(backend::abortHostWq);
-            case RESET_DEVICE -> resetDevice();
-            case ENABLE_WQ -> enableWq(operand);
-            case DISABLE_WQ, DRAIN_WQ, ABORT_WQ, RESET_WQ -> wqCommand(code, operand);
-            case DRAIN_PASID, ABORT_PASID -> pasidCommand(code, operand);
-            case REQUEST_INT_HANDLE -> requestInterruptHandle(operand);
-            case RELEASE_INT_HANDLE -> releaseInterruptHandle(operand);
-            default -> INVALID_COMMAND;
-        };
+        return handler.execute(CmdLayout.operand(cmd));
     }
 
     // ---- device commands
@@ -281,7 +295,7 @@ public final class CommandProcessor implements AutoCloseable {
         backend.releaseAllInterruptHandles();
         synchronized (backend.lock()) {
             backend.registers().resetDeviceRegisters();
-            backend.registers().cmdsts(Bar0Layout.CMDSTS_ACTIVE);
+            backend.registers().cmdsts(ACTIVE);
         }
         return SUCCESS;
     }
@@ -291,7 +305,7 @@ public final class CommandProcessor implements AutoCloseable {
         runExclusive(this::resetDevice);
     }
 
-    private int forEnabledWqs(java.util.function.IntConsumer op) {
+    private int forEnabledWqs(IntConsumer op) {
         synchronized (backend.lock()) {
             if (backend.registers().deviceState() != Bar0Layout.GENSTS_ENABLED) {
                 return DEVICE_NOT_ENABLED;
@@ -312,7 +326,6 @@ public final class CommandProcessor implements AutoCloseable {
         final int q = operand;
         synchronized (backend.lock()) {
             final Bar0Registers regs = backend.registers();
-            final PciConfigSpace cfg = backend.config();
             if (q >= profile.wqs()) {
                 return INVALID_WQ_INDEX;
             }
@@ -322,62 +335,25 @@ public final class CommandProcessor implements AutoCloseable {
             if (regs.wqEnabled(q)) {
                 return WQ_ENABLED;
             }
-            final int size = regs.wqcfgWord(q, WqcfgLayout.SIZE) & WqcfgLayout.SIZE_MASK;
-            final int threshold = regs.wqcfgWord(q, WqcfgLayout.THRESHOLD) & WqcfgLayout.THRESHOLD_MASK;
-            final int mode = regs.wqcfgWord(q, WqcfgLayout.MODE_WORD);
-            final int limits = regs.wqcfgWord(q, WqcfgLayout.LIMITS_WORD);
-            final boolean dedicated = (mode & WqcfgLayout.MODE_DEDICATED) != 0;
-            final boolean bof = (mode & WqcfgLayout.BLOCK_ON_FAULT) != 0;
-            final boolean prsDisable = (mode & WqcfgLayout.PRS_DISABLE) != 0;
-            final boolean pasidEnable = (mode & WqcfgLayout.PASID_ENABLE) != 0;
-            final int priority = WqcfgLayout.priority(mode);
+            final WqcfgEntry w = WqcfgEntry.read(regs, q);
             int group = -1;
             for (int g = 0; g < profile.groups(); g++) {
                 if (regs.groupHasWq(g, q)) {
                     group = g;
                 }
             }
-            if (size == 0 || size > backend.wqSizeLimit(q) || group < 0 || hostGroupOfGroup[group] < 0) {
-                return WQ_SIZE;
+            final int error = checkWq(w, q, group, backend.config());
+            if (error != SUCCESS) {
+                return error;
             }
-            if (!dedicated && (threshold == 0 || threshold > size)) {
-                return WQ_SIZE;
-            }
-            if (priority == 0) {
-                return WQ_PRIORITY;
-            }
-            if (dedicated ? !profile.dedicatedMode() : !profile.sharedMode()) {
-                return WQ_MODE;
-            }
-            if (bof && (!profile.blockOnFault() || prsDisable || !cfg.priEnabled())) {
-                return BOF_ENABLE;
-            }
-            if ((pasidEnable && !cfg.pasidEnabled()) || (!dedicated && !pasidEnable)) {
-                return PASID_ENABLE;
-            }
-            if (WqcfgLayout.maxBatchShift(limits) > profile.maxBatchShift()) {
-                return MAX_BATCH_SIZE;
-            }
-            if (WqcfgLayout.maxTransferShift(limits) > profile.maxTransferShift()) {
-                return MAX_TRANSFER_SIZE;
-            }
-            final int guestPasid = WqcfgLayout.pasid(mode);
             int hostPasid = 0;
-            if (dedicated) {
-                hostPasid = pasidEnable ? backend.hostPasid(guestPasid) : backend.defaultHostPasid();
+            if (w.dedicated()) {
+                hostPasid = w.pasidEnable() ? backend.hostPasid(w.pasid()) : backend.defaultHostPasid();
                 if (hostPasid < 0) {
                     return INVALID_PASID;
                 }
             }
-            final long[] ops = regs.wqOpConfig(q);
-            final long[] opcap = profile.opcap();
-            for (int i = 0; i < ops.length; i++) {
-                ops[i] &= opcap[i];
-            }
-            s = new HostWqSettings(dedicated, size, dedicated ? 0 : threshold, priority, bof, hostPasid,
-                (mode & WqcfgLayout.PRIV) != 0, WqcfgLayout.maxTransferShift(limits), WqcfgLayout.maxBatchShift(limits),
-                ops, hostGroupOfGroup[group], (mode & WqcfgLayout.ATS_DISABLE) != 0, prsDisable, guestPasid,
-                pasidEnable);
+            s = new HostWqSettings(w.withinOpcap(profile.opcap()), hostPasid, hostGroupOfGroup[group]);
         }
         final int status = backend.enableHostWq(q, s);
         if (status != SUCCESS) {
@@ -390,16 +366,49 @@ public final class CommandProcessor implements AutoCloseable {
         return SUCCESS;
     }
 
-    private int wqCommand(int code, int operand) {
-        final int block = operand >>> 16;
-        final int mask = operand & 0xFFFF;
+    /** Enable WQ's checks of a WQCFG entry, in CMDSTS order; SUCCESS when the WQ may be enabled. */
+    private int checkWq(WqcfgEntry w, int q, int group, PciConfigSpace cfg) {
+        if (w.size() == 0 || w.size() > backend.wqSizeLimit(q) || group < 0 || hostGroupOfGroup[group] < 0) {
+            return WQ_SIZE;
+        }
+        if (!w.dedicated() && (w.threshold() == 0 || w.threshold() > w.size())) {
+            return WQ_SIZE;
+        }
+        if (w.priority() == 0) {
+            return WQ_PRIORITY;
+        }
+        if (w.dedicated() ? !profile.dedicatedMode() : !profile.sharedMode()) {
+            return WQ_MODE;
+        }
+        if (w.blockOnFault() && (!profile.blockOnFault() || w.prsDisable() || !cfg.priEnabled())) {
+            return BOF_ENABLE;
+        }
+        if ((w.pasidEnable() && !cfg.pasidEnabled()) || (!w.dedicated() && !w.pasidEnable())) {
+            return PASID_ENABLE;
+        }
+        if (w.maxBatchShift() > profile.maxBatchShift()) {
+            return MAX_BATCH_SIZE;
+        }
+        if (w.maxTransferShift() > profile.maxTransferShift()) {
+            return MAX_TRANSFER_SIZE;
+        }
+        return SUCCESS;
+    }
+
+    /**
+     * Disable / Drain / Abort / Reset WQ: {@code op} on every WQ the WQ-mask operand names, once all of them exist and
+     * the device is enabled.
+     */
+    private int forWqs(int operand, IntConsumer op) {
+        final int block = CmdLayout.WQ_BLOCK.getInt(operand);
+        final int mask = CmdLayout.WQ_MASK.getInt(operand);
         if (mask == 0) {
             return INVALID_WQ_INDEX;
         }
         final List<Integer> targets = new ArrayList<>();
-        for (int bit = 0; bit < 16; bit++) {
+        for (int bit = 0; bit < CmdLayout.WQS_PER_BLOCK; bit++) {
             if ((mask & (1 << bit)) != 0) {
-                final int q = block * 16 + bit;
+                final int q = block * CmdLayout.WQS_PER_BLOCK + bit;
                 if (q >= profile.wqs()) {
                     return INVALID_WQ_INDEX;
                 }
@@ -412,37 +421,38 @@ public final class CommandProcessor implements AutoCloseable {
             }
         }
         for (int q : targets) {
-            final boolean enabled = latched.get(q) != null;
-            switch (code) {
-                case DISABLE_WQ -> {
-                    if (enabled) {
-                        backend.disableHostWq(q);
-                        markDisabled(q);
-                    }
-                }
-                case DRAIN_WQ -> {
-                    if (enabled) {
-                        backend.drainHostWq(q);
-                    }
-                }
-                case ABORT_WQ -> {
-                    if (enabled) {
-                        backend.abortHostWq(q);
-                    }
-                }
-                case RESET_WQ -> {
-                    if (enabled) {
-                        backend.disableHostWqAborting(q);
-                        markDisabled(q);
-                    }
-                    synchronized (backend.lock()) {
-                        backend.registers().resetWqcfg(q);
-                    }
-                }
-                default -> throw new IllegalArgumentException("not a WQ command: " + code);
-            }
+            op.accept(q);
         }
         return SUCCESS;
+    }
+
+    private void disableWq(int q) {
+        if (latched.get(q) != null) {
+            backend.disableHostWq(q);
+            markDisabled(q);
+        }
+    }
+
+    private void drainWq(int q) {
+        if (latched.get(q) != null) {
+            backend.drainHostWq(q);
+        }
+    }
+
+    private void abortWq(int q) {
+        if (latched.get(q) != null) {
+            backend.abortHostWq(q);
+        }
+    }
+
+    private void resetWq(int q) {
+        if (latched.get(q) != null) {
+            backend.disableHostWqAborting(q);
+            markDisabled(q);
+        }
+        synchronized (backend.lock()) {
+            backend.registers().resetWqcfg(q);
+        }
     }
 
     private void markDisabled(int q) {
@@ -453,13 +463,52 @@ public final class CommandProcessor implements AutoCloseable {
     }
 
     /**
-     * Drain / Abort PASID. The operand is a guest PASID: one the guest allocated, or a dedicated WQ's configured
-     * PASID, else 0x13. Drain waits for every enabled WQ (a superset of the PASID's descriptors). Abort aborts the
-     * dedicated WQs of that PASID and, on shared WQs, discards only that PASID's queued descriptors (the host PASID
-     * the guest PASID translates to); other PASIDs' descriptors run.
+     * Drain PASID. The operand is a guest PASID: one the guest allocated, or a dedicated WQ's configured PASID, else
+     * 0x13. It waits for every enabled WQ (a superset of the PASID's descriptors).
      */
-    private int pasidCommand(int code, int operand) {
-        final int gpasid = operand;
+    private int drainPasid(int gpasid) {
+        final int error = checkPasidCommand(gpasid);
+        if (error != SUCCESS) {
+            return error;
+        }
+        for (int q = 0; q < profile.wqs(); q++) {
+            if (latched.get(q) != null) {
+                backend.drainHostWq(q);
+            }
+        }
+        return SUCCESS;
+    }
+
+    /**
+     * Abort PASID (operand as for {@link #drainPasid}): aborts the dedicated WQs of that PASID and, on shared WQs,
+     * discards only that PASID's queued descriptors (the host PASID the guest PASID translates to); other PASIDs'
+     * descriptors run. A PASID known only as a dedicated WQ's drains the shared WQs instead.
+     */
+    private int abortPasid(int gpasid) {
+        final int error = checkPasidCommand(gpasid);
+        if (error != SUCCESS) {
+            return error;
+        }
+        for (int q = 0; q < profile.wqs(); q++) {
+            final HostWqSettings s = latched.get(q);
+            if (s == null) {
+                continue;
+            }
+            if (s.dedicated()) {
+                if (s.guestPasidEnabled() && s.guestPasid() == gpasid) {
+                    backend.abortHostWq(q);
+                }
+            } else if (backend.hostPasid(gpasid) >= 0) {
+                backend.abortHostWqPasid(q, backend.hostPasid(gpasid));
+            } else {
+                backend.drainHostWq(q);
+            }
+        }
+        return SUCCESS;
+    }
+
+    /** What Drain and Abort PASID check first: the device is enabled and the guest PASID is one it knows. */
+    private int checkPasidCommand(int gpasid) {
         synchronized (backend.lock()) {
             if (backend.registers().deviceState() != Bar0Layout.GENSTS_ENABLED) {
                 return DEVICE_NOT_ENABLED;
@@ -470,34 +519,16 @@ public final class CommandProcessor implements AutoCloseable {
             final HostWqSettings s = latched.get(q);
             known |= s != null && s.dedicated() && s.guestPasidEnabled() && s.guestPasid() == gpasid;
         }
-        if (!known) {
-            return INVALID_PASID;
-        }
-        for (int q = 0; q < profile.wqs(); q++) {
-            final HostWqSettings s = latched.get(q);
-            if (s == null) {
-                continue;
-            }
-            if (code == ABORT_PASID && s.dedicated()) {
-                if (s.guestPasidEnabled() && s.guestPasid() == gpasid) {
-                    backend.abortHostWq(q);
-                }
-            } else if (code == ABORT_PASID && backend.hostPasid(gpasid) >= 0) {
-                backend.abortHostWqPasid(q, backend.hostPasid(gpasid));
-            } else {
-                backend.drainHostWq(q);
-            }
-        }
-        return SUCCESS;
+        return known ? SUCCESS : INVALID_PASID;
     }
 
     // ---- interrupt handles
 
     private int requestInterruptHandle(int operand) {
-        if ((operand & INT_HANDLE_IMS) != 0) {
+        if (CmdLayout.HANDLE_IMS.isSet(operand)) {
             return NO_HANDLE_AVAILABLE; // the virtual device has no IMS
         }
-        final int vector = operand & 0xFFFF;
+        final int vector = CmdLayout.HANDLE_INDEX.getInt(operand);
         if (vector == 0 || vector >= profile.vectors()) {
             return INVALID_INTERRUPT_INDEX;
         }
@@ -505,14 +536,15 @@ public final class CommandProcessor implements AutoCloseable {
         if (handle < 0) {
             return NO_HANDLE_AVAILABLE;
         }
-        return SUCCESS | (handle << Bar0Layout.CMDSTS_RESULT_SHIFT);
+        return CmdLayout.status(SUCCESS, handle);
     }
 
     private int releaseInterruptHandle(int operand) {
-        if ((operand & INT_HANDLE_IMS) != 0) {
+        if (CmdLayout.HANDLE_IMS.isSet(operand)) {
             return INVALID_INTERRUPT_INDEX;
         }
-        return backend.releaseInterruptHandle(operand & 0xFFFF) ? SUCCESS : INVALID_INTERRUPT_INDEX;
+        return backend.releaseInterruptHandle(CmdLayout.HANDLE_INDEX.getInt(operand)) ? SUCCESS
+            : INVALID_INTERRUPT_INDEX;
     }
 
     @Override

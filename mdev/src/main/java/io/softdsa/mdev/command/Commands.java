@@ -1,6 +1,6 @@
 package io.softdsa.mdev.command;
 
-/** Command codes of CMD bits 24:20 (fact sheet section 14) and CMDCAP. */
+/** Command codes of CMD bits 24:20 (fact sheet section 14; the register's fields: {@code regs.CmdLayout}) and CMDCAP. */
 public final class Commands {
     public static final int ENABLE_DEVICE = 0x1;
     public static final int DISABLE_DEVICE = 0x2;
@@ -20,20 +20,7 @@ public final class Commands {
     /** CMDCAP: every command 1..0xE. */
     public static final int CMDCAP = 0x7FFE;
 
-    /** Request/Release Interrupt Handle operand: bit 16 = IMS. */
-    public static final int INT_HANDLE_IMS = 1 << 16;
-
     private Commands() {
-    }
-
-    /** The CMD register value for {@code command} with {@code operand} (and the completion interrupt request). */
-    public static int cmd(int command, int operand, boolean requestInterrupt) {
-        return (operand & 0xF_FFFF) | ((command & 0x1F) << 20) | (requestInterrupt ? 0x8000_0000 : 0);
-    }
-
-    /** Operand of Disable/Drain/Abort/Reset WQ naming WQ {@code index}: bit (index mod 16), block (index / 16). */
-    public static int wqOperand(int index) {
-        return (1 << (index & 15)) | ((index >>> 4) << 16);
     }
 
     public static String name(int command) {

@@ -1,12 +1,15 @@
 package io.softdsa.mdev.guest;
 
 import io.softdsa.completion.CompletionRecord;
-import io.softdsa.descriptor.Descriptor;
 import io.softdsa.completion.SwerrLayout;
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.mdev.command.Commands;
 import io.softdsa.mdev.pci.PciConfigLayout;
 import io.softdsa.mdev.regs.Bar0Layout;
+import io.softdsa.mdev.regs.CmdLayout;
 import io.softdsa.mdev.regs.GrpcfgLayout;
 import io.softdsa.mdev.regs.MsixLayout;
 import io.softdsa.mdev.regs.WqcfgLayout;
@@ -136,14 +139,14 @@ public final class GuestDriver implements AutoCloseable {
      */
     public synchronized int command(int command, int operand) {
         final long deadline = System.nanoTime() + COMMAND_TIMEOUT_NANOS;
-        while ((read(Bar0Layout.CMDSTS, 4) & Bar0Layout.CMDSTS_ACTIVE) != 0) {
+        while (CmdLayout.active(read(Bar0Layout.CMDSTS, 4))) {
             pause(deadline, "a previous command");
         }
-        write(Bar0Layout.CMD, 4, Commands.cmd(command, operand, false) & 0xFFFF_FFFFL);
+        write(Bar0Layout.CMD, 4, CmdLayout.cmd(command, operand, false) & 0xFFFF_FFFFL);
         long sts;
         tracing = false; // the poll loop would flood the trace
         try {
-            while (((sts = dev.mmioRead(0, Bar0Layout.CMDSTS, 4)) & Bar0Layout.CMDSTS_ACTIVE) != 0) {
+            while (CmdLayout.active(sts = dev.mmioRead(0, Bar0Layout.CMDSTS, 4))) {
                 pause(deadline, Commands.name(command));
             }
         } finally {
@@ -161,7 +164,7 @@ public final class GuestDriver implements AutoCloseable {
     }
 
     private void require(String what, int sts) {
-        if ((sts & Bar0Layout.CMDSTS_ERROR_MASK) != 0) {
+        if (CmdLayout.error(sts) != 0) {
             throw new GuestDriverException(what, sts);
         }
     }
@@ -201,7 +204,7 @@ public final class GuestDriver implements AutoCloseable {
         grpcfgOffset = (int) (table & 0xFFFF) * Bar0Layout.TABLE_UNIT;
         wqcfgOffset = (int) ((table >>> 16) & 0xFFFF) * Bar0Layout.TABLE_UNIT;
         msixPermOffset = (int) ((table >>> 32) & 0xFFFF) * Bar0Layout.TABLE_UNIT;
-        wqcfgStride = 1 << (((wqcap >>> Bar0Layout.WQCAP_WQCFG_SIZE_SHIFT) & 0xF) + 5);
+        wqcfgStride = Wqcap.wqcfgBytes(wqcap);
         // 3. MSI-X: program, unmask, enable (vector 0 misc, vector i + 1 for WQ i)
         final int msixControl = cfgRead(PciConfigLayout.MSIX_MESSAGE_CONTROL, 2);
         vectors = (msixControl & PciConfigLayout.MSIX_CONTROL_TABLE_SIZE_MASK) + 1;
@@ -223,7 +226,7 @@ public final class GuestDriver implements AutoCloseable {
         for (WqSetup w : s.wqs()) {
             writeWqcfg(w);
         }
-        final int groups = (int) (grpcap & 0xFF);
+        final int groups = Grpcap.GROUPS.getInt(grpcap);
         for (int g = 0; g < groups; g++) {
             long wqBits = 0;
             for (WqSetup w : s.wqs()) {
@@ -269,11 +272,11 @@ public final class GuestDriver implements AutoCloseable {
     private void requestHandle(int wq) {
         final int sts = command(Commands.REQUEST_INT_HANDLE, wq + 1);
         require("request interrupt handle", sts);
-        wqHandles[wq] = (sts >>> Bar0Layout.CMDSTS_RESULT_SHIFT) & 0xFFFF;
+        wqHandles[wq] = CmdLayout.result(sts);
     }
 
     public void disableWq(int wq) {
-        require("disable wq" + wq, command(Commands.DISABLE_WQ, Commands.wqOperand(wq)));
+        require("disable wq" + wq, command(Commands.DISABLE_WQ, CmdLayout.wqOperand(wq)));
         wqEnabled[wq] = false;
     }
 
@@ -489,7 +492,7 @@ public final class GuestDriver implements AutoCloseable {
         // virtual IOMMU refuses to free a PASID an enabled dedicated WQ is programmed with)
         final boolean live = (cfgRead(PciConfigLayout.COMMAND, 2) & PciConfigLayout.COMMAND_MEMORY_SPACE) != 0
             && (read(Bar0Layout.GENSTS, 4) & Bar0Layout.GENSTS_STATE_MASK) == Bar0Layout.GENSTS_ENABLED
-            && (read(Bar0Layout.CMDSTS, 4) & Bar0Layout.CMDSTS_ACTIVE) == 0; // reset or unplugged: nothing runs
+            && !CmdLayout.active(read(Bar0Layout.CMDSTS, 4)); // reset or unplugged: nothing runs
         for (int wq = 0; live && wq < wqEnabled.length; wq++) {
             if (wqEnabled[wq]) {
                 try {

@@ -1,5 +1,7 @@
 package io.softdsa.mdev.migration;
 
+import io.softdsa.memory.Page;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -250,9 +252,9 @@ public final class DmaLogging {
     }
 
     private static void checkPageSize(long pageSize) throws DmaLoggingException {
-        if (pageSize < 4096 || Long.bitCount(pageSize) != 1 || pageSize > IOVA_LIMIT) {
+        if (pageSize < Page.SIZE || Long.bitCount(pageSize) != 1 || pageSize > IOVA_LIMIT) {
             throw new DmaLoggingException(DmaLoggingException.EINVAL, "page size " + pageSize
-                + " is not a power of two of at least 4096");
+                + " is not a power of two of at least " + Page.SIZE);
         }
     }
 

@@ -1,5 +1,10 @@
 package io.softdsa.mdev.migration;
 
+import io.softdsa.device.registers.Engcap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
+import io.softdsa.mdev.pci.PciConfigLayout;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,7 +32,7 @@ import java.util.Set;
 public final class DsaStateSchema {
     public static final int PCI_CONFIG_BYTES = 256;
     /** The PCIe extended configuration space, 0x100 up to 4 KiB. */
-    public static final int PCIE_EXTENDED_BYTES = 4096 - PCI_CONFIG_BYTES;
+    public static final int PCIE_EXTENDED_BYTES = PciConfigLayout.SIZE - PCI_CONFIG_BYTES;
     public static final int MAX_WQS = 128;
     public static final int MAX_GROUPS = 64;
     public static final int MAX_MSIX = 2048;
@@ -218,12 +223,12 @@ public final class DsaStateSchema {
             require(c.opcap.length == 4, "OPCAP has " + c.opcap.length + " words, not 4");
             require(c.mdevType.length() > 0 && c.mdevType.chars().allMatch(ch -> ch > 0x20 && ch < 0x7F),
                 "mdev type is not printable ASCII");
-            require(c.wqs >= 1 && c.wqs <= MAX_WQS && c.wqs == (int) (c.wqcap >>> 16 & 0xFF),
-                "WQs " + c.wqs + " against WQCAP " + (c.wqcap >>> 16 & 0xFF));
-            require(c.groups >= 1 && c.groups <= MAX_GROUPS && c.groups == (int) (c.grpcap & 0xFF),
-                "groups " + c.groups + " against GRPCAP " + (c.grpcap & 0xFF));
-            require(c.engines >= 1 && c.engines == (int) (c.engcap & 0xFF),
-                "engines " + c.engines + " against ENGCAP " + (c.engcap & 0xFF));
+            require(c.wqs >= 1 && c.wqs <= MAX_WQS && c.wqs == Wqcap.WQS.getInt(c.wqcap),
+                "WQs " + c.wqs + " against WQCAP " + Wqcap.WQS.getInt(c.wqcap));
+            require(c.groups >= 1 && c.groups <= MAX_GROUPS && c.groups == Grpcap.GROUPS.getInt(c.grpcap),
+                "groups " + c.groups + " against GRPCAP " + Grpcap.GROUPS.getInt(c.grpcap));
+            require(c.engines >= 1 && c.engines == Engcap.ENGINES.getInt(c.engcap),
+                "engines " + c.engines + " against ENGCAP " + Engcap.ENGINES.getInt(c.engcap));
         })
         .build();
 
@@ -419,7 +424,7 @@ public final class DsaStateSchema {
             + c.wqs + " WQs");
         consistent(s.registers.grpcfg.size() == c.groups, "registers", s.registers.grpcfg.size()
             + " GRPCFG entries for " + c.groups + " groups");
-        final int words = (c.wqcap >>> 54 & 1) != 0 ? 16 : 8;
+        final int words = Wqcap.OP_CONFIG.isSet(c.wqcap) ? 16 : 8;
         for (Wqcfg w : s.registers.wqcfg) {
             consistent(w.words.length == words, "registers", "WQCFG entry of " + w.words.length + " words, WQCAP says "
                 + words);

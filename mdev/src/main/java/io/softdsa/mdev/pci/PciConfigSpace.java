@@ -1,6 +1,7 @@
 package io.softdsa.mdev.pci;
 
 import io.softdsa.mdev.regs.RegisterBlock;
+import io.softdsa.memory.Page;
 
 import static io.softdsa.mdev.pci.PciConfigLayout.*;
 
@@ -96,8 +97,8 @@ public final class PciConfigSpace {
     }
 
     private static void checkBarSize(long size) {
-        if (size < 4096 || Long.bitCount(size) != 1) {
-            throw new IllegalArgumentException("BAR size must be a power of two >= 4096: " + size);
+        if (size < Page.SIZE || Long.bitCount(size) != 1) {
+            throw new IllegalArgumentException("BAR size must be a power of two >= " + Page.SIZE + ": " + size);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.softdsa.mdev.regs;
 
+import io.softdsa.device.registers.Opcap;
+
 import static io.softdsa.mdev.regs.Bar0Layout.*;
 
 /**
@@ -42,7 +44,7 @@ public final class Bar0Registers {
         regs.constant(GRPCAP, 8, profile.grpcap());
         regs.constant(ENGCAP, 8, profile.engcap());
         final long[] opcap = profile.opcap();
-        for (int i = 0; i < OPCAP_WORDS; i++) {
+        for (int i = 0; i < Opcap.WORDS; i++) {
             regs.constant(OPCAP + 8 * i, 8, opcap[i]);
         }
         regs.constant(TABLE_OFFSET, 8, tableOffsetValue());
@@ -51,7 +53,7 @@ public final class Bar0Registers {
         regs.define(GENCTRL, 4, 0, GENCTRL_SOFTWARE_ERROR_INTERRUPT | GENCTRL_HALT_INTERRUPT, 0);
         regs.constant(GENSTS, 4, GENSTS_DISABLED);
         regs.define(INTCAUSE, 4, 0, 0, INTCAUSE_W1C_MASK);
-        regs.define(CMD, 4, 0, CMD_RW_MASK, 0);
+        regs.define(CMD, 4, 0, CmdLayout.CMD_RW_MASK, 0);
         regs.constant(CMDSTS, 4, 0);
         regs.constant(CMDCAP, 4, profile.cmdcap());
         regs.define(SWERR, 8, 0, 0, SWERR_W1C_MASK);
@@ -93,7 +95,7 @@ public final class Bar0Registers {
             regs.constant(base + WqcfgLayout.OCCUPANCY_LIMIT_WORD, 4, 0);
             regs.constant(base + WqcfgLayout.STATUS_WORD, 4, statusWord);
             regs.constant(base + 0x1C, 4, 0);
-            for (int i = 0; i < OPCAP_WORDS; i++) {
+            for (int i = 0; i < Opcap.WORDS; i++) {
                 // every supported operation allowed after reset
                 regs.define(base + WqcfgLayout.OP_CONFIG + 8 * i, 8, opcap[i], opcap[i], 0);
             }
@@ -250,8 +252,8 @@ public final class Bar0Registers {
     }
 
     public long[] wqOpConfig(int wq) {
-        final long[] bits = new long[OPCAP_WORDS];
-        for (int i = 0; i < OPCAP_WORDS; i++) {
+        final long[] bits = new long[Opcap.WORDS];
+        for (int i = 0; i < Opcap.WORDS; i++) {
             bits[i] = regs.get(wqcfg(wq) + WqcfgLayout.OP_CONFIG + 8 * i, 8);
         }
         return bits;

@@ -1,5 +1,10 @@
 package io.softdsa.mdev.regs;
 
+import io.softdsa.device.registers.Gencap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Opcap;
+import io.softdsa.device.registers.Wqcap;
+
 /**
  * What a virtual device reports about itself: the read-only capability registers and the geometry (WQs, groups,
  * engines, MSI-X vectors) the register file is laid out for.
@@ -10,7 +15,7 @@ public record DeviceProfile(int version, long gencap, long wqcap, long grpcap, l
                             int wqs, int groups, int engines, int vectors, boolean modeSupport) {
     public DeviceProfile {
         opcap = opcap.clone();
-        if (opcap.length != Bar0Layout.OPCAP_WORDS) {
+        if (opcap.length != Opcap.WORDS) {
             throw new IllegalArgumentException("OPCAP is 4 x 64 bits");
         }
         if (wqs < 1 || wqs > Math.min(255, Bar0Layout.MAX_WQS) || groups < 1 || groups > Bar0Layout.MAX_GROUPS
@@ -21,35 +26,35 @@ public record DeviceProfile(int version, long gencap, long wqcap, long grpcap, l
     }
 
     public int totalWqSize() {
-        return (int) (wqcap & 0xFFFF);
+        return Wqcap.TOTAL_WQ_SIZE.getInt(wqcap);
     }
 
     public int maxTransferShift() {
-        return (int) (gencap >>> Bar0Layout.GENCAP_MAX_TRANSFER_SHIFT) & 0x1F;
+        return Gencap.MAX_TRANSFER_SHIFT.getInt(gencap);
     }
 
     public int maxBatchShift() {
-        return (int) (gencap >>> Bar0Layout.GENCAP_MAX_BATCH_SHIFT) & 0xF;
+        return Gencap.MAX_BATCH_SHIFT.getInt(gencap);
     }
 
     public boolean blockOnFault() {
-        return (gencap & Bar0Layout.GENCAP_BLOCK_ON_FAULT) != 0;
+        return Gencap.BLOCK_ON_FAULT.isSet(gencap);
     }
 
     public boolean sharedMode() {
-        return (wqcap & Bar0Layout.WQCAP_SHARED) != 0;
+        return Wqcap.SHARED.isSet(wqcap);
     }
 
     public boolean dedicatedMode() {
-        return (wqcap & Bar0Layout.WQCAP_DEDICATED) != 0;
+        return Wqcap.DEDICATED.isSet(wqcap);
     }
 
     public int totalReadBuffers() {
-        return (int) (grpcap >>> Bar0Layout.GRPCAP_READ_BUFFERS_SHIFT) & 0xFF;
+        return Grpcap.TOTAL_READ_BUFFERS.getInt(grpcap);
     }
 
     public boolean opcodeSupported(int opcode) {
-        return opcode >= 0 && opcode < 256 && (opcap[opcode >>> 6] & (1L << opcode)) != 0;
+        return Opcap.has(opcap, opcode);
     }
 
     public long[] opcap() {

@@ -1,5 +1,7 @@
 package io.softdsa.mdev.regs;
 
+import io.softdsa.descriptor.Pasid;
+
 /**
  * MSI-X table entries and the pending-bit array (PCI spec), and DSA's MSI-X permission table entries (fact sheet
  * section 12).
@@ -28,6 +30,6 @@ public final class MsixLayout {
     }
 
     public static int permPasid(long perm) {
-        return (int) (perm >>> PERM_PASID_SHIFT) & 0xF_FFFF;
+        return (int) (perm >>> PERM_PASID_SHIFT) & Pasid.MASK;
     }
 }

@@ -1,5 +1,7 @@
 package io.softdsa.mdev.regs;
 
+import io.softdsa.descriptor.Pasid;
+
 /**
  * One WQCFG entry (fact sheet section 14): 64 bytes (WQCAP bits 27:24 = 1) of 32-bit words, since the virtual
  * device has per-WQ operation configuration.
@@ -43,7 +45,7 @@ public final class WqcfgLayout {
     public static final int PRIORITY_SHIFT = 4;
     public static final int PRIORITY_MASK = 0xF;
     public static final int PASID_SHIFT = 8;
-    public static final int PASID_MASK = 0xF_FFFF;
+    public static final int PASID_MASK = Pasid.MASK;
     public static final int PASID_ENABLE = 1 << 28;
     public static final int PRIV = 1 << 29;
     public static final long MODE_WORD_RW_MASK = 0x3FFF_FFFFL;

@@ -5,6 +5,7 @@ import io.softdsa.iommu.GuestPhysicalMemory;
 import io.softdsa.iommu.SecondLevelTables;
 import io.softdsa.memory.FrameAllocator;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ public final class GuestMemory implements AutoCloseable {
 
     private GuestMemory(HostMemory host, SecondLevelTables stage2, long size, boolean lazy, boolean movable) {
         if (size < 2 * FrameAllocator.FRAME_SIZE || (size & (FrameAllocator.FRAME_SIZE - 1)) != 0) {
-            throw new IllegalArgumentException("guest memory size must be a multiple of 4096 and >= 8192: " + size);
+            throw new IllegalArgumentException("guest memory size must be a multiple of " + Page.SIZE + " and >= " + 2 * Page.SIZE + ": " + size);
         }
         this.host = host;
         this.stage2 = stage2;

@@ -1,11 +1,13 @@
 package io.softdsa.mdev.translation;
 
+import io.softdsa.descriptor.Pasid;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.iommu.PageRequestHandler.PageResponder;
 import io.softdsa.mdev.host.HostDsa;
 import io.softdsa.mdev.host.PasidBusyException;
 import io.softdsa.mdev.host.PasidOwner;
 import io.softdsa.mdev.host.SubmissionGate;
+import io.softdsa.memory.Page;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +60,7 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
     }
 
     public VirtualIommu(HostDsa host, GuestMemory memory, int maxGuestPasids) {
-        if (maxGuestPasids < 1 || maxGuestPasids > 0xFFFFF) {
+        if (maxGuestPasids < 1 || maxGuestPasids > Pasid.MAX) {
             throw new IllegalArgumentException("guest PASIDs 1..2^20-1: " + maxGuestPasids);
         }
         this.host = host;
@@ -143,7 +145,7 @@ public final class VirtualIommu implements PasidOwner, AutoCloseable {
      */
     public synchronized void bindGuestPageTable(int gpasid, long rootGpa, int levels, boolean supervisorRequests) {
         final int h = requireAllocated(gpasid);
-        if ((rootGpa & 0xFFF) != 0 || !memory.physical().contains(rootGpa, 4096)) {
+        if ((rootGpa & Page.OFFSET_MASK) != 0 || !memory.physical().contains(rootGpa, Page.SIZE)) {
             throw new IllegalArgumentException("guest page-table root outside guest memory: 0x"
                 + Long.toHexString(rootGpa));
         }

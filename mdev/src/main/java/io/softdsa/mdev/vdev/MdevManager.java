@@ -4,6 +4,10 @@ import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
+import io.softdsa.device.registers.Engcap;
+import io.softdsa.device.registers.Gencap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
 import io.softdsa.mdev.command.Commands;
 import io.softdsa.mdev.host.HostDsa;
 import io.softdsa.mdev.regs.Bar0Layout;
@@ -135,23 +139,21 @@ public final class MdevManager implements AutoCloseable {
             total += c.size();
         }
         final long hostGencap = caps.gencap();
-        final long gencap = (hostGencap & (Bar0Layout.GENCAP_BLOCK_ON_FAULT | Bar0Layout.GENCAP_OVERLAPPING_COPY
-            | Bar0Layout.GENCAP_CACHE_CONTROL_MEMORY | Bar0Layout.GENCAP_CACHE_CONTROL_FLUSH
-            | Bar0Layout.GENCAP_DESTINATION_READBACK | Bar0Layout.GENCAP_DRAIN_READBACK))
-            | Bar0Layout.GENCAP_CMDCAP | ((long) xferShift << Bar0Layout.GENCAP_MAX_TRANSFER_SHIFT)
-            | ((long) batchShift << Bar0Layout.GENCAP_MAX_BATCH_SHIFT) | Bar0Layout.GENCAP_CONFIGURABLE;
-        long wqcap = total | ((long) hostWqs.length << Bar0Layout.WQCAP_WQS_SHIFT)
-            | ((long) WqcfgLayout.WQCAP_SIZE_CODE << Bar0Layout.WQCAP_WQCFG_SIZE_SHIFT)
-            | Bar0Layout.WQCAP_ATS | Bar0Layout.WQCAP_PRIORITY | Bar0Layout.WQCAP_OCCUPANCY | Bar0Layout.WQCAP_OP_CONFIG
-            | (caps.blockOnFault() ? Bar0Layout.WQCAP_PRS : 0);
+        final long gencap = (hostGencap & Gencap.OPERATION_FLAGS) | Gencap.CMDCAP.encode(true)
+            | Gencap.MAX_TRANSFER_SHIFT.encode(xferShift) | Gencap.MAX_BATCH_SHIFT.encode(batchShift)
+            | Gencap.CONFIGURABLE.encode(true);
+        long wqcap = Wqcap.TOTAL_WQ_SIZE.encode(total) | Wqcap.WQS.encode(hostWqs.length)
+            | Wqcap.WQCFG_SIZE.encode(WqcfgLayout.WQCAP_SIZE_CODE) | Wqcap.ATS.encode(true)
+            | Wqcap.PRIORITY.encode(true) | Wqcap.OCCUPANCY.encode(true) | Wqcap.OP_CONFIG.encode(true)
+            | Wqcap.PRS.encode(caps.blockOnFault());
         wqcap |= switch (type) {
-            case DEDICATED_WQ -> Bar0Layout.WQCAP_DEDICATED;
-            case SHARED_WQ -> Bar0Layout.WQCAP_SHARED;
-            case DEVICE_SLICE -> Bar0Layout.WQCAP_DEDICATED | Bar0Layout.WQCAP_SHARED;
+            case DEDICATED_WQ -> Wqcap.DEDICATED.mask();
+            case SHARED_WQ -> Wqcap.SHARED.mask();
+            case DEVICE_SLICE -> Wqcap.DEDICATED.mask() | Wqcap.SHARED.mask();
         };
-        final long grpcap = groups | ((long) (32 * groups) << Bar0Layout.GRPCAP_READ_BUFFERS_SHIFT)
-            | Bar0Layout.GRPCAP_READ_BUFFER_CONTROL | Bar0Layout.GRPCAP_READ_BUFFER_LIMIT;
-        return new DeviceProfile(caps.version(), gencap, wqcap, grpcap, engines, host.device().rules().opcap(),
+        final long grpcap = Grpcap.GROUPS.encode(groups) | Grpcap.TOTAL_READ_BUFFERS.encode(32L * groups)
+            | Grpcap.READ_BUFFER_CONTROL.encode(true) | Grpcap.READ_BUFFER_LIMIT.encode(true);
+        return new DeviceProfile(caps.version(), gencap, wqcap, grpcap, Engcap.ENGINES.encode(engines), host.device().rules().opcap(),
             Commands.CMDCAP, hostWqs.length, groups, engines, VirtualDsa.VECTORS, type == VdevType.DEVICE_SLICE);
     }
 

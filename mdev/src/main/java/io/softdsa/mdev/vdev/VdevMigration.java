@@ -1,10 +1,13 @@
 package io.softdsa.mdev.vdev;
 
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
-import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.WorkQueue;
+import io.softdsa.device.registers.Engcap;
+import io.softdsa.device.registers.Grpcap;
+import io.softdsa.device.registers.Wqcap;
 import io.softdsa.mdev.command.CmdStatus;
 import io.softdsa.mdev.command.Commands;
 import io.softdsa.mdev.command.HostWqSettings;
@@ -23,6 +26,7 @@ import io.softdsa.mdev.migration.SavingChannel;
 import io.softdsa.mdev.migration.StateWriter;
 import io.softdsa.mdev.regs.Bar0Layout;
 import io.softdsa.mdev.regs.Bar0Registers;
+import io.softdsa.mdev.regs.CmdLayout;
 import io.softdsa.mdev.regs.GrpcfgLayout;
 import io.softdsa.mdev.regs.MsixLayout;
 import io.softdsa.mdev.regs.RegisterBlock;
@@ -379,9 +383,9 @@ final class VdevMigration implements DeviceMigration {
             c.opcap[i] = r.get(Bar0Layout.OPCAP + 8 * i, 8);
         }
         c.mdevType = dev.type().mdevTypeName();
-        c.wqs = (int) (c.wqcap >>> Bar0Layout.WQCAP_WQS_SHIFT & 0xFF);
-        c.groups = (int) (c.grpcap & 0xFF);
-        c.engines = (int) (c.engcap & 0xFF);
+        c.wqs = Wqcap.WQS.getInt(c.wqcap);
+        c.groups = Grpcap.GROUPS.getInt(c.grpcap);
+        c.engines = Engcap.ENGINES.getInt(c.engcap);
         return c;
     }
 
@@ -533,10 +537,10 @@ final class VdevMigration implements DeviceMigration {
         dev.configRestored();
         // 2. the commands that brought the source there, replayed in order (they program and enable the host WQs)
         if (deviceEnabled) {
-            replay(Commands.ENABLE_DEVICE << Bar0Layout.CMD_CODE_SHIFT, "Enable Device");
+            replay(CmdLayout.cmd(Commands.ENABLE_DEVICE, 0, false), "Enable Device");
             for (int q = 0; q < wqEnabled.length; q++) {
                 if (wqEnabled[q]) {
-                    replay(Commands.ENABLE_WQ << Bar0Layout.CMD_CODE_SHIFT | q, "Enable WQ " + q);
+                    replay(CmdLayout.cmd(Commands.ENABLE_WQ, q, false), "Enable WQ " + q);
                 }
             }
         }
@@ -576,7 +580,7 @@ final class VdevMigration implements DeviceMigration {
 
     private void replay(int cmd, String what) throws MigrationStreamException {
         final int status = dev.commands().replay(cmd);
-        if ((status & Bar0Layout.CMDSTS_ERROR_MASK) != CmdStatus.SUCCESS) {
+        if (CmdLayout.error(status) != CmdStatus.SUCCESS) {
             throw new MigrationStreamException("registers", 0, what + " of the restored configuration failed on this"
                 + " host: CMDSTS 0x" + Integer.toHexString(status));
         }

@@ -2,11 +2,11 @@ package io.softdsa.mdev.vdev;
 
 import io.softdsa.completion.PostedInterruptDescriptor;
 import io.softdsa.completion.PostedInterruptReceiver;
+import io.softdsa.completion.SwerrEntry;
+import io.softdsa.completion.SwerrLayout;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.DescriptorLayout;
-import io.softdsa.completion.SwerrEntry;
-import io.softdsa.completion.SwerrLayout;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.device.config.WqMode;
@@ -510,7 +510,7 @@ public final class VirtualDsa implements VfioDevice, WqOwner, DeviceBackend, Aut
         final HostWqSettings s = commands.latched(q);
         final boolean rawBytes = e.errorCode() == io.softdsa.completion.Status.SWERR_DWQ_FULL
             || e.errorCode() == io.softdsa.completion.Status.SWERR_WQ_DISABLED
-            || e.errorCode() == io.softdsa.completion.Status.SWERR_ABORTED;
+            || e.errorCode() == io.softdsa.completion.Status.DESC_ABORT;
         final int gpasid;
         if (!e.descriptorValid()) {
             gpasid = 0;

@@ -1,6 +1,7 @@
 package io.softdsa.mdev.vmm;
 
 import io.softdsa.mdev.migration.MigrationState;
+import io.softdsa.memory.Page;
 
 import java.util.List;
 import java.util.Locale;
@@ -41,7 +42,7 @@ public record MigrationReport(String guest, String source, String destination, L
     public record Round(int index, long devicePages, long vcpuPages, long dirtyPages, long copiedBytes,
                         long deviceBytes, long nanos) {
         public long dirtyBytes() {
-            return dirtyPages * 4096;
+            return dirtyPages * Page.SIZE;
         }
     }
 

@@ -1,11 +1,11 @@
 package io.softdsa.reliability.stress;
 
 import io.softdsa.completion.CompletionRecord;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.device.AbortReport;
 import io.softdsa.device.Device;
 import io.softdsa.device.DeviceOptions;
-import io.softdsa.completion.SwerrEntry;
 import io.softdsa.device.WorkQueue;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
@@ -14,6 +14,7 @@ import io.softdsa.iommu.AddressSpace;
 import io.softdsa.iommu.PageRequest;
 import io.softdsa.iommu.ScalableModeIommu;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.memory.Page;
 import io.softdsa.portal.Portal;
 import io.softdsa.reliability.Reference;
 
@@ -54,7 +55,7 @@ public final class StressRun {
     static final int DEDICATED_WQ = 1;
     static final int DWQ_PASID = 0x7000;
     static final int CANARY_FRAMES = 64;
-    private static final long PAGE = 4096;
+    private static final long PAGE = Page.SIZE;
 
     // slot states
     static final int FREE = 0;

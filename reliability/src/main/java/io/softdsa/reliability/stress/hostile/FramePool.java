@@ -1,6 +1,7 @@
 package io.softdsa.reliability.stress.hostile;
 
 import io.softdsa.memory.HostMemory;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * possible.
  */
 final class FramePool {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Page.SIZE;
     private static final int POOL = 0;
     private static final int OUT = 1;
     private static final int CHECKING = 2;

@@ -3,6 +3,7 @@ package io.softdsa.reliability.stress.hostile;
 import io.softdsa.iommu.AddressSpace;
 import io.softdsa.mdev.guest.GuestProcess;
 import io.softdsa.mdev.translation.GuestDomain;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 
@@ -11,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * shadow keeps what the tenant mapped; host addresses go through the guest's tables and stage 2 as the CPU would.
  */
 final class GuestSpace implements TenantSpace {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Page.SIZE;
     private final String owner;
     private final GuestDomain guest;
     private final AddressSpace tables;

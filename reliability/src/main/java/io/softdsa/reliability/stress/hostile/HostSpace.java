@@ -1,6 +1,7 @@
 package io.softdsa.reliability.stress.hostile;
 
 import io.softdsa.iommu.AddressSpace;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,7 +22,7 @@ import java.util.Map;
  * engine that will never let go) leaves its version odd and its tables unchecked, and the liveness checks say why.
  */
 final class HostSpace implements TenantSpace {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Page.SIZE;
     private static final long PRESENT = 1L;
     private static final long PS = 1L << 7;
     private static final long ADDR = 0x000F_FFFF_FFFF_F000L;

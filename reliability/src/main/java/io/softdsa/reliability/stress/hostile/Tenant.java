@@ -1,6 +1,7 @@
 package io.softdsa.reliability.stress.hostile;
 
 import io.softdsa.descriptor.Descriptor;
+import io.softdsa.memory.Page;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,11 +32,11 @@ abstract class Tenant implements Runnable {
     static final int RECORDS = 64;
     /** Records of one slot: 0..59 belong to the slots, 60..63 to the attacks (a racing portal's stores). */
     static final int RECORDS_PER_SLOT = (RECORDS - 4) / SLOTS;
-    static final long PAGE = 4096;
+    static final long PAGE = Page.SIZE;
     static final int REGION_PAGES = 3;
     static final long REGION = REGION_PAGES * PAGE;
     static final int MAX_SIZE = 8192;
-    static final int SRC_BYTES = MAX_SIZE + 4096;
+    static final int SRC_BYTES = MAX_SIZE + Page.SIZE;
 
     static final int ACCEPTED = 0;
     static final int RETRY = 1;
