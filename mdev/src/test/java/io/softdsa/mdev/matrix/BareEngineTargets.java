@@ -2,6 +2,7 @@ package io.softdsa.mdev.matrix;
 
 import io.softdsa.client.DsaClient;
 import io.softdsa.completion.CompletionRecord;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.device.Device;
 import io.softdsa.device.DeviceOptions;
@@ -93,6 +94,17 @@ final class BareEngineTargets implements AutoCloseable {
                     return; // nothing left to run: no record will come
                 }
             }
+        }
+
+        @Override
+        protected void progress() {
+            device.invokeEngines();
+        }
+
+        @Override
+        protected List<long[]> softwareErrors() {
+            final int wq = client.wq().index();
+            return device.swerr().history().stream().filter(e -> e.wqIndex() == wq).map(SwerrEntry::toWords).toList();
         }
 
         @Override

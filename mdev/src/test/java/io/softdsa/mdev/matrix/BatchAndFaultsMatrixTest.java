@@ -110,6 +110,75 @@ class BatchAndFaultsMatrixTest extends MatrixTest {
         }
     }
 
+    /**
+     * Every operation in one batch, producers then consumers that check them (DIF insert then check and strip, create
+     * then apply delta, copy with CRC then compare, fill then compare pattern, dualcast then CRC of the second copy),
+     * a failing descriptor in the middle after which the unfenced rest still runs, and a fenced one that stops.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void batchOfEveryOperationWithAFailureInTheMiddle(Target t) {
+        final Record batch = t.record();
+        final int n = 17;
+        final BatchList b = new BatchList(t, n);
+        final byte[] data = random(512 * 4, 21);
+        final byte[] a = random(4096, 22);
+        final byte[] changed = a.clone();
+        for (int w : new int[] {0, 7, 300, 511}) {
+            changed[8 * w] ^= (byte) 0x5A;
+        }
+        final long src = t.put(data);
+        final long prot = t.alloc(520 * 4);
+        final long stripped = t.alloc(512 * 4);
+        final long s1 = t.put(a);
+        final long s2 = t.put(changed);
+        final long delta = t.alloc(4096);
+        final long patched = t.put(a);
+        final long copy = t.alloc(4096);
+        final long d1 = t.alloc(8192);
+        final long d2 = t.allocSamePageOffset(8192, d1);
+        final long filled = t.alloc(4096);
+        int i = 0;
+        b.entries[i++].opcode(Opcode.DIF_INSERT).source(src).destination(prot).transferSize(512 * 4).u32(56, 100);
+        b.entries[i++].opcode(Opcode.CREATE_DELTA).source(s1).destination(s2).transferSize(4096).u64(40, delta)
+            .u32(48, 4090);
+        b.entries[i++].opcode(Opcode.COPY_CRC).source(s1).destination(copy).transferSize(4096);
+        b.entries[i++].opcode(Opcode.DUALCAST).source(s1).destination(d1).destination2(d2).transferSize(4096);
+        b.entries[i++].opcode(Opcode.FILL).fillPattern(0x1122_3344_5566_7788L).destination(filled).transferSize(4096);
+        b.entries[i++].opcode(Opcode.CACHE_FLUSH).destination(filled).transferSize(4096);
+        b.entries[i++].opcode(Opcode.TRANSLATION_FETCH).source(s1).transferSize(4096);
+        b.entries[i++].opcode(Opcode.NOOP);
+        final int failing = i;
+        b.entries[i++].opcode(Opcode.DUALCAST).source(s1).destination(d1).destination2(d2 + 8).transferSize(64);
+        b.entries[i++].opcode(Opcode.DIF_CHECK).source(prot).transferSize(520 * 4).u32(48, 100);
+        b.entries[i++].opcode(Opcode.DIF_STRIP).source(prot).destination(stripped).transferSize(520 * 4)
+            .u32(48, 100);
+        b.entries[i++].opcode(Opcode.APPLY_DELTA).source(delta).destination(patched).transferSize(4096).u32(40, 40);
+        b.entries[i++].opcode(Opcode.COMPARE).source(s1).destination(copy).transferSize(4096);
+        b.entries[i++].opcode(Opcode.COMPARE_PATTERN).source(filled).comparePattern(0x1122_3344_5566_7788L)
+            .transferSize(4096);
+        b.entries[i++].opcode(Opcode.CRC_GENERATION).source(d2).transferSize(4096);
+        b.entries[i++].opcode(Opcode.MEMMOVE).source(d1).destination(d1 + 4096).transferSize(4096);
+        b.entries[i++].opcode(Opcode.NOOP).addFlags(0x01);
+        assertEquals(n, i);
+
+        assertEquals(0x05, t.run(b.batch(), batch));
+        assertEquals(1, batch.cr().result());
+        assertEquals(16, batch.cr().bytesCompleted(), "stopped at the fenced descriptor 16");
+        for (int k = 0; k < n; k++) {
+            assertEquals(k == failing ? 0x17 : k == 16 ? 0 : 0x01, b.records[k].cr().rawStatus(), "descriptor " + k);
+        }
+        assertEquals(1, b.records[1].cr().result(), "create delta: differences found");
+        assertEquals(40, b.records[1].cr().deltaRecordSize(), "four 10-byte entries");
+        assertArrayEquals(changed, t.read(patched, 4096), "apply reproduced source 2");
+        assertArrayEquals(data, t.read(stripped, 512 * 4), "insert, check, strip round trip");
+        assertEquals(0, b.records[12].cr().result(), "the CRC copy equals its source");
+        assertEquals(0, b.records[13].cr().result(), "fill wrote the pattern");
+        assertEquals(referenceCrc(a, 0, 0), b.records[2].cr().crcValue());
+        assertEquals(referenceCrc(a, 0, 0), b.records[14].cr().crcValue(), "dualcast's second copy has its CRC");
+        assertArrayEquals(a, t.read(d1 + 4096, 4096));
+    }
+
     @ParameterizedTest
     @MethodSource("targets")
     void fenceStopsTheRestAfterAFailureAndProceedsAfterSuccesses(Target t) {
@@ -186,6 +255,28 @@ class BatchAndFaultsMatrixTest extends MatrixTest {
         assertEquals(list + 128, batch.cr().faultAddress());
         assertEquals(0x01, r0.cr().status());
         assertEquals(0x01, r1.cr().status());
+    }
+
+    @ParameterizedTest
+    @MethodSource("targets")
+    void errorsWithoutARecordGoToTheTenantsSwerrWithTheBatchIndex(Target t) {
+        final int seen = t.softwareErrorCount();
+        t.submitWithoutRecord(t.desc(0x3F).transferSize(64)); // no record: only SWERR can tell
+        final long[] top = t.awaitSoftwareError(seen);
+        assertEquals(0x10, (top[0] >>> 8) & 0xFF, "SWERR word 0 bits 15:8: unsupported opcode");
+        assertEquals(0, top[0] & 0x10, "not in a batch");
+        assertEquals(0x3F, (top[0] >>> 32) & 0xFF, "word 0 bits 39:32: the opcode");
+
+        final Record batch = t.record();
+        final BatchList b = new BatchList(t, 3);
+        b.entries[0].opcode(Opcode.NOOP);
+        b.entries[1].opcode(Opcode.MEMMOVE).transferSize(0).flags(0); // no CRAV
+        b.entries[2].opcode(Opcode.NOOP);
+        assertEquals(0x05, t.run(b.batch(), batch));
+        final long[] inner = t.awaitSoftwareError(seen + 1);
+        assertEquals(0x13, (inner[0] >>> 8) & 0xFF);
+        assertEquals(0x10, inner[0] & 0x10, "word 0 bit 4: in a batch");
+        assertEquals(1, inner[1] & 0xFFFF, "word 1 bits 15:0: the batch index");
     }
 
     // ---- cache flush and translation fetch

@@ -1,6 +1,7 @@
 package io.softdsa.mdev.matrix;
 
 import io.softdsa.completion.CompletionRecord;
+import io.softdsa.completion.SwerrEntry;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
@@ -16,6 +17,7 @@ import io.softdsa.mdev.translation.GuestDomain;
 import io.softdsa.mdev.userspace.UserPortal;
 import io.softdsa.mdev.userspace.UserProcess;
 import io.softdsa.mdev.userspace.UserspaceDmaDriver;
+import io.softdsa.mdev.userspace.WqFile;
 import io.softdsa.mdev.vdev.MdevManager;
 import io.softdsa.mdev.vdev.PortalResult;
 import io.softdsa.mdev.vdev.VdevType;
@@ -100,12 +102,15 @@ final class HostTargets implements AutoCloseable {
     private final class User extends OnHost {
         final UserProcess process;
         final UserPortal portal;
+        final int wqIndex;
         private final List<long[]> onDemand = new ArrayList<>();
 
         User(Cell cell, String wq) {
             super(cell);
             process = track(userspace.spawn(cell.mode().name().toLowerCase()));
-            portal = userspace.open(process, wq).portal();
+            final WqFile file = userspace.open(process, wq);
+            portal = file.portal();
+            wqIndex = file.wqIndex();
             // the kernel's I/O page-fault path (handle_mm_fault), which the driver does not model: on-demand only
             host.pasidOwner(process.pasid(), (request, responder) -> responder.respond(fault(request.pageAddress())
                 ? PageRequest.RESPONSE_SUCCESS : PageRequest.RESPONSE_INVALID_REQUEST));
@@ -134,6 +139,11 @@ final class HostTargets implements AutoCloseable {
         @Override
         protected boolean store(Descriptor d) {
             return portal.submit(d);
+        }
+
+        @Override
+        protected List<long[]> softwareErrors() {
+            return userspace.errors(wqIndex).stream().map(SwerrEntry::toWords).toList();
         }
 
         @Override
@@ -179,6 +189,11 @@ final class HostTargets implements AutoCloseable {
             guest = track(GuestDomain.create(host, "vm-" + cell.mode().name().toLowerCase() + "-"
                 + cell.translation().name().toLowerCase(), GUEST_BYTES, false));
             driver = track(new GuestDriver(track(mdev.create(type, guest)), guest));
+        }
+
+        @Override
+        protected List<long[]> softwareErrors() {
+            return driver.swerrReports(); // consumed by the guest driver's misc-interrupt handler
         }
 
         WqSetup limits(WqSetup w) {

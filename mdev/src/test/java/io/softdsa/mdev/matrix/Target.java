@@ -80,6 +80,9 @@ public abstract class Target {
         return cell.translated();
     }
 
+    /** SWERR entries reported to this tenant's driver so far (4 words each, as the register holds them), oldest first. */
+    protected abstract List<long[]> softwareErrors();
+
     /** Internal engine errors of the device behind this target (must stay 0). */
     public abstract long internalErrors();
 
@@ -166,6 +169,34 @@ public abstract class Target {
     /** Writes the 64 bytes of {@code d} at tenant address {@code address} (a batch list entry). */
     public final void writeDescriptor(long address, Descriptor d) {
         write(address, d.segment().asSlice(d.offset(), DescriptorLayout.LENGTH).toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /** How many SWERR entries this tenant's driver has seen (before a submission whose error is awaited). */
+    public final int softwareErrorCount() {
+        return softwareErrors().size();
+    }
+
+    /** Waits for the SWERR entry after the first {@code seen} and returns its 4 words. */
+    public final long[] awaitSoftwareError(int seen) {
+        final long deadline = System.nanoTime() + TIMEOUT_NANOS;
+        List<long[]> errors;
+        while ((errors = softwareErrors()).size() <= seen) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError(cell + ": no software error reported");
+            }
+            progress();
+        }
+        return errors.get(seen);
+    }
+
+    /** Submits {@code d} as it is, without a record to wait for (its error can only go to SWERR). */
+    public final void submitWithoutRecord(Descriptor d) {
+        submit(d, record());
+    }
+
+    /** Lets the device make progress while the test polls (the engine threads do; the bare engine is driven). */
+    protected void progress() {
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000);
     }
 
     /** Points {@code d} at {@code r} (CRAV | RCR), submits it and waits for the record; returns the status. */
