@@ -56,7 +56,7 @@ final class BareEngineTargets implements AutoCloseable {
         device.enableAll();
         iommu.pageRequests().handler((request, responder) -> {
             final Sva t = byPasid.get(request.pasid());
-            responder.respond(t != null && t.fault(request.pageAddress())
+            responder.respond(t != null && t.pageTables.fault(request.pageAddress())
                 ? PageRequest.RESPONSE_SUCCESS : PageRequest.RESPONSE_INVALID_REQUEST);
         });
         targets.add(new PassThrough(new Cell(Cell.Path.BARE_ENGINE, Cell.Mode.SHARED, Cell.Translation.PASS_THROUGH),
@@ -156,13 +156,14 @@ final class BareEngineTargets implements AutoCloseable {
         final int pasid;
         final boolean pasidPerDescriptor;
         final AddressSpace as;
-        private final List<long[]> onDemand = new ArrayList<>();
+        final PageTables pageTables;
 
         Sva(Cell cell, DsaClient client, int pasid, boolean pasidPerDescriptor) {
             super(cell, client);
             this.pasid = pasid;
             this.pasidPerDescriptor = pasidPerDescriptor;
             this.as = iommu.bind(pasid);
+            this.pageTables = new PageTables(as, memory.frames()::allocateFrame);
             byPasid.put(pasid, this);
         }
 
@@ -196,34 +197,12 @@ final class BareEngineTargets implements AutoCloseable {
 
         @Override
         public long endOfReach(int reachable) {
-            final long pages = (reachable + PAGE - 1) / PAGE;
-            final long base = as.reserve((pages + 4) * PAGE, AddressSpace.PageSize.SIZE_4K);
-            for (long i = 0; i < pages; i++) {
-                as.map(base + i * PAGE, memory.frames().allocateFrame(), PAGE, AddressSpace.RW_USER);
-            }
-            return base + pages * PAGE - reachable;
+            return pageTables.endOfReach(reachable);
         }
 
         @Override
-        public synchronized long onDemand(long bytes) {
-            final long length = (bytes + PAGE - 1) & -PAGE;
-            final long va = as.reserve(length, AddressSpace.PageSize.SIZE_4K);
-            onDemand.add(new long[] {va, va + length});
-            return va;
-        }
-
-        /** The page-fault path of the address space's owner: maps the page if it lies in an on-demand region. */
-        synchronized boolean fault(long address) {
-            final long page = address & -PAGE;
-            for (long[] r : onDemand) {
-                if (page >= r[0] && page < r[1]) {
-                    if (as.physicalAddress(page) < 0) {
-                        as.map(page, memory.frames().allocateFrame(), PAGE, AddressSpace.RW_USER);
-                    }
-                    return true;
-                }
-            }
-            return false;
+        public long onDemand(long bytes) {
+            return pageTables.onDemand(bytes);
         }
     }
 

@@ -103,7 +103,7 @@ final class HostTargets implements AutoCloseable {
         final UserProcess process;
         final UserPortal portal;
         final int wqIndex;
-        private final List<long[]> onDemand = new ArrayList<>();
+        final PageTables pageTables;
 
         User(Cell cell, String wq) {
             super(cell);
@@ -111,8 +111,10 @@ final class HostTargets implements AutoCloseable {
             final WqFile file = userspace.open(process, wq);
             portal = file.portal();
             wqIndex = file.wqIndex();
+            pageTables = new PageTables(process.addressSpace(), memory.frames()::allocateFrame);
             // the kernel's I/O page-fault path (handle_mm_fault), which the driver does not model: on-demand only
-            host.pasidOwner(process.pasid(), (request, responder) -> responder.respond(fault(request.pageAddress())
+            host.pasidOwner(process.pasid(), (request, responder) -> responder.respond(
+                pageTables.fault(request.pageAddress())
                 ? PageRequest.RESPONSE_SUCCESS : PageRequest.RESPONSE_INVALID_REQUEST));
         }
 
@@ -148,34 +150,12 @@ final class HostTargets implements AutoCloseable {
 
         @Override
         public long endOfReach(int reachable) {
-            final long pages = pages(reachable) / PAGE;
-            final long base = process.reserve((pages + 4) * PAGE);
-            for (long i = 0; i < pages; i++) {
-                process.addressSpace().map(base + i * PAGE, memory.frames().allocateFrame(), PAGE,
-                    AddressSpace.RW_USER);
-            }
-            return base + pages * PAGE - reachable;
+            return pageTables.endOfReach(reachable);
         }
 
         @Override
-        public synchronized long onDemand(long bytes) {
-            final long va = process.reserve(pages(bytes));
-            onDemand.add(new long[] {va, va + pages(bytes)});
-            return va;
-        }
-
-        synchronized boolean fault(long address) {
-            final long page = address & -PAGE;
-            for (long[] r : onDemand) {
-                if (page >= r[0] && page < r[1]) {
-                    if (process.addressSpace().physicalAddress(page) < 0) {
-                        process.addressSpace().map(page, memory.frames().allocateFrame(), PAGE,
-                            AddressSpace.RW_USER);
-                    }
-                    return true;
-                }
-            }
-            return false;
+        public long onDemand(long bytes) {
+            return pageTables.onDemand(bytes);
         }
     }
 
@@ -194,6 +174,11 @@ final class HostTargets implements AutoCloseable {
         @Override
         protected List<long[]> softwareErrors() {
             return driver.swerrReports(); // consumed by the guest driver's misc-interrupt handler
+        }
+
+        @Override
+        protected void softwareErrorHandled() {
+            driver.quiesce(); // the handler records the entry, then clears SWERR: wait for all of it
         }
 
         WqSetup limits(WqSetup w) {
@@ -244,6 +229,7 @@ final class HostTargets implements AutoCloseable {
     private final class Nested extends InGuest {
         final GuestProcess process;
         final boolean dedicated;
+        final PageTables pageTables;
 
         Nested(boolean dedicated) {
             super(new Cell(Cell.Path.VIRTUAL_DEVICE, dedicated ? Cell.Mode.DEDICATED : Cell.Mode.SHARED,
@@ -251,6 +237,7 @@ final class HostTargets implements AutoCloseable {
             this.dedicated = dedicated;
             driver.probe(true);
             process = driver.newProcess("app");
+            pageTables = new PageTables(process.pageTables(), guest.memory().physical()::allocateFrame);
             final WqSetup wq = dedicated ? WqSetup.dedicatedPasid(0, 16, 0, process.pasid()) : WqSetup.shared(0, 16, 0);
             driver.configure(DeviceSetup.oneGroup(1, limits(wq).withBlockOnFault(true)));
         }
@@ -286,13 +273,7 @@ final class HostTargets implements AutoCloseable {
 
         @Override
         public long endOfReach(int reachable) {
-            final long pages = pages(reachable) / PAGE;
-            final AddressSpace tables = process.pageTables();
-            final long base = tables.reserve((pages + 4) * PAGE, AddressSpace.PageSize.SIZE_4K);
-            for (long i = 0; i < pages; i++) {
-                tables.map(base + i * PAGE, guest.memory().physical().allocateFrame(), PAGE, AddressSpace.RW_USER);
-            }
-            return base + pages * PAGE - reachable;
+            return pageTables.endOfReach(reachable);
         }
 
         @Override

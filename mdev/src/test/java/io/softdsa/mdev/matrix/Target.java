@@ -186,7 +186,15 @@ public abstract class Target {
             }
             progress();
         }
+        softwareErrorHandled();
         return errors.get(seen);
+    }
+
+    /**
+     * Returns once the driver that reported a SWERR entry has also freed the register (write 1 to clear): until then
+     * the next error only sets overflow, as on the hardware.
+     */
+    protected void softwareErrorHandled() {
     }
 
     /** Submits {@code d} as it is, without a record to wait for (its error can only go to SWERR). */
