@@ -5,6 +5,7 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.memory.HostBuffer;
 import io.softdsa.testing.Fixture;
+import io.softdsa.testing.References;
 import io.softdsa.testing.SharedWqTestBase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -266,24 +267,8 @@ class CoreOperationsTest extends SharedWqTestBase {
         assertArrayEquals(bytes(src.segment()), bytes(dst.segment()));
     }
 
-    /** Fact sheet section 8, bit by bit: the independent reference. */
+    /** Fact sheet section 8, bit by bit: the independent reference (one copy, in {@link References}). */
     static int referenceCrc(byte[] data, int seed, int flags) {
-        final boolean bypassInversion = (flags & 0x20000) != 0;
-        final boolean bypassReflection = (flags & 0x40000) != 0;
-        int c = seed;
-        if (!bypassInversion) {
-            c = Integer.reverse(~c);
-        }
-        for (byte value : data) {
-            final int b = value & 0xFF;
-            c ^= (bypassReflection ? b : Integer.reverse(b) >>> 24) << 24;
-            for (int k = 0; k < 8; k++) {
-                c = (c & 0x80000000) != 0 ? (c << 1) ^ 0x1EDC6F41 : c << 1;
-            }
-        }
-        if (!bypassInversion) {
-            c = ~Integer.reverse(c);
-        }
-        return c;
+        return References.referenceCrc(data, seed, flags);
     }
 }

@@ -11,7 +11,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -19,6 +18,7 @@ import java.util.SplittableRandom;
 
 import static io.softdsa.testing.Fixture.bytes;
 import static io.softdsa.testing.Fixture.fillRandom;
+import static io.softdsa.testing.References.referenceDelta;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,19 +37,6 @@ class DeltaRecordTest extends SharedWqTestBase {
     private Descriptor apply(long delta, long deltaSize, long dst, long size) {
         return f.client.descriptor().opcode(Opcode.APPLY_DELTA).source(delta).destination(dst).transferSize(size)
             .u32(40, (int) deltaSize);
-    }
-
-    /** Fact sheet section 7, plainly: one 10-byte entry (u16 LE index, source 2's 8 bytes) per differing word. */
-    static byte[] referenceDelta(byte[] src1, byte[] src2) {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int w = 0; w < src1.length / 8; w++) {
-            if (!Arrays.equals(src1, 8 * w, 8 * w + 8, src2, 8 * w, 8 * w + 8)) {
-                out.write(w & 0xFF);
-                out.write(w >>> 8);
-                out.write(src2, 8 * w, 8);
-            }
-        }
-        return out.toByteArray();
     }
 
     private static void changeWords(MemorySegment s, int words, long seed) {

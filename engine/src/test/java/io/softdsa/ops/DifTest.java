@@ -15,9 +15,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 import static io.softdsa.testing.Fixture.bytes;
+import static io.softdsa.testing.References.be16;
+import static io.softdsa.testing.References.be32;
+import static io.softdsa.testing.References.crc16;
+import static io.softdsa.testing.References.putTuple;
+import static io.softdsa.testing.References.random;
+import static io.softdsa.testing.References.referenceDix;
+import static io.softdsa.testing.References.referenceInsert;
+import static io.softdsa.testing.References.referenceUpdate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -30,98 +37,7 @@ class DifTest extends SharedWqTestBase {
     private static final int[] BLOCK = {512, 520, 4096, 4104};
 
 
-    // ---- the independent reference
-
-    /** CRC-16 T10-DIF bit by bit: polynomial 0x8BB7, MSB first, no reflection. */
-    static int crc16(byte[] b, int off, int len, int seed) {
-        int c = seed;
-        for (int i = off; i < off + len; i++) {
-            c ^= (b[i] & 0xFF) << 8;
-            for (int k = 0; k < 8; k++) {
-                c = (c & 0x8000) != 0 ? (c << 1) ^ 0x8BB7 : c << 1;
-            }
-            c &= 0xFFFF;
-        }
-        return c;
-    }
-
-    static int guard(byte[] b, int off, int len, int difFlags) {
-        final int c = crc16(b, off, len, (difFlags & 0x04) != 0 ? 0xFFFF : 0);
-        return (difFlags & 0x08) != 0 ? c ^ 0xFFFF : c;
-    }
-
-    static void putTuple(byte[] out, int at, int guard, int app, int ref) {
-        out[at] = (byte) (guard >>> 8);
-        out[at + 1] = (byte) guard;
-        out[at + 2] = (byte) (app >>> 8);
-        out[at + 3] = (byte) app;
-        out[at + 4] = (byte) (ref >>> 24);
-        out[at + 5] = (byte) (ref >>> 16);
-        out[at + 6] = (byte) (ref >>> 8);
-        out[at + 7] = (byte) ref;
-    }
-
-    static int be16(byte[] b, int at) {
-        return (b[at] & 0xFF) << 8 | (b[at + 1] & 0xFF);
-    }
-
-    static int be32(byte[] b, int at) {
-        return (b[at] & 0xFF) << 24 | (b[at + 1] & 0xFF) << 16 | (b[at + 2] & 0xFF) << 8 | (b[at + 3] & 0xFF);
-    }
-
-    /** Destination-side tags of block k: ref incrementing unless flag 0x80, app fixed unless flag 0x10. */
-    static int refTag(int flags, int seed, int k) {
-        return (flags & 0x80) != 0 ? seed : seed + k;
-    }
-
-    static int appTag(int flags, int seed, int k) {
-        return ((flags & 0x10) != 0 ? seed + k : seed) & 0xFFFF;
-    }
-
-    /** Insert: each block followed by its big-endian tuple. */
-    static byte[] referenceInsert(byte[] data, int difFlags, int dstFlags, int refSeed, int appSeed) {
-        final int bs = BLOCK[difFlags & 3];
-        final int blocks = data.length / bs;
-        final byte[] out = new byte[blocks * (bs + 8)];
-        for (int k = 0; k < blocks; k++) {
-            System.arraycopy(data, k * bs, out, k * (bs + 8), bs);
-            putTuple(out, k * (bs + 8) + bs, guard(data, k * bs, bs, difFlags), appTag(dstFlags, appSeed, k),
-                refTag(dstFlags, refSeed, k));
-        }
-        return out;
-    }
-
-    /** DIX generate: the tuples only, contiguous. */
-    static byte[] referenceDix(byte[] data, int difFlags, int dstFlags, int refSeed, int appSeed) {
-        final int bs = BLOCK[difFlags & 3];
-        final int blocks = data.length / bs;
-        final byte[] out = new byte[blocks * 8];
-        for (int k = 0; k < blocks; k++) {
-            putTuple(out, 8 * k, guard(data, k * bs, bs, difFlags), appTag(dstFlags, appSeed, k),
-                refTag(dstFlags, refSeed, k));
-        }
-        return out;
-    }
-
-    /** Update of well-formed protected data: new tuples, or the source's fields where passed through. */
-    static byte[] referenceUpdate(byte[] protectedData, int difFlags, int dstFlags, int refSeed, int appSeed) {
-        final int bs = BLOCK[difFlags & 3];
-        final byte[] out = protectedData.clone();
-        for (int k = 0; k < protectedData.length / (bs + 8); k++) {
-            final int t = k * (bs + 8) + bs;
-            final int g = (dstFlags & 0x20) != 0 ? be16(protectedData, t) : guard(protectedData, t - bs, bs, difFlags);
-            final int a = (dstFlags & 0x08) != 0 ? be16(protectedData, t + 2) : appTag(dstFlags, appSeed, k);
-            final int r = (dstFlags & 0x40) != 0 ? be32(protectedData, t + 4) : refTag(dstFlags, refSeed, k);
-            putTuple(out, t, g, a, r);
-        }
-        return out;
-    }
-
-    static byte[] random(int n, long seed) {
-        final byte[] b = new byte[n];
-        new SplittableRandom(seed).nextBytes(b);
-        return b;
-    }
+    // ---- the independent reference: io.softdsa.testing.References (crc16, guard, tuples, insert, DIX, update)
 
     // ---- descriptors (fact sheet section 1 offsets)
 
