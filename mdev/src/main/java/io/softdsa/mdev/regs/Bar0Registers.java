@@ -148,19 +148,20 @@ public final class Bar0Registers {
         boolean locked = false;
         for (int b = offset; b < end; b++) {
             final long byteValue = (value >>> (8 * (b - offset))) & 0xFF;
+            final boolean writable;
             if (b >= WQCFG_BASE && b < WQCFG_BASE + profile.wqs() * WqcfgLayout.STRIDE) {
-                if (!hooks.wqcfgWritable((b - WQCFG_BASE) / WqcfgLayout.STRIDE)) {
-                    locked |= ((byteValue ^ regs.get(b, 1)) & regs.rwMask(b, 1)) != 0; // a change not taken
-                    continue;
-                }
+                writable = hooks.wqcfgWritable((b - WQCFG_BASE) / WqcfgLayout.STRIDE);
             } else if (b >= GRPCFG_BASE && b < GRPCFG_BASE + profile.groups() * GrpcfgLayout.STRIDE
                 || b >= GENCFG && b < GENCFG + 4) {
-                if (!groupWritable) {
-                    locked |= ((byteValue ^ regs.get(b, 1)) & regs.rwMask(b, 1)) != 0; // a change not taken
-                    continue;
-                }
+                writable = groupWritable;
+            } else {
+                writable = true;
             }
-            regs.write(b, 1, byteValue);
+            if (writable) {
+                regs.write(b, 1, byteValue);
+            } else {
+                locked |= ((byteValue ^ regs.get(b, 1)) & regs.rwMask(b, 1)) != 0; // a change the lock refused
+            }
         }
         if (readOnlyRegister || readOnly != 0) {
             hooks.guestError("BAR0 write of 0x" + Long.toHexString(value) + " (" + width + " bytes) at 0x"
