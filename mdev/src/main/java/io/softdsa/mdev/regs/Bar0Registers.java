@@ -1,6 +1,7 @@
 package io.softdsa.mdev.regs;
 
 import io.softdsa.device.registers.Opcap;
+import io.softdsa.completion.SwerrLayout;
 
 import static io.softdsa.mdev.regs.Bar0Layout.*;
 
@@ -11,7 +12,11 @@ import static io.softdsa.mdev.regs.Bar0Layout.*;
  * <p>
  * What a write means beyond storing bits is the device's business, reached through {@link Hooks}: whether a
  * configuration table may change now (WQCFG of an enabled WQ, GRPCFG and GENCFG of an enabled device keep their
- * values), the command a full 32-bit CMD write issues, and the MSI-X vector-control and permission changes.
+ * values), the command a full 32-bit CMD write issues, and the MSI-X vector-control changes. The MSI-X table, PBA
+ * and permission table are {@link MsixTable}'s. A write the decode does not take as written (a read-only bit, a
+ * locked table, unimplemented space, a bad width) is reported to {@link Hooks#guestError} before it is ignored.
+ * <p>
+ * The raw register block is this register file's own: the device side changes registers through named methods.
  * Not thread-safe: the virtual device serialises accesses.
  */
 public final class Bar0Registers {
@@ -29,11 +34,18 @@ public final class Bar0Registers {
 
         /** Live occupancy of WQ {@code wq} for WQCFG word 6. */
         int occupancy(int wq);
+
+        /** The command in CMD finished: CMDSTS now holds {@code cmdsts} (active clear). */
+        void commandCompleted(int cmd, int cmdsts);
+
+        /** Software did something the register file ignores or rejects (QEMU's LOG_GUEST_ERROR). */
+        void guestError(String what);
     }
 
     private final DeviceProfile profile;
     private final RegisterBlock regs = new RegisterBlock(SIZE);
     private final Hooks hooks;
+    private final MsixTable msix;
 
     public Bar0Registers(DeviceProfile profile, Hooks hooks) {
         this.profile = profile;
@@ -62,16 +74,7 @@ public final class Bar0Registers {
         regs.constant(SWERR + 24, 8, 0);
         regs.constant(EVLCFG, 16, 0);
         regs.constant(EVLSTATUS, 8, 0);
-        for (int v = 0; v < profile.vectors(); v++) {
-            regs.define(msixPerm(v), 4, 0, MsixLayout.PERM_RW_MASK, 0);
-            regs.constant(msixPerm(v) + 4, 4, 0);
-            final int e = msixEntry(v);
-            regs.define(e + MsixLayout.ADDRESS_LOW, 4, 0, 0xFFFF_FFFCL, 0);
-            regs.define(e + MsixLayout.ADDRESS_HIGH, 4, 0, 0xFFFF_FFFFL, 0);
-            regs.define(e + MsixLayout.DATA, 4, 0, 0xFFFF_FFFFL, 0);
-            regs.define(e + MsixLayout.VECTOR_CONTROL, 4, MsixLayout.VECTOR_MASKED, MsixLayout.VECTOR_MASKED, 0);
-        }
-        regs.constant(MSIX_PBA, ((profile.vectors() + 63) / 64) * 8, 0);
+        this.msix = new MsixTable(regs, profile.vectors());
         final long engineBits = profile.engines() >= 64 ? -1L : (1L << profile.engines()) - 1;
         for (int g = 0; g < profile.groups(); g++) {
             final int base = grpcfg(g);
@@ -106,8 +109,13 @@ public final class Bar0Registers {
         return profile;
     }
 
-    /** Raw register block (device side and tests). */
-    public RegisterBlock block() {
+    /** The MSI-X table, PBA and permission table. */
+    public MsixTable msix() {
+        return msix;
+    }
+
+    /** The raw register block: this package's (the MSI-X table and its tests) only. */
+    RegisterBlock block() {
         return regs;
     }
 
@@ -115,8 +123,10 @@ public final class Bar0Registers {
 
     /** An MMIO read of 1, 2, 4 or 8 bytes. */
     public long read(int offset, int width) {
-        checkWidth(width);
+        checkWidth(offset, width);
         if (offset < 0 || offset >= SIZE) {
+            hooks.guestError("BAR0 read of " + width + " bytes outside the register file at 0x"
+                + Integer.toHexString(offset));
             return 0;
         }
         refreshOccupancy(offset, width);
@@ -125,26 +135,43 @@ public final class Bar0Registers {
 
     /** An MMIO write of 1, 2, 4 or 8 bytes. */
     public void write(int offset, int width, long value) {
-        checkWidth(width);
+        checkWidth(offset, width);
         if (offset < 0 || offset >= SIZE) {
+            hooks.guestError("BAR0 write of " + width + " bytes outside the register file at 0x"
+                + Integer.toHexString(offset));
             return;
         }
         final int end = Math.min(SIZE, offset + width);
         final boolean groupWritable = hooks.groupConfigWritable();
-        final long[] vectorControls = touchedVectorControls(offset, end);
+        final long[] vectorControls = msix.touchedVectorControls(offset, end);
+        final boolean readOnlyRegister = !regs.writable(offset, end - offset);
+        final long readOnly = regs.readOnlySet(offset, end - offset, value);
+        boolean locked = false;
         for (int b = offset; b < end; b++) {
             final long byteValue = (value >>> (8 * (b - offset))) & 0xFF;
+            final boolean writable;
             if (b >= WQCFG_BASE && b < WQCFG_BASE + profile.wqs() * WqcfgLayout.STRIDE) {
-                if (!hooks.wqcfgWritable((b - WQCFG_BASE) / WqcfgLayout.STRIDE)) {
-                    continue;
-                }
+                writable = hooks.wqcfgWritable((b - WQCFG_BASE) / WqcfgLayout.STRIDE);
             } else if (b >= GRPCFG_BASE && b < GRPCFG_BASE + profile.groups() * GrpcfgLayout.STRIDE
                 || b >= GENCFG && b < GENCFG + 4) {
-                if (!groupWritable) {
-                    continue;
-                }
+                writable = groupWritable;
+            } else {
+                writable = true;
             }
-            regs.write(b, 1, byteValue);
+            if (writable) {
+                regs.write(b, 1, byteValue);
+            } else {
+                locked |= ((byteValue ^ regs.get(b, 1)) & regs.rwMask(b, 1)) != 0; // a change the lock refused
+            }
+        }
+        if (readOnlyRegister || readOnly != 0) {
+            hooks.guestError("BAR0 write of 0x" + Long.toHexString(value) + " (" + width + " bytes) at 0x"
+                + Integer.toHexString(offset) + (readOnlyRegister ? " to read-only or unimplemented registers"
+                : " sets read-only bits 0x" + Long.toHexString(readOnly)));
+        }
+        if (locked) {
+            hooks.guestError("BAR0 write at 0x" + Integer.toHexString(offset) + " to a configuration table that is"
+                + " locked (WQCFG of an enabled WQ, GRPCFG or GENCFG of an enabled device)");
         }
         if (offset <= SWERR && end > SWERR && (regs.get(SWERR, 8) & 1) == 0) {
             // valid cleared: the register is free again; only a pending overflow indication stays
@@ -158,24 +185,10 @@ public final class Bar0Registers {
         }
         for (int i = 0; i < vectorControls.length; i += 2) {
             final int v = (int) vectorControls[i];
-            if (regs.get(msixEntry(v) + MsixLayout.VECTOR_CONTROL, 4) != vectorControls[i + 1]) {
+            if ((msix.vectorControl(v) & 0xFFFF_FFFFL) != vectorControls[i + 1]) {
                 hooks.vectorControlChanged(v);
             }
         }
-    }
-
-    private long[] touchedVectorControls(int offset, int end) {
-        if (end <= MSIX_TABLE || offset >= MSIX_TABLE + profile.vectors() * MsixLayout.ENTRY_SIZE) {
-            return new long[0];
-        }
-        final int first = Math.max(0, (offset - MSIX_TABLE) / MsixLayout.ENTRY_SIZE);
-        final int last = Math.min(profile.vectors() - 1, (end - 1 - MSIX_TABLE) / MsixLayout.ENTRY_SIZE);
-        final long[] out = new long[2 * (last - first + 1)];
-        for (int v = first; v <= last; v++) {
-            out[2 * (v - first)] = v;
-            out[2 * (v - first) + 1] = regs.get(msixEntry(v) + MsixLayout.VECTOR_CONTROL, 4);
-        }
-        return out;
     }
 
     private void refreshOccupancy(int offset, int width) {
@@ -189,8 +202,9 @@ public final class Bar0Registers {
         }
     }
 
-    private static void checkWidth(int width) {
+    private void checkWidth(int offset, int width) {
         if (width != 1 && width != 2 && width != 4 && width != 8) {
+            hooks.guestError("BAR0 access of " + width + " bytes at 0x" + Integer.toHexString(offset));
             throw new IllegalArgumentException("MMIO access width must be 1, 2, 4 or 8: " + width);
         }
     }
@@ -223,6 +237,9 @@ public final class Bar0Registers {
 
     public void cmdsts(int value) {
         regs.set(CMDSTS, 4, value & 0xFFFF_FFFFL);
+        if (!CmdLayout.active(value & 0xFFFF_FFFFL)) {
+            hooks.commandCompleted(cmd(), value);
+        }
     }
 
     public int cmd() {
@@ -239,6 +256,23 @@ public final class Bar0Registers {
 
     public long swerrWord(int i) {
         return regs.get(SWERR + 8 * i, 8);
+    }
+
+    /**
+     * Latches a software error as the device does: into SWERR if it is free, else only the overflow bit is set
+     * (the first entry is kept until software clears valid).
+     */
+    public void latchSwerr(long[] words) {
+        if ((regs.get(SWERR, 8) & SwerrLayout.VALID) != 0) {
+            swerrOverflow();
+        } else {
+            swerrWords(words);
+        }
+    }
+
+    /** Sets SWERR's overflow bit: an error came that the register could not take. */
+    public void swerrOverflow() {
+        regs.setBits(SWERR, 8, SwerrLayout.OVERFLOW);
     }
 
     public void swerrWords(long[] words) {
@@ -293,32 +327,42 @@ public final class Bar0Registers {
         return (groupWqBitmapWord(group, wq >>> 6) & (1L << wq)) != 0;
     }
 
-    public long msixPermission(int vector) {
-        return regs.get(msixPerm(vector), 4);
-    }
+    // ---- what a migration saves and restores (device side, bypassing the access masks)
 
-    public long msixAddress(int vector) {
-        return regs.get(msixEntry(vector) + MsixLayout.ADDRESS_LOW, 8);
-    }
-
-    public int msixData(int vector) {
-        return (int) regs.get(msixEntry(vector) + MsixLayout.DATA, 4);
-    }
-
-    public boolean msixMasked(int vector) {
-        return (regs.get(msixEntry(vector) + MsixLayout.VECTOR_CONTROL, 4) & MsixLayout.VECTOR_MASKED) != 0;
-    }
-
-    public boolean pending(int vector) {
-        return (regs.get(MSIX_PBA + 8 * (vector >>> 6), 8) & (1L << vector)) != 0;
-    }
-
-    public void pending(int vector, boolean pending) {
-        if (pending) {
-            regs.setBits(MSIX_PBA + 8 * (vector >>> 6), 8, 1L << vector);
-        } else {
-            regs.clearBits(MSIX_PBA + 8 * (vector >>> 6), 8, 1L << vector);
+    /** A capability register (VERSION, GENCAP, WQCAP, GRPCAP, ENGCAP, OPCAP words): {@code width} bytes. */
+    public long capability(int offset, int width) {
+        if (offset < VERSION || offset + width > GENCFG) {
+            throw new IllegalArgumentException("not a capability register: 0x" + Integer.toHexString(offset));
         }
+        return regs.get(offset, width);
+    }
+
+    public void gencfg(int value) {
+        regs.set(GENCFG, 4, value & 0xFFFF_FFFFL);
+    }
+
+    public void genctrl(int value) {
+        regs.set(GENCTRL, 4, value & 0xFFFF_FFFFL);
+    }
+
+    public void intcause(int value) {
+        regs.set(INTCAUSE, 4, value & 0xFFFF_FFFFL);
+    }
+
+    public void wqcfgWord(int wq, int wordOffset, int value) {
+        regs.set(wqcfg(wq) + wordOffset, 4, value & 0xFFFF_FFFFL);
+    }
+
+    public void groupWqBitmapWord(int group, int word, long value) {
+        regs.set(grpcfg(group) + GrpcfgLayout.WQ_BITMAP + 8 * word, 8, value);
+    }
+
+    public void groupEngines(int group, long value) {
+        regs.set(grpcfg(group) + GrpcfgLayout.ENGINE_BITMAP, 8, value);
+    }
+
+    public void groupFlags(int group, long value) {
+        regs.set(grpcfg(group) + GrpcfgLayout.FLAGS, 8, value);
     }
 
     /**

@@ -30,9 +30,13 @@ public final class RegisterBlock {
     /**
      * Declares a register (or a field group) of {@code width} bytes at {@code offset}: its reset value and which bits
      * software may write ({@code rwMask}) or clear by writing 1 ({@code w1cMask}); the rest is read-only. Also loads
-     * the reset value.
+     * the reset value. A bit is one of read-write, write-1-to-clear or read-only: masks that share a bit are refused.
      */
     public RegisterBlock define(int offset, int width, long reset, long rwMask, long w1cMask) {
+        if ((rwMask & w1cMask) != 0) {
+            throw new IllegalArgumentException("register at 0x" + Integer.toHexString(offset) + ": RW mask 0x"
+                + Long.toHexString(rwMask) + " and W1C mask 0x" + Long.toHexString(w1cMask) + " share bits");
+        }
         for (int i = 0; i < width; i++) {
             final int b = offset + i;
             resetValue[b] = (byte) (reset >>> (8 * i));
@@ -74,6 +78,34 @@ public final class RegisterBlock {
             cur &= ~(in & w1c[b] & 0xFF);
             value[b] = (byte) cur;
         }
+    }
+
+    /**
+     * The read-only bits that a software write of {@code v} tries to set: written as 1 where the register reads 0
+     * (reserved bits, unimplemented space). Writing back what a register reads, or 0 to read-only bits beside the
+     * write-1-to-clear ones (the way drivers acknowledge), is not such a write.
+     */
+    public long readOnlySet(int offset, int width, long v) {
+        long set = 0;
+        for (int i = 0; i < width; i++) {
+            final int b = offset + i;
+            final long in = (v >>> (8 * i)) & 0xFF;
+            final long ro = b < 0 || b >= value.length ? 0xFF : ~(rw[b] | w1c[b]) & 0xFF;
+            final long cur = b < 0 || b >= value.length ? 0 : value[b] & 0xFF;
+            set |= (in & ~cur & ro) << (8 * i);
+        }
+        return set;
+    }
+
+    /** Whether any bit of bytes [{@code offset}, {@code offset + width}) is software-writable (RW or W1C). */
+    public boolean writable(int offset, int width) {
+        for (int i = 0; i < width; i++) {
+            final int b = offset + i;
+            if (b >= 0 && b < value.length && (rw[b] | w1c[b]) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Device-side raw read (same as {@link #read}). */

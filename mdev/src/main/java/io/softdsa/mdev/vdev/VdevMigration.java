@@ -29,6 +29,7 @@ import io.softdsa.mdev.regs.Bar0Registers;
 import io.softdsa.mdev.regs.CmdLayout;
 import io.softdsa.mdev.regs.GrpcfgLayout;
 import io.softdsa.mdev.regs.MsixLayout;
+import io.softdsa.mdev.regs.MsixTable;
 import io.softdsa.mdev.regs.RegisterBlock;
 import io.softdsa.mdev.regs.WqcfgLayout;
 import io.softdsa.mdev.translation.VirtualIommu;
@@ -270,14 +271,14 @@ final class VdevMigration implements DeviceMigration {
         if (capture != null) {
             return;
         }
-        final Capture c = new Capture(dev.wqs());
+        final Capture c = new Capture(dev.slice().wqs());
         capture = c; // volatile: every store from now on is captured, every MSI-X message waits in the PBA
-        dev.awaitPortalStores(); // a store that passed its checks before the line above has reached its WQ
+        dev.portals().awaitStores(); // a store that passed its checks before the line above has reached its WQ
         dev.commands().runExclusive(() -> { }); // a guest command in progress has finished (none starts: MMIO off)
         final VirtualIommu iommu = dev.iommu();
-        for (int q = 0; q < dev.wqs(); q++) {
-            final HostWqSettings s = dev.portalSettings(q);
-            final WorkQueue hw = dev.host().device().wq(dev.hostWq(q));
+        for (int q = 0; q < dev.slice().wqs(); q++) {
+            final HostWqSettings s = dev.portals().settings(q);
+            final WorkQueue hw = dev.slice().wq(q);
             if (s == null || !hw.isEnabled()) {
                 continue;
             }
@@ -296,10 +297,11 @@ final class VdevMigration implements DeviceMigration {
         // A descriptor that waits on a page request would wait for a guest that runs no more: its requests fail now,
         // so it completes as a page fault; then every running descriptor completes (Drain WQ finds the queue empty)
         iommu.suspendPageRequests();
-        for (int q = 0; q < dev.wqs(); q++) {
-            dev.drainHostWq(q);
+        for (int q = 0; q < dev.slice().wqs(); q++) {
+            dev.slice().drain(q);
         }
-        dev.awaitPostedDelivery(); // the messages those completions posted are in the PBA (stopped) or delivered
+        dev.swerr().latchReports(); // the errors those descriptors reported are in SWERR (the state that travels)
+        dev.msix().awaitPosted(); // the messages they posted are in the PBA (stopped) or delivered
     }
 
     /** Runs again: page requests flow, captured descriptors are resubmitted in order, pending messages delivered. */
@@ -313,7 +315,7 @@ final class VdevMigration implements DeviceMigration {
             final MemorySegment buffer = arena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
             for (byte[] o : c.takeOverflow()) {
                 final Descriptor d = new Descriptor(MemorySegment.ofArray(o), 0);
-                dev.recordSwerr(new SwerrEntry(io.softdsa.completion.Status.SWERR_DWQ_FULL, o[o.length - 1], true,
+                dev.swerr().record(new SwerrEntry(io.softdsa.completion.Status.SWERR_DWQ_FULL, o[o.length - 1], true,
                     d.opcode(), d.pasid(), d.priv(), false, 0, false, 0, 0, java.util.Arrays.copyOf(o, 64)));
             }
             while (true) {
@@ -334,21 +336,21 @@ final class VdevMigration implements DeviceMigration {
             synchronized (dev.lock()) {
                 dev.registers().raiseIntcause(Bar0Layout.INTCAUSE_HANDLE_REVOKED);
             }
-            dev.raise(0);
+            dev.msix().raise(0);
         }
-        dev.flushPending();
+        dev.msix().flushPending();
     }
 
     /** One captured descriptor into its WQ, waiting for room (the capture never holds more than the WQ size). */
     private void resubmit(DsaStateSchema.Captured e, Descriptor d) {
-        final HostWqSettings s = dev.portalSettings(e.wq);
+        final HostWqSettings s = dev.portals().settings(e.wq);
         if (s == null) {
-            dev.recordSwerr(new SwerrEntry(io.softdsa.completion.Status.SWERR_WQ_DISABLED, e.wq, true, d.opcode(),
+            dev.swerr().record(new SwerrEntry(io.softdsa.completion.Status.SWERR_WQ_DISABLED, e.wq, true, d.opcode(),
                 e.guestPasid, e.priv != 0, false, 0, false, 0, 0, e.descriptor.clone()));
             return;
         }
-        final WorkQueue hw = dev.host().device().wq(dev.hostWq(e.wq));
-        dev.checkInterruptHandle(d, s.dedicated() ? s.dedicatedGuestPasid() : e.guestPasid);
+        final WorkQueue hw = dev.slice().wq(e.wq);
+        dev.handles().filter(d, s.dedicated() ? s.dedicatedGuestPasid() : e.guestPasid);
         if (s.dedicated()) {
             while (hw.occupancy() >= s.size()) {
                 LockSupport.parkNanos(20_000); // posted: only into room, or the WQ would drop it (DWQ full)
@@ -372,15 +374,15 @@ final class VdevMigration implements DeviceMigration {
 
     private DsaStateSchema.Compatibility compatibility() {
         final DsaStateSchema.Compatibility c = new DsaStateSchema.Compatibility();
-        final RegisterBlock r = dev.registers().block();
+        final Bar0Registers r = dev.registers();
         c.deviceId = (int) dev.config().registers().get(2, 2);
-        c.version = (int) r.get(Bar0Layout.VERSION, 4);
-        c.gencap = r.get(Bar0Layout.GENCAP, 8);
-        c.wqcap = r.get(Bar0Layout.WQCAP, 8);
-        c.grpcap = r.get(Bar0Layout.GRPCAP, 8);
-        c.engcap = r.get(Bar0Layout.ENGCAP, 8);
+        c.version = (int) r.capability(Bar0Layout.VERSION, 4);
+        c.gencap = r.capability(Bar0Layout.GENCAP, 8);
+        c.wqcap = r.capability(Bar0Layout.WQCAP, 8);
+        c.grpcap = r.capability(Bar0Layout.GRPCAP, 8);
+        c.engcap = r.capability(Bar0Layout.ENGCAP, 8);
         for (int i = 0; i < 4; i++) {
-            c.opcap[i] = r.get(Bar0Layout.OPCAP + 8 * i, 8);
+            c.opcap[i] = r.capability(Bar0Layout.OPCAP + 8 * i, 8);
         }
         c.mdevType = dev.type().mdevTypeName();
         c.wqs = Wqcap.WQS.getInt(c.wqcap);
@@ -404,44 +406,44 @@ final class VdevMigration implements DeviceMigration {
             }
             s.registers.pciConfig = java.util.Arrays.copyOf(all, DsaStateSchema.PCI_CONFIG_BYTES);
             s.registers.pcie.extended = java.util.Arrays.copyOfRange(all, DsaStateSchema.PCI_CONFIG_BYTES, all.length);
-            final RegisterBlock r = dev.registers().block();
-            s.registers.gencfg = (int) r.get(Bar0Layout.GENCFG, 4);
-            s.registers.genctrl = (int) r.get(Bar0Layout.GENCTRL, 4);
-            s.registers.gensts = (int) r.get(Bar0Layout.GENSTS, 4);
-            s.registers.intcause = (int) r.get(Bar0Layout.INTCAUSE, 4);
+            final Bar0Registers r = dev.registers();
+            s.registers.gencfg = r.gencfg();
+            s.registers.genctrl = r.genctrl();
+            s.registers.gensts = r.gensts();
+            s.registers.intcause = r.intcause();
             for (int i = 0; i < 4; i++) {
-                s.registers.swerr[i] = r.get(Bar0Layout.SWERR + 8 * i, 8);
+                s.registers.swerr[i] = r.swerrWord(i);
             }
             for (int q = 0; q < s.compat.wqs; q++) {
                 final DsaStateSchema.Wqcfg w = new DsaStateSchema.Wqcfg();
                 w.words = new int[WqcfgLayout.STRIDE / 4];
                 for (int i = 0; i < w.words.length; i++) {
-                    w.words[i] = (int) r.get(Bar0Layout.wqcfg(q) + 4 * i, 4);
+                    w.words[i] = r.wqcfgWord(q, 4 * i);
                 }
                 s.registers.wqcfg.add(w);
             }
             for (int g = 0; g < s.compat.groups; g++) {
                 final DsaStateSchema.Grpcfg e = new DsaStateSchema.Grpcfg();
                 for (int i = 0; i < 4; i++) {
-                    e.wqs[i] = r.get(Bar0Layout.grpcfg(g) + GrpcfgLayout.WQ_BITMAP + 8 * i, 8);
+                    e.wqs[i] = r.groupWqBitmapWord(g, i);
                 }
-                e.engines = r.get(Bar0Layout.grpcfg(g) + GrpcfgLayout.ENGINE_BITMAP, 8);
-                e.flags = r.get(Bar0Layout.grpcfg(g) + GrpcfgLayout.FLAGS, 8);
+                e.engines = r.groupEngines(g);
+                e.flags = r.groupFlags(g);
                 s.registers.grpcfg.add(e);
             }
+            final MsixTable m = r.msix();
             final int vectors = VirtualDsa.VECTORS;
             for (int v = 0; v < vectors; v++) {
                 final DsaStateSchema.MsixEntry e = new DsaStateSchema.MsixEntry();
-                final int base = Bar0Layout.msixEntry(v);
-                e.address = r.get(base + MsixLayout.ADDRESS_LOW, 8);
-                e.data = (int) r.get(base + MsixLayout.DATA, 4);
-                e.control = (int) r.get(base + MsixLayout.VECTOR_CONTROL, 4);
-                e.permission = (int) r.get(Bar0Layout.msixPerm(v), 4);
+                e.address = m.address(v);
+                e.data = m.data(v);
+                e.control = m.vectorControl(v);
+                e.permission = (int) m.permission(v);
                 s.msix.entries.add(e);
             }
             s.msix.pending = new long[(vectors + 63) / 64];
             for (int v = 0; v < vectors; v++) {
-                if (dev.registers().pending(v)) {
+                if (m.pending(v)) {
                     s.msix.pending[v >>> 6] |= 1L << v;
                 }
             }
@@ -455,7 +457,7 @@ final class VdevMigration implements DeviceMigration {
             s.pasids.bindings.add(p);
         }
         for (int v = 1; v < VirtualDsa.VECTORS; v++) {
-            final int h = dev.handleOfVector(v);
+            final int h = dev.handles().handleOfVector(v);
             if (h != 0) {
                 final DsaStateSchema.Handle e = new DsaStateSchema.Handle();
                 e.index = v;
@@ -504,37 +506,32 @@ final class VdevMigration implements DeviceMigration {
                 }
             }
             final Bar0Registers regs = dev.registers();
-            final RegisterBlock r = regs.block();
-            r.set(Bar0Layout.GENCFG, 4, s.registers.gencfg);
-            r.set(Bar0Layout.GENCTRL, 4, s.registers.genctrl);
+            regs.gencfg(s.registers.gencfg);
+            regs.genctrl(s.registers.genctrl);
             for (int g = 0; g < s.compat.groups; g++) {
                 final DsaStateSchema.Grpcfg e = s.registers.grpcfg.get(g);
                 for (int i = 0; i < 4; i++) {
-                    r.set(Bar0Layout.grpcfg(g) + GrpcfgLayout.WQ_BITMAP + 8 * i, 8, e.wqs[i]);
+                    regs.groupWqBitmapWord(g, i, e.wqs[i]);
                 }
-                r.set(Bar0Layout.grpcfg(g) + GrpcfgLayout.ENGINE_BITMAP, 8, e.engines);
-                r.set(Bar0Layout.grpcfg(g) + GrpcfgLayout.FLAGS, 8, e.flags);
+                regs.groupEngines(g, e.engines);
+                regs.groupFlags(g, e.flags);
             }
             for (int q = 0; q < s.compat.wqs; q++) {
                 final int[] words = s.registers.wqcfg.get(q).words;
                 for (int i = 0; i < words.length; i++) {
-                    r.set(Bar0Layout.wqcfg(q) + 4 * i, 4, words[i] & 0xFFFF_FFFFL);
+                    regs.wqcfgWord(q, 4 * i, words[i]);
                 }
                 wqEnabled[q] = regs.wqEnabled(q);
                 regs.wqState(q, false); // enabled again by the replayed Enable WQ below
             }
             for (int v = 0; v < Math.min(VirtualDsa.VECTORS, s.msix.entries.size()); v++) {
                 final DsaStateSchema.MsixEntry e = s.msix.entries.get(v);
-                final int base = Bar0Layout.msixEntry(v);
-                r.set(base + MsixLayout.ADDRESS_LOW, 8, e.address);
-                r.set(base + MsixLayout.DATA, 4, e.data & 0xFFFF_FFFFL);
-                r.set(base + MsixLayout.VECTOR_CONTROL, 4, e.control & 0xFFFF_FFFFL);
-                r.set(Bar0Layout.msixPerm(v), 4, e.permission & 0xFFFF_FFFFL);
-                regs.pending(v, (s.msix.pending[v >>> 6] >>> v & 1) != 0);
+                regs.msix().restore(v, e.address, e.data, e.control, e.permission,
+                    (s.msix.pending[v >>> 6] >>> v & 1) != 0);
             }
             deviceEnabled = (s.registers.gensts & Bar0Layout.GENSTS_STATE_MASK) == Bar0Layout.GENSTS_ENABLED;
         }
-        dev.configRestored();
+        dev.mmio().configRestored();
         // 2. the commands that brought the source there, replayed in order (they program and enable the host WQs)
         if (deviceEnabled) {
             replay(CmdLayout.cmd(Commands.ENABLE_DEVICE, 0, false), "Enable Device");
@@ -551,7 +548,7 @@ final class VdevMigration implements DeviceMigration {
                 throw new MigrationStreamException("handles", 0, "interrupt handle index " + h.index
                     + " is not a vector of this device");
             }
-            final int now = dev.requestInterruptHandle(h.index);
+            final int now = dev.handles().request(h.index);
             if (now < 0) {
                 throw new MigrationStreamException("handles", 0, "no interrupt handle left on this host for vector "
                     + h.index);
@@ -561,11 +558,8 @@ final class VdevMigration implements DeviceMigration {
         }
         // 4. the registers the replay reset, as the source had them; then the captured descriptors
         synchronized (dev.lock()) {
-            final RegisterBlock r = dev.registers().block();
-            r.set(Bar0Layout.INTCAUSE, 4, s.registers.intcause & 0xFFFF_FFFFL);
-            for (int i = 0; i < 4; i++) {
-                r.set(Bar0Layout.SWERR + 8 * i, 8, s.registers.swerr[i]);
-            }
+            dev.registers().intcause(s.registers.intcause);
+            dev.registers().swerrWords(s.registers.swerr);
         }
         final Capture c = capture;
         for (DsaStateSchema.Captured e : s.queues.captured) {
@@ -638,7 +632,7 @@ final class VdevMigration implements DeviceMigration {
         @Override
         public void startResume() {
             // a destination starts from reset: nothing enabled, no handle, no PASID of this guest's stream yet
-            dev.functionLevelReset();
+            dev.reset().functionLevelReset();
             synchronized (VdevMigration.this) {
                 resuming = new ResumingChannel(DsaStateSchema.reader(compatibility()));
             }
@@ -716,7 +710,7 @@ final class VdevMigration implements DeviceMigration {
                 capture = null; // the reset discards what was captured, as it discards what the WQs held
                 dev.iommu().resumePageRequests();
             }
-            dev.functionLevelReset();
+            dev.reset().functionLevelReset();
         }
     }
 
@@ -744,7 +738,7 @@ final class VdevMigration implements DeviceMigration {
                 // dropped with the failed state
             }
         }
-        dev.functionLevelReset(); // WQs disabled (their PASIDs unpinned), handles released
+        dev.reset().functionLevelReset(); // WQs disabled (their PASIDs unpinned), handles released
         for (int g : restoredPasids) {
             try {
                 dev.iommu().freePasid(g);

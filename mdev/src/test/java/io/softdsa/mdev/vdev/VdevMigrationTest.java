@@ -335,7 +335,7 @@ class VdevMigrationTest {
         final GuestDomain other = track(b.guest("other"));
         final VirtualDsa taken = b.mdev().create(VdevType.DEDICATED_WQ, other);
         for (int v = 1; v < VirtualDsa.VECTORS; v++) {
-            taken.requestInterruptHandle(v);
+            taken.handles().request(v);
         }
         final GuestDomain gb = ramCopy(b, ga);
         final VirtualDsa vb = b.mdev().create(VdevType.SHARED_WQ, gb);
