@@ -11,6 +11,7 @@ import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.engine.DescriptorExecutor;
 import io.softdsa.engine.Engine;
+import io.softdsa.engine.Engines;
 import io.softdsa.engine.EngineErrors;
 import io.softdsa.iommu.Iommu;
 import io.softdsa.memory.HostMemory;
@@ -20,14 +21,12 @@ import io.softdsa.ops.OperationRules;
 import io.softdsa.ops.OperationTable;
 import io.softdsa.telemetry.DeviceTelemetry;
 import io.softdsa.telemetry.EngineCounters;
-import org.agrona.concurrent.AgentRunner;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A software DSA device: WQs, groups and engines configured as accel-config does, executing descriptors on
@@ -52,8 +51,9 @@ public final class Device implements AutoCloseable {
     private final InterruptTable interrupts;
     private final Iommu iommu;
     private final OperationRules rules;
-    private final List<AgentRunner> runners = new ArrayList<>();
     private final EngineErrors errors;
+    /** The engines, their threads and the waits for their descriptors (the engine side's; this class wires). */
+    private final Engines engines;
     /** The counters file, or {@link DeviceTelemetry#DISABLED}. */
     private final DeviceTelemetry telemetry;
     /** The name and index the device was created with: its counters' labels and its JFR events carry them. */
@@ -62,7 +62,6 @@ public final class Device implements AutoCloseable {
 
     private DeviceConfig config;
     private WorkQueue[] wqs = new WorkQueue[0];
-    private Engine[] engines = new Engine[0];
     private int[] engineGroups = new int[0];
     private volatile DeviceState state = DeviceState.DISABLED;
 
@@ -79,6 +78,7 @@ public final class Device implements AutoCloseable {
         this.errors = telemetry.enabled()
             ? new EngineErrors(telemetry.device().internalErrors(), telemetry.device().engineThreadErrors())
             : new EngineErrors();
+        this.engines = new Engines(errors);
         this.interrupts = new InterruptTable(caps.interruptHandles(), options.threadFactory());
         for (int h = 0; h < interrupts.size(); h++) {
             interrupts.allocate(h); // MSI-X: every vector is set up at probe, handle = vector index
@@ -108,7 +108,7 @@ public final class Device implements AutoCloseable {
         if (wqs.length == 0) {
             wqs = new WorkQueue[caps.maxWqs()];
             for (int i = 0; i < wqs.length; i++) {
-                wqs[i] = new WorkQueue(this, valid.wq(i).orElse(unconfigured(i)), arena, caps.totalWqSize());
+                wqs[i] = new WorkQueue(this, engines, valid.wq(i).orElse(unconfigured(i)), arena, caps.totalWqSize());
             }
         } else {
             for (int i = 0; i < wqs.length; i++) {
@@ -123,22 +123,8 @@ public final class Device implements AutoCloseable {
                 groupOf.add(g.id());
             }
         }
-        final Engine[] all = newEngines.toArray(Engine[]::new);
-        for (Engine e : all) {
-            e.peers(all);
-        }
-        // at most all but one engine may wait on page requests at once: a tenant that answers slowly never holds
-        // them all
-        final java.util.concurrent.atomic.AtomicInteger pageWaits =
-            new java.util.concurrent.atomic.AtomicInteger(Math.max(1, all.length - 1));
-        for (Engine e : all) {
-            e.pageWaitPermits(pageWaits);
-        }
-        for (Engine retired : engines) {
-            retired.close(); // the device is disabled: no engine runs, each gives its IOTLB slot back
-        }
+        engines.replace(newEngines.toArray(Engine[]::new)); // the device is disabled: no engine runs
         this.config = valid;
-        this.engines = all;
         this.engineGroups = groupOf.stream().mapToInt(Integer::intValue).toArray();
         assignWqsToEngines();
     }
@@ -164,9 +150,10 @@ public final class Device implements AutoCloseable {
 
     /** Gives every engine its group's configured WQs, highest priority first. */
     private void assignWqsToEngines() {
-        for (int i = 0; i < engines.length; i++) {
+        final List<Engine> all = engines.list();
+        for (int i = 0; i < all.size(); i++) {
             final int group = engineGroups[i];
-            engines[i].serve(java.util.Arrays.stream(wqs)
+            all.get(i).serve(java.util.Arrays.stream(wqs)
                 .filter(w -> w.config().groupId() == group && w.config().size() > 0)
                 .sorted(Comparator.comparingInt((WorkQueue w) -> -w.config().priority())
                     .thenComparingInt(WorkQueue::index))
@@ -196,13 +183,7 @@ public final class Device implements AutoCloseable {
             throw new IllegalStateException("device already enabled");
         }
         if (options.threading() == Threading.THREAD_PER_ENGINE) {
-            for (Engine e : engines) {
-                e.attachRunner(); // from now on invoke() refuses: one driver per engine
-                final AgentRunner runner = new AgentRunner(options.idleStrategy().get(), errors::engineThreadError,
-                    null, e);
-                AgentRunner.startOnThread(runner, options.threadFactory());
-                runners.add(runner);
-            }
+            engines.startThreads(options.idleStrategy(), options.threadFactory());
         }
         state = DeviceState.ENABLED;
     }
@@ -272,48 +253,7 @@ public final class Device implements AutoCloseable {
     }
 
     private void stopEngines() {
-        for (AgentRunner r : runners) {
-            r.close(); // returns once the engine thread has ended
-        }
-        runners.clear();
-        for (Engine e : engines) {
-            e.detachRunner();
-        }
-    }
-
-    /**
-     * Waits until the ring of {@code wq} has dispatched every position below {@code end} and no engine is still
-     * executing one of them. With embedder-driven engines, the waiting thread drives them itself.
-     */
-    void awaitCompleted(WorkQueue wq, long end) {
-        awaitCompleted(wq, end, -1);
-    }
-
-    /** As {@link #awaitCompleted(WorkQueue, long)}, waiting only for running descriptors of {@code pasid} (if >= 0). */
-    void awaitCompleted(WorkQueue wq, long end, int pasid) {
-        long idleNanos = 1_000;
-        while (true) {
-            if (wq.ring().headPosition() >= end && !anyEngineExecutingBefore(wq.index(), end, pasid)) {
-                return;
-            }
-            if (options.threading() == Threading.INVOKER || runners.isEmpty()) {
-                for (Engine e : engines) {
-                    e.invoke();
-                }
-            } else {
-                LockSupport.parkNanos(idleNanos);
-                idleNanos = Math.min(idleNanos * 2, 1_000_000);
-            }
-        }
-    }
-
-    private boolean anyEngineExecutingBefore(int wqIndex, long end, int pasid) {
-        for (Engine e : engines) {
-            if (e.executingBefore(wqIndex, end, pasid)) {
-                return true;
-            }
-        }
-        return false;
+        engines.stopThreads();
     }
 
     public DeviceState state() {
@@ -383,25 +323,17 @@ public final class Device implements AutoCloseable {
     }
 
     public List<Engine> engines() {
-        return List.of(engines);
+        return engines.list();
     }
 
     /** Drives every engine once on the caller's thread (INVOKER threading); returns the work done. */
     public int invokeEngines() {
-        int work = 0;
-        for (Engine e : engines) {
-            work += e.invoke();
-        }
-        return work;
+        return engines.invokeAll();
     }
 
     /** Descriptors completed by all engines. */
     public long completedDescriptors() {
-        long total = 0;
-        for (Engine e : engines) {
-            total += e.completed();
-        }
-        return total;
+        return engines.completed();
     }
 
     /**
@@ -442,9 +374,7 @@ public final class Device implements AutoCloseable {
     public void close() {
         synchronized (this) {
             disable();
-            for (Engine e : engines) {
-                e.close();
-            }
+            engines.close();
         }
         interrupts.close(); // after the engines stopped: nothing raises any more
         arena.close();

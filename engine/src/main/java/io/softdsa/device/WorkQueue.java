@@ -6,6 +6,7 @@ import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.descriptor.Pasid;
 import io.softdsa.device.config.WqConfig;
+import io.softdsa.engine.CompletionWaits;
 import io.softdsa.engine.DescriptorRing;
 import io.softdsa.engine.PositionTag;
 import io.softdsa.engine.WorkSource;
@@ -25,6 +26,8 @@ import java.util.List;
  */
 public final class WorkQueue implements WorkSource {
     private final Device device;
+    /** Where Drain, disable and Abort wait for descriptors still executing (the engine side; not the device). */
+    private final CompletionWaits waits;
     private final DescriptorRing ring;
     private final int index;
     private volatile WqConfig config;
@@ -56,8 +59,9 @@ public final class WorkQueue implements WorkSource {
     private final String eventName;
 
     /** @param ringSize the largest size this WQ may be configured with (the device's total WQ size) */
-    WorkQueue(Device device, WqConfig config, Arena arena, int ringSize) {
+    WorkQueue(Device device, CompletionWaits waits, WqConfig config, Arena arena, int ringSize) {
         this.device = device;
+        this.waits = waits;
         this.index = config.index();
         this.eventName = "wq" + device.index() + "." + index;
         this.ring = new DescriptorRing(arena, Math.max(1, ringSize));
@@ -212,7 +216,7 @@ public final class WorkQueue implements WorkSource {
         final WqDisableEvent event = WqDisableEvent.started();
         final long end = ring.close();
         final int queued = event == null ? 0 : occupancy();
-        device.awaitCompleted(this, end);
+        waits.awaitCompleted(this, end, -1);
         state = WqState.DISABLED;
         if (event != null) {
             event.finished(device.name(), eventName, queued);
@@ -236,7 +240,7 @@ public final class WorkQueue implements WorkSource {
 
     /** Drain WQ: returns once every descriptor accepted before the call has completed; submissions continue. */
     public void drain() {
-        device.awaitCompleted(this, ring.tailPosition());
+        waits.awaitCompleted(this, ring.tailPosition(), -1);
     }
 
     /**
@@ -289,7 +293,7 @@ public final class WorkQueue implements WorkSource {
             }
         }
         if (await) {
-            device.awaitCompleted(this, end);
+            waits.awaitCompleted(this, end, -1);
         }
         return taken;
     }
@@ -308,7 +312,7 @@ public final class WorkQueue implements WorkSource {
         try {
             // every position below `end` dispatched (the filter discards this PASID's), and none of this PASID still
             // running: another tenant's long descriptor (or one waiting on its page request) does not hold it up
-            device.awaitCompleted(this, end, abortPasid & Pasid.MASK);
+            waits.awaitCompleted(this, end, abortPasid & Pasid.MASK);
         } finally {
             pasidAbortFilter = PositionTag.NONE;
         }

@@ -110,7 +110,7 @@ public final class Engine implements Agent {
         this.wqs = wqs.clone();
         this.executor = executor;
         this.fetchBuffer = executor.descriptor().segment();
-        executor.context().earlierWork = this::awaitEarlier;
+        executor.context().earlierWork(this::awaitEarlier);
         final EngineErrors errors = executor.errors();
         this.invoker = new AgentInvoker(errors::engineThreadError, errors.engineThreadErrorCounter(), this);
         invoker.start(); // onStart is Agent's no-op: nothing of this engine runs before its constructor returns

@@ -13,7 +13,7 @@ import io.softdsa.iommu.Translation;
 public final class Drain implements Operation {
     @Override
     public int execute(Descriptor d, OpContext x) {
-        x.earlierWork.await();
+        x.awaitEarlierWork();
         if (x.flag(DescriptorFlags.DRAIN_READBACK1) && !x.dma.map(d.source(), 1, Translation.READ)) {
             x.fault(0);
             return Status.READBACK_FAULT;

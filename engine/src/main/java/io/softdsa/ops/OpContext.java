@@ -22,8 +22,12 @@ public final class OpContext {
     /** The WQ's maximum transfer size and batch size. */
     public long maxTransferSize;
     public int maxBatchSize;
-    /** Waits until every descriptor dispatched earlier from the current WQ has completed (drain). */
-    public EarlierWork earlierWork = EarlierWork.NONE;
+    /**
+     * Waits until every descriptor dispatched earlier from the current WQ has completed (Drain). Given once, by the
+     * engine this context belongs to: the one call that goes up the stack, from an operation to its engine, through
+     * an interface of this package.
+     */
+    private EarlierWork earlierWork = EarlierWork.NONE;
 
     public OpContext(Dma dma, Arena scratch) {
         this.dma = dma;
@@ -44,6 +48,19 @@ public final class OpContext {
     /** Fails the operation at a mapping failure after {@code done} bytes. */
     public int fault(long done) {
         return result.fault(done, dma.failureStatus(), dma.faultAddress(), dma.faultWrite());
+    }
+
+    /** The engine running this context answers {@link #awaitEarlierWork} with {@code w}; once only. */
+    public void earlierWork(EarlierWork w) {
+        if (earlierWork != EarlierWork.NONE) {
+            throw new IllegalStateException("this context already belongs to an engine");
+        }
+        earlierWork = java.util.Objects.requireNonNull(w);
+    }
+
+    /** Drain's wait: every descriptor dispatched earlier from the current WQ has completed when this returns. */
+    public void awaitEarlierWork() {
+        earlierWork.await();
     }
 
     /** Waits for earlier descriptors of the same WQ (Drain); implemented by the engine. */
