@@ -49,9 +49,9 @@ step sva                0 'SVA overhead'                                ./softds
 step side-by-side       0 'path +bytes'                       ./softdsa side-by-side
 step jmh-list           0 'DsaDataOps\.memmove'                  ./softdsa jmh -l
 step config-list        0 '"grouped_workqueues"'                 ./softdsa config list
-step config-list-file   0 '"dev" : "wq0\.'                       ./softdsa --config engine/src/test/resources/accel-config/section16-sample.json config list
-step config-check-good  0 ': ok$'                                ./softdsa config check engine/src/test/resources/accel-config/section16-sample.json
-step config-check-bad   1 'invalid mode'                         ./softdsa config check engine/src/test/resources/accel-config/bad/unknown-mode.json
+step config-list-file   0 '"dev" : "wq0\.'                       ./softdsa --config config/src/test/resources/accel-config/section16-sample.json config list
+step config-check-good  0 ': ok$'                                ./softdsa config check config/src/test/resources/accel-config/section16-sample.json
+step config-check-bad   1 'invalid mode'                         ./softdsa config check config/src/test/resources/accel-config/bad/unknown-mode.json
 step perf               0 '^GB per sec = [0-9.]+ cpu [0-9.]+ kopsrate = [0-9]+$' ./softdsa perf -n32 -s4k -i1000 -w0 -o3
 step perf-swq-batch     0 '^GB per sec = '                       ./softdsa perf -n64 -b8 -s64k -i100 -w1 -o3
 # stat: a perf run that keeps a counters file, read by ./softdsa stat from another JVM while it runs

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LayeringTest {
     /** Highest first. */
-    private static final List<String> LEVELS = List.of("examples", "client", "device", "portal", "engine", "ops",
+    private static final List<String> LEVELS = List.of("client", "device", "portal", "engine", "ops",
         "iommu", "completion", "descriptor", "memory", "telemetry");
 
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.softdsa.device.config.AccelConfigJson;
+import io.softdsa.accelconfig.AccelConfigJson;
 import io.softdsa.device.config.ConfigException;
 import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.device.config.DeviceConfig;

@@ -1,5 +1,6 @@
 package io.softdsa.cli;
 
+import io.softdsa.accelconfig.AccelConfigJson;
 import io.softdsa.client.DsaClient;
 import io.softdsa.completion.CompletionRecord;
 import io.softdsa.completion.Status;
@@ -8,7 +9,6 @@ import io.softdsa.descriptor.DescriptorFlags;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.device.Device;
 import io.softdsa.device.DeviceOptions;
-import io.softdsa.device.config.AccelConfigJson;
 import io.softdsa.device.config.ConfigException;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.WqConfig;

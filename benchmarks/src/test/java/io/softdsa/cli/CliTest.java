@@ -2,7 +2,7 @@ package io.softdsa.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.softdsa.device.config.AccelConfigJson;
+import io.softdsa.accelconfig.AccelConfigJson;
 import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.device.config.DeviceConfig;
 import org.junit.jupiter.api.Test;

@@ -9,6 +9,7 @@ import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.WqMode;
 import io.softdsa.memory.HostMemory;
 import io.softdsa.telemetry.CountersFile;
+import io.softdsa.testing.Devices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,9 +86,7 @@ class StatCommandTest extends CapturedOutput {
                 for (int i = 0; i < 5; i++) {
                     assertTrue(client.trySubmit(client.descriptor().opcode(Opcode.NOOP)));
                 }
-                while (device.invokeEngines() > 0) {
-                    // run them
-                }
+                Devices.drive(device);
             }
             assertEquals(0, run(1, file.toString(), "--once"));
             final String snapshot = out();

@@ -33,6 +33,7 @@ import java.lang.invoke.VarHandle;
  */
 public final class GuestPhysicalMemory implements PhysicalMemory {
     /** The whole address space of this process: a movable memory's host addresses are native addresses. */
+    @SuppressWarnings("restricted") // native access is granted by softdsa.jvmArgs (--enable-native-access)
     private static final MemorySegment PROCESS = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int PAGE_SHIFT = FrameAllocator.FRAME_SHIFT;

@@ -93,6 +93,7 @@ public final class HostMemory implements AutoCloseable {
     }
 
     /** Anonymous private mapping through the C library, found with the FFM linker. */
+    @SuppressWarnings("restricted") // native access is granted by softdsa.jvmArgs (--enable-native-access)
     private static final class Mmap {
         private static final int PROT_READ = 0x1;
         private static final int PROT_WRITE = 0x2;

@@ -13,11 +13,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.softdsa.testing.TestData.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,12 +40,6 @@ class SharedVirtualAddressingTest {
             as.map(va + 4096L * i, frames.get(i), 4096, AddressSpace.RW_USER);
         }
         return va;
-    }
-
-    private static byte[] random(int n, long seed) {
-        final byte[] b = new byte[n];
-        new SplittableRandom(seed).nextBytes(b);
-        return b;
     }
 
     private static Descriptor memmove(SvaFixture f, long src, long dst, long size) {

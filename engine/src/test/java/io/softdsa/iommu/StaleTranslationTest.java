@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
+import static io.softdsa.testing.TestData.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -116,12 +117,6 @@ class StaleTranslationTest {
         int run(Descriptor d) {
             return f.run(d.pasid(PASID).addFlags(0x02), f.record(as)); // block on fault
         }
-    }
-
-    private static byte[] random(int n, long seed) {
-        final byte[] b = new byte[n];
-        new SplittableRandom(seed).nextBytes(b);
-        return b;
     }
 
     private static Descriptor op(SvaFixture f, int opcode, long src, long dst, long size) {

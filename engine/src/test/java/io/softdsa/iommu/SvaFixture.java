@@ -10,6 +10,7 @@ import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.testing.Devices;
 
 /** A device whose WQ 0 is shared, PASID-enabled, allows Priv and block-on-fault, over a scalable-mode IOMMU. */
 final class SvaFixture implements AutoCloseable {
@@ -64,9 +65,7 @@ final class SvaFixture implements AutoCloseable {
             throw new AssertionError("WQ full");
         }
         if (device.options().threading() == Threading.INVOKER) {
-            while (device.invokeEngines() > 0) {
-                // drive
-            }
+            Devices.drive(device);
         } else {
             cr.await(new org.agrona.concurrent.BackoffIdleStrategy(), 60_000_000_000L);
         }
@@ -75,12 +74,6 @@ final class SvaFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        final long errors = device.internalErrors();
-        client.close();
-        device.close();
-        memory.close();
-        if (errors != 0) {
-            throw new AssertionError(errors + " internal engine errors");
-        }
+        Devices.closeChecked(device, client, device, memory);
     }
 }

@@ -75,9 +75,7 @@ public final class Fixture implements AutoCloseable {
 
     /** Drives engines until none has work. */
     public void drive() {
-        while (device.invokeEngines() > 0) {
-            // keep going
-        }
+        Devices.drive(device);
     }
 
     public static void fillRandom(MemorySegment s, long seed) {
@@ -93,12 +91,6 @@ public final class Fixture implements AutoCloseable {
 
     @Override
     public void close() {
-        final long errors = device.internalErrors();
-        client.close();
-        device.close();
-        memory.close();
-        if (errors != 0) {
-            throw new AssertionError(errors + " internal engine errors");
-        }
+        Devices.closeChecked(device, client, device, memory);
     }
 }

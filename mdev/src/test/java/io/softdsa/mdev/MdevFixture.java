@@ -15,10 +15,11 @@ import io.softdsa.mdev.vdev.VdevType;
 import io.softdsa.mdev.vdev.VirtualDsa;
 import io.softdsa.memory.HostMemory;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import io.softdsa.testing.TestData;
+import io.softdsa.testing.Devices;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * A host DSA with user WQs and mdev WQs, and helpers to give guests virtual devices.
@@ -91,9 +92,7 @@ final class MdevFixture implements AutoCloseable {
     }
 
     static byte[] random(int n, long seed) {
-        final byte[] b = new byte[n];
-        new SplittableRandom(seed).nextBytes(b);
-        return b;
+        return TestData.random(n, seed);
     }
 
     /** Waits until {@code condition} holds (interrupts are raised after the record is visible, on another thread). */
@@ -129,11 +128,6 @@ final class MdevFixture implements AutoCloseable {
             }
         }
         mdev.close();
-        final long errors = host.device().internalErrors();
-        host.close();
-        memory.close();
-        if (errors != 0) {
-            throw new AssertionError(errors + " internal engine errors");
-        }
+        Devices.closeChecked(host.device(), host, memory);
     }
 }

@@ -21,6 +21,7 @@ import io.softdsa.mdev.vdev.PortalResult;
 import io.softdsa.mdev.vdev.VdevType;
 import io.softdsa.mdev.vdev.VirtualDsa;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.testing.Devices;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,11 +71,7 @@ class PasidLifecycleTest {
             closeables.get(i).close();
         }
         mdev.close();
-        final long errors = host.device().internalErrors();
-        host.close();
-        memory.close();
-        arena.close();
-        assertEquals(0, errors, "internal engine errors");
+        Devices.closeChecked(host.device(), host, memory, arena);
     }
 
     private <T extends AutoCloseable> T track(T c) {
@@ -83,9 +80,7 @@ class PasidLifecycleTest {
     }
 
     private void drive() {
-        while (host.device().invokeEngines() > 0) {
-            // the engines of a busy device, finally getting to the queue
-        }
+        Devices.drive(host.device()); // the engines of a busy device, finally getting to the queue
     }
 
     /** The next owner: a fresh host process with src, dst and record pages, dst filled with a pattern. */

@@ -19,6 +19,7 @@ import io.softdsa.mdev.vdev.PortalLayout;
 import io.softdsa.mdev.vdev.VdevType;
 import io.softdsa.mdev.vdev.VirtualDsa;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.testing.Devices;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,17 +61,11 @@ class PortalReassignmentTest {
 
     @AfterEach
     void down() {
-        final long errors = host.device().internalErrors();
-        host.close();
-        memory.close();
-        arena.close();
-        assertEquals(0, errors);
+        Devices.closeChecked(host.device(), host, memory, arena);
     }
 
     private void drive() {
-        while (host.device().invokeEngines() > 0) {
-            // run what is queued
-        }
+        Devices.drive(host.device());
     }
 
     @Test

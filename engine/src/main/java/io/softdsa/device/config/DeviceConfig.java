@@ -11,8 +11,9 @@ import java.util.Optional;
 
 /**
  * A whole device's configuration as accel-config holds it: groups with their engines and WQs. Build it in code with
- * {@link #builder(String)}, or load it with {@link AccelConfigJson}. {@link #validate(DeviceCapabilities)} applies
- * the kernel's rules and returns the normalised configuration the device runs with.
+ * {@link #builder(String)}, or load it from accel-config's saved JSON (the softdsa-config module; the engine reads no
+ * files). {@link #validate(DeviceCapabilities)} applies the kernel's rules and returns the normalised configuration
+ * the device runs with.
  */
 public final class DeviceConfig {
     private final String name;

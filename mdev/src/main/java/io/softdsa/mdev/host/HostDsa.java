@@ -77,7 +77,7 @@ public final class HostDsa implements AutoCloseable {
 
     /** Brings device {@code devName} ("dsa0") up from an accel-config saved configuration (JSON). */
     public static HostDsa start(HostMemory memory, java.nio.file.Path accelConfigJson, String devName) {
-        return start(memory, io.softdsa.device.config.AccelConfigJson.loadDevice(accelConfigJson, devName));
+        return start(memory, io.softdsa.accelconfig.AccelConfigJson.loadDevice(accelConfigJson, devName));
     }
 
     public HostMemory memory() {

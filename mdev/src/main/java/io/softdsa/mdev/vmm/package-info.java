@@ -9,8 +9,8 @@
  * and the guest switched over with the same driver, processes and workload objects. {@link
  * io.softdsa.mdev.vmm.MigrationReport} is what it did: arcs, rounds, bytes, downtime.
  * <p>
- * {@link io.softdsa.mdev.vmm.GuestWorkload} is a guest program that keeps the device busy with a mixed workload
- * across migrations, and {@link io.softdsa.mdev.vmm.MigrationTestbed} two hosts and a guest, shared by
+ * {@code GuestWorkload} is a guest program that keeps the device busy with a mixed workload across migrations, and
+ * {@code MigrationTestbed} two hosts and a guest (both mdev's test fixtures, with the guest driver), shared by
  * {@code ./softdsa migrate}, the tests and the benchmarks.
  */
 package io.softdsa.mdev.vmm;

@@ -22,8 +22,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.SplittableRandom;
 
+import static io.softdsa.testing.TestData.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,12 +41,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GuestSwitchoverTest {
     private static final long RAM = 8L << 20;
     private static final int PAGE = 4096;
-
-    private static byte[] random(int n, long seed) {
-        final byte[] b = new byte[n];
-        new SplittableRandom(seed).nextBytes(b);
-        return b;
-    }
 
     /** What the test copies itself: every page the source backs, byte for byte, into the destination's frame. */
     private static void copyRam(GuestMemory from, GuestMemory to) {

@@ -9,7 +9,7 @@ import io.softdsa.reliability.stress.hostile.HostileRun;
  * invariant holds, 1 when one fails (a hostile run that does not end in time counts as failed, after its table),
  * 2 on bad arguments (one line, no stack trace); {@code --help} prints the usage and exits 0.
  * <pre>
- * mvn -q -pl reliability compile exec:exec@stress -Dstress.args="--hostile --seconds 60"
+ * mvn -q -pl reliability test-compile exec:exec@stress -Dstress.args="--hostile --seconds 60"
  * </pre>
  */
 public final class StressMain {

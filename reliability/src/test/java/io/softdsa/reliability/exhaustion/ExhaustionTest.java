@@ -17,6 +17,7 @@ import io.softdsa.iommu.ScalableModeIommu;
 import io.softdsa.memory.HostBuffer;
 import io.softdsa.memory.HostMemory;
 import io.softdsa.memory.HostMemoryExhaustedException;
+import io.softdsa.testing.Devices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -61,9 +62,7 @@ class ExhaustionTest {
         }
 
         void drive() {
-            while (device.invokeEngines() > 0) {
-                // until idle
-            }
+            Devices.drive(device);
         }
 
         /** A physical-address memmove on the dedicated WQ, run to its end; returns the status. */
@@ -83,11 +82,7 @@ class ExhaustionTest {
 
         @Override
         public void close() {
-            final long errors = device.internalErrors();
-            device.close();
-            memory.close();
-            arena.close();
-            assertEquals(0, errors, "internal engine errors");
+            Devices.closeChecked(device, device, memory, arena);
         }
     }
 

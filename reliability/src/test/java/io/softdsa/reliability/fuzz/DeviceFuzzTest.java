@@ -1,8 +1,8 @@
 package io.softdsa.reliability.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.softdsa.accelconfig.AccelConfigJson;
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.device.config.AccelConfigJson;
 import io.softdsa.device.config.ConfigException;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.reliability.Reference;

@@ -234,7 +234,7 @@ final class OffHeapTwin {
                 };
             }
         };
-        reader.accept(new ClassRemapper(shim, new SimpleRemapper(names)), 0);
+        reader.accept(new ClassRemapper(shim, new SimpleRemapper(Opcodes.ASM9, names)), 0);
         if (plantedFlag != null && !flagFound[0]) {
             throw new IllegalStateException(reader.getClassName() + " reads no ordering-step flag " + plantedFlag
                 + ": the planted variant would be the production code itself");

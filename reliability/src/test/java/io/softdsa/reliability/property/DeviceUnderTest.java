@@ -10,6 +10,7 @@ import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
 import io.softdsa.device.config.WqConfig;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.testing.Devices;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -133,11 +134,7 @@ public final class DeviceUnderTest implements AutoCloseable {
         } else if (!wq.portal().enqcmd(d)) {
             throw new AssertionError("an empty shared WQ answered retry");
         }
-        final Future<?> f = driver.submit(() -> {
-            while (device.invokeEngines() > 0) {
-                // until idle
-            }
-        });
+        final Future<?> f = driver.submit(() -> Devices.drive(device));
         try {
             f.get(TIME_BOUND.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -215,12 +212,6 @@ public final class DeviceUnderTest implements AutoCloseable {
     @Override
     public void close() {
         driver.shutdownNow();
-        final long errors = device.internalErrors();
-        device.close();
-        memory.close();
-        arena.close();
-        if (errors != 0) {
-            throw new AssertionError(errors + " internal engine errors");
-        }
+        Devices.closeChecked(device, device, memory, arena);
     }
 }

@@ -1,6 +1,5 @@
-package io.softdsa.mdev;
+package io.softdsa.mdev.examples;
 
-import io.softdsa.mdev.examples.SideBySide;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

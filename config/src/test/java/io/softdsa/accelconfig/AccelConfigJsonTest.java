@@ -1,5 +1,11 @@
-package io.softdsa.device.config;
+package io.softdsa.accelconfig;
 
+import io.softdsa.device.config.ConfigException;
+import io.softdsa.device.config.DeviceCapabilities;
+import io.softdsa.device.config.DeviceConfig;
+import io.softdsa.device.config.GroupConfig;
+import io.softdsa.device.config.WqConfig;
+import io.softdsa.device.config.WqMode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;

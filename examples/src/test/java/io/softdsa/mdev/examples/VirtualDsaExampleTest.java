@@ -1,6 +1,5 @@
-package io.softdsa.mdev;
+package io.softdsa.mdev.examples;
 
-import io.softdsa.mdev.examples.VirtualDsaExample;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

@@ -1,5 +1,6 @@
-package io.softdsa.device.config;
+package io.softdsa.accelconfig;
 
+import io.softdsa.device.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
