@@ -10,7 +10,7 @@ import java.util.stream.Stream;
  * Every target of {@link Cell#EXISTING}, built once per test run on two devices (the bare engine's, and one host DSA
  * for userspace DMA and the virtual devices) and closed when the run ends: JUnit's root store closes it.
  */
-final class Matrix implements ExtensionContext.Store.CloseableResource {
+final class Matrix implements AutoCloseable { // JUnit 5.13 closes AutoCloseable store values
     private final BareEngineTargets bare = new BareEngineTargets();
     private final HostTargets host = new HostTargets();
     private final List<Target> targets = new ArrayList<>();
