@@ -284,7 +284,9 @@ public final class Dma {
         if (translation.pasidEnabled && wanted > MAX_STEP) {
             wanted = MAX_STEP;
         }
-        for (int i = 0; i < WINDOWS; i++) {
+        // windows only under PASID translation: a host-physical address needs no walk to remember, and the IOMMU's
+        // bounds check costs less than the scan (it still goes through the IOMMU: the one door to memory)
+        for (int i = 0; translation.pasidEnabled && i < WINDOWS; i++) {
             final long into = address - windowStart[i];
             if (Long.compareUnsigned(into, windowLength[i]) < 0 && (access == Translation.READ || windowWrite[i])
                 && (!windowCut[i] || windowLength[i] - into >= wanted)) {
@@ -391,6 +393,9 @@ public final class Dma {
         runHost = translation.hostAddress;
         runLength = Math.min(translation.length, wanted);
         heldBytes += runLength;
+        if (!translation.pasidEnabled) {
+            return true; // nothing to remember (see translate)
+        }
         final int w = nextWindow;
         nextWindow = (w + 1) & (WINDOWS - 1);
         windowStart[w] = address;
