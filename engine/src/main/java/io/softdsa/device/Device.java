@@ -211,7 +211,7 @@ public final class Device implements AutoCloseable {
                 wq.disable();
             }
         }
-        stopEngines();
+        engines.stopThreads();
         state = DeviceState.DISABLED;
     }
 
@@ -227,7 +227,7 @@ public final class Device implements AutoCloseable {
                 reports.add(wq.disableAborting());
             }
         }
-        stopEngines();
+        engines.stopThreads();
         state = DeviceState.DISABLED;
         return reports;
     }
@@ -252,9 +252,6 @@ public final class Device implements AutoCloseable {
         return reports;
     }
 
-    private void stopEngines() {
-        engines.stopThreads();
-    }
 
     public DeviceState state() {
         return state;

@@ -5,6 +5,6 @@ package io.softdsa.engine;
  * The WQ names itself and a ring position; it never sees the engines or the device.
  */
 public interface CompletionWaits {
-    /** Returns once every position of {@code wq} below {@code end} (of {@code pasid}, if not negative) has completed. */
+    /** Returns once every position of {@code wq} below {@code end} (of {@code pasid}, if not negative) completed. */
     void awaitCompleted(WorkSource wq, long end, int pasid);
 }

@@ -83,7 +83,7 @@ public final class Engine implements Agent {
     private static final int NOT_RUN = -1;
 
     private final DrainTag drainTag = new DrainTag();
-    /** What {@link #invoke} drives the duty cycle through: Agrona's, with the same error handler and counter a runner has. */
+    /** What {@link #invoke} drives a duty cycle through: Agrona's, with the error handler and counter a runner has. */
     private final AgentInvoker invoker;
     @SuppressWarnings("unused") // accessed through COMPLETED; single writer
     private volatile long completed;

@@ -72,11 +72,6 @@ public final class Engines implements CompletionWaits {
         }
     }
 
-    /** Whether runner threads drive the engines. */
-    public boolean threaded() {
-        return !runners.isEmpty();
-    }
-
     /**
      * Waits until {@code wq}'s ring has dispatched every position below {@code end} and no engine still executes one
      * of them (of {@code pasid} only, if it is not negative). Without runner threads the waiting thread drives the

@@ -1,13 +1,11 @@
 package io.softdsa.iommu;
 
 /**
- * What a translation or a page request answers when it does not succeed, in the IOMMU's own terms (VT-d's fault
- * reasons, coarsened to what a DSA completion distinguishes). The device maps them to completion statuses in one
- * place ({@code ops.Dma}); translation never speaks the completion record's language.
+ * What a translation or a page request answers when it does not succeed ({@link Iommu#OK} when it does), in the
+ * IOMMU's own terms (VT-d's fault reasons, coarsened to what a DSA completion distinguishes). The device maps them to
+ * completion statuses in one place ({@code ops.Dma}); translation never speaks the completion record's language.
  */
 public final class TranslationFault {
-    /** Not a fault: {@link Iommu#OK}. */
-    public static final int NONE = Iommu.OK;
     /**
      * The page is not present or the access is not permitted (a leaf, or a table entry, without P, R/W or U/S): a
      * page fault the requester may resolve with a page request (PRI) when it blocks on faults.
@@ -22,10 +20,5 @@ public final class TranslationFault {
     public static final int TRANSLATION_ERROR = 3;
 
     private TranslationFault() {
-    }
-
-    /** Whether {@code fault} is one a page request could resolve. */
-    public static boolean isPageFault(int fault) {
-        return fault == PAGE_NOT_PRESENT || fault == PAGE_REQUEST_FAILED;
     }
 }
