@@ -169,7 +169,7 @@ public final class Device implements AutoCloseable {
         final Dma dma = new Dma(memory.segment(), iommu, options.translationHoldBytes());
         dma.pageFaultHandler(options.pageFaultHandler());
         dma.counters(counters);
-        final OpContext context = new OpContext(dma, engineArena);
+        final OpContext context = new OpContext(dma, memory.bufferView(), engineArena);
         final DescriptorExecutor executor = new DescriptorExecutor(fetch,
             engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
             swerr, interrupts, errors);

@@ -21,6 +21,13 @@ public final class HostMemory implements AutoCloseable {
 
     private final Arena arena;
     private final MemorySegment segment;
+    /**
+     * The same region in a second shared arena, for JDK intrinsics that take a {@link java.nio.ByteBuffer} (CRC32C):
+     * each such call acquires and releases its buffer's session with two CASes, and on {@link #arena}'s session they
+     * would write the cache line that every other access to host memory reads for its liveness check. Closed first.
+     */
+    private final Arena bufferViewArena;
+    private final MemorySegment bufferView;
     private final FrameAllocator frames;
     private final boolean mmapped;
 
@@ -29,6 +36,13 @@ public final class HostMemory implements AutoCloseable {
         this.segment = segment;
         this.mmapped = mmapped;
         this.frames = new FrameAllocator(segment.byteSize());
+        this.bufferViewArena = Arena.ofShared();
+        this.bufferView = view(segment, bufferViewArena);
+    }
+
+    @SuppressWarnings("restricted") // the view never outlives the region: close() closes its arena first
+    private static MemorySegment view(MemorySegment region, Arena arena) {
+        return region.reinterpret(arena, null);
     }
 
     public static HostMemory allocate() {
@@ -56,6 +70,15 @@ public final class HostMemory implements AutoCloseable {
     /** The whole region; offset = host-physical address. */
     public MemorySegment segment() {
         return segment;
+    }
+
+    /**
+     * The whole region again, for {@link java.nio.ByteBuffer} views that intrinsics read: same addresses, but a
+     * session of its own, so a buffer operation's session acquire never touches the cache line that every access
+     * through {@link #segment()} reads. Closed, before the region, by {@link #close()}.
+     */
+    public MemorySegment bufferView() {
+        return bufferView;
     }
 
     public long size() {
@@ -89,7 +112,22 @@ public final class HostMemory implements AutoCloseable {
 
     @Override
     public void close() {
+        closeBufferViews();
         arena.close();
+    }
+
+    /**
+     * A buffer view in use (an intrinsic between its acquire and release: one bounded call) refuses to close; wait
+     * for it, so no intrinsic reads the region after it is unmapped.
+     */
+    private void closeBufferViews() {
+        while (bufferViewArena.scope().isAlive()) {
+            try {
+                bufferViewArena.close();
+            } catch (IllegalStateException inUse) {
+                Thread.onSpinWait();
+            }
+        }
     }
 
     /** Anonymous private mapping through the C library, found with the FFM linker. */

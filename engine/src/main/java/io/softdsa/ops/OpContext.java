@@ -29,10 +29,14 @@ public final class OpContext {
      */
     private EarlierWork earlierWork = EarlierWork.NONE;
 
-    public OpContext(Dma dma, Arena scratch) {
+    /**
+     * @param bufferView the DMA memory again, in a session of its own, for the CRC unit's {@link java.nio.ByteBuffer}
+     *                   views (see {@code HostMemory.bufferView})
+     */
+    public OpContext(Dma dma, MemorySegment bufferView, Arena scratch) {
         this.dma = dma;
         this.memory = dma.memory();
-        this.crc = new Crc32cUnit(memory);
+        this.crc = new Crc32cUnit(memory, bufferView);
         this.pattern = new PatternBlock(scratch);
     }
 

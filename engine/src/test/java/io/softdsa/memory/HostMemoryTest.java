@@ -14,6 +14,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HostMemoryTest {
     @Test
+    void theBufferViewIsTheSameMemoryInASessionOfItsOwnAndClosesWithTheRegion() {
+        final HostMemory m = HostMemory.allocate(1L << 20);
+        final java.lang.foreign.MemorySegment view = m.bufferView();
+        assertEquals(m.segment().address(), view.address(), "same addresses");
+        assertEquals(m.size(), view.byteSize());
+        assertNotEquals(m.segment().scope(), view.scope(), "a session of its own");
+        m.segment().set(ValueLayout.JAVA_LONG, 8192, 0x0123_4567_89AB_CDEFL);
+        assertEquals(0x0123_4567_89AB_CDEFL, view.get(ValueLayout.JAVA_LONG, 8192));
+        final java.nio.ByteBuffer buffer = view.asSlice(8192, 4096).asByteBuffer();
+        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(buffer);
+        m.close();
+        assertFalse(view.scope().isAlive(), "the view closes with the region");
+        assertFalse(m.segment().scope().isAlive());
+        buffer.clear();
+        assertThrows(IllegalStateException.class, () -> crc.update(buffer),
+            "an intrinsic over the view fails cleanly once the region is gone");
+        assertThrows(IllegalStateException.class, m::close, "closing twice says so, as before");
+    }
+
+    @Test
     void defaultIs256MiB() {
         try (HostMemory m = HostMemory.allocate()) {
             assertEquals(256L << 20, m.size());
