@@ -12,7 +12,10 @@ import java.lang.invoke.VarHandle;
  * hardware); once an invalidation returns, no engine uses the old translation.
  * <p>
  * Entries are direct-mapped seqlocked quadruples (version, page, PASID, value) in one {@code long[]}, so lookups are
- * lock-free and allocation-free. A writer makes the version odd by CAS, fences store-store, writes the payload and
+ * lock-free and allocation-free. Besides 4 KiB, 2 MiB and 1 GiB pages, an entry may be a <em>coalesced</em> one: an
+ * aligned group of {@value #COALESCED_PAGES} 4 KiB leaves that map adjacent host pages alike (as AMD's and Arm's TLBs
+ * coalesce contiguous PTEs): probed right after the 4 KiB entry, which a coalesced group's pages then no longer have,
+ * so a contiguous buffer costs two probes per 64 KiB instead of one per page, and a scattered page still one. A writer makes the version odd by CAS, fences store-store, writes the payload and
  * releases the next even version; a reader acquires the version, reads the payload, fences load-load and re-reads the
  * version (Linux {@code write_seqcount_begin}'s {@code smp_wmb()} / {@code read_seqcount_retry}'s {@code smp_rmb()}).
  * <p>
@@ -45,6 +48,11 @@ public final class Iotlb {
     private static final long USER = 1L << 2;
     private static final long DIRTY = 1L << 6;
     private static final int SIZE_SHIFT = 8;
+    /** Size code of a coalesced entry (4 KiB = 0, 2 MiB = 1, 1 GiB = 2). */
+    private static final int COALESCED = 3;
+    /** The span of a coalesced entry, as a page shift: 16 leaves of 4 KiB. */
+    public static final int COALESCED_SHIFT = 16;
+    public static final int COALESCED_PAGES = 1 << (COALESCED_SHIFT - 12);
     private static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
 
     /*
@@ -178,8 +186,9 @@ public final class Iotlb {
 
     /** Looks up the page of {@code va}; on a hit fills host address, page shift and permissions of {@code t}. */
     boolean lookup(int pasid, long va, Translation t, boolean write) {
-        for (int size = 0; size < 3; size++) {
-            final int shift = 12 + 9 * size;
+        for (int probe = 0; probe < 4; probe++) {
+            final int size = probe == 0 ? 0 : probe == 1 ? COALESCED : probe - 1; // 4 KiB, coalesced, 2 MiB, 1 GiB
+            final int shift = shiftOf(size);
             final long page = va >>> shift;
             final int base = index(pasid, page, size) * STRIDE;
             // seqlock read: the acquire pairs with a writer's releasing even version (the payload it wrote is
@@ -200,7 +209,7 @@ public final class Iotlb {
                 continue;
             }
             if (write && (value & DIRTY) == 0) {
-                return false; // the first write must walk to set the leaf's dirty bit
+                return false; // the first write must walk to set the leaf's dirty bit (a coalesced entry's: of all)
             }
             t.pageShift = shift;
             t.hostAddress = (value & ADDRESS_MASK) + (va & ((1L << shift) - 1));
@@ -213,7 +222,7 @@ public final class Iotlb {
 
     /** Caches the page found by a walk (hostPage = host address of the page's first byte). */
     void insert(int pasid, long va, int pageShift, long hostPage, boolean writable, boolean user, boolean dirty) {
-        final int size = (pageShift - 12) / 9;
+        final int size = sizeOf(pageShift);
         final long page = va >>> pageShift;
         final int base = index(pasid, page, size) * STRIDE;
         final long v = (long) LONGS.getAcquire(entries, base + VERSION);
@@ -228,6 +237,16 @@ public final class Iotlb {
         entries[base + VALUE] = (hostPage & ADDRESS_MASK) | VALID | (writable ? WRITABLE : 0) | (user ? USER : 0)
             | (dirty ? DIRTY : 0) | ((long) size << SIZE_SHIFT);
         LONGS.setRelease(entries, base + VERSION, v + 2); // payload before the even version: pairs with lookup's acquire
+    }
+
+    /**
+     * Caches a coalesced group (see {@link #COALESCED_PAGES}) and drops its pages' own 4 KiB entries, which would
+     * otherwise answer first, a page at a time. Dropping a valid entry is always allowed.
+     */
+    void insertCoalesced(int pasid, long va, long hostPage, boolean writable, boolean user, boolean dirty) {
+        insert(pasid, va, COALESCED_SHIFT, hostPage, writable, user, dirty);
+        final long group = va & -(1L << COALESCED_SHIFT);
+        clearTargeted(pasid, group, 1L << COALESCED_SHIFT, 0, 0);
     }
 
     /** Global invalidation. */
@@ -295,7 +314,7 @@ public final class Iotlb {
 
     private void clear(int pasid, long va, long length) {
         if (pasid >= 0 && length >= 0 && length <= TARGETED_LIMIT) {
-            clearTargeted(pasid, va, length);
+            clearTargeted(pasid, va, length, 0, COALESCED);
             return;
         }
         final long end = length < 0 ? -1 : va + length;
@@ -309,7 +328,7 @@ public final class Iotlb {
                     continue;
                 }
                 if (length >= 0) {
-                    final int shift = 12 + 9 * (int) ((value >>> SIZE_SHIFT) & 3);
+                    final int shift = shiftOf((int) ((value >>> SIZE_SHIFT) & 3));
                     final long pageStart = entries[base + PAGE] << shift;
                     final long pageEnd = pageStart + (1L << shift);
                     if (Long.compareUnsigned(pageEnd, va) <= 0 || Long.compareUnsigned(pageStart, end) >= 0) {
@@ -338,11 +357,14 @@ public final class Iotlb {
     /** Ranges up to this many bytes are invalidated by probing their entries' slots instead of scanning the table. */
     private static final long TARGETED_LIMIT = 1L << 20;
 
-    /** Each page of the range at every page size has exactly one possible slot: probe those. */
-    private void clearTargeted(int pasid, long va, long length) {
+    /**
+     * Each page of the range at every page size from {@code fromSize} to {@code toSize} (codes) has exactly one
+     * possible slot: probe those.
+     */
+    private void clearTargeted(int pasid, long va, long length, int fromSize, int toSize) {
         final long end = va + Math.max(length, 1);
-        for (int size = 0; size < 3; size++) {
-            final int shift = 12 + 9 * size;
+        for (int size = fromSize; size <= toSize; size++) { // a coalesced entry too: one probe per 64 KiB group
+            final int shift = shiftOf(size);
             for (long page = va >>> shift; page <= (end - 1) >>> shift; page++) {
                 final int base = index(pasid, page, size) * STRIDE;
                 for (;;) {
@@ -373,6 +395,20 @@ public final class Iotlb {
             }
         }
         return n;
+    }
+
+    private static int shiftOf(int size) {
+        return size == COALESCED ? COALESCED_SHIFT : 12 + 9 * size;
+    }
+
+    private static int sizeOf(int pageShift) {
+        return switch (pageShift) {
+            case 12 -> 0;
+            case 21 -> 1;
+            case 30 -> 2;
+            case COALESCED_SHIFT -> COALESCED;
+            default -> throw new IllegalArgumentException("no IOTLB entry spans 2^" + pageShift + " bytes");
+        };
     }
 
     /** Pages per run of consecutive entries (see {@link #index}). */

@@ -198,6 +198,43 @@ public final class PageTableWalker {
         return TranslationFault.TRANSLATION_ERROR;
     }
 
+    /**
+     * After a first-level walk (not nested) that ended at the 4 KiB leaf of {@code va}: whether the aligned group of
+     * {@link Iotlb#COALESCED_PAGES} leaves around it (one 128-byte run of the same table page, so the same entries
+     * above) may be cached as one coalesced IOTLB entry — every leaf present, accessed, with the walked leaf's
+     * writable and user bits, mapping the next host page after its neighbour's, inside host memory. Returns the host
+     * address of the group's first page, or -1; {@code t.groupDirty} says whether every leaf is dirty. Only leaves
+     * already accessed qualify, so a coalesced hit never stands in for a walk that would have set an accessed bit;
+     * the dirty bit is honoured the same way by the IOTLB (a write needs a dirty entry).
+     */
+    public long coalescible(Translation t, long va) {
+        final long leaf = t.walkEntries[t.walkDepth - 1];
+        final int groupIndex = index(va, 1) & (Iotlb.COALESCED_PAGES - 1);
+        final long first = leaf - (long) groupIndex * ENTRY_SIZE;
+        final long permissions = Le.getLongAcquire(memory, leaf) & (WRITABLE | PagingLayout.USER);
+        long base = -1;
+        boolean dirty = true;
+        for (int i = 0; i < Iotlb.COALESCED_PAGES; i++) {
+            final long e = Le.getLongAcquire(memory, first + (long) i * ENTRY_SIZE); // pairs with AddressSpace's stores
+            if ((e & PRESENT) == 0 || (e & PagingLayout.ACCESSED) == 0
+                || (e & (WRITABLE | PagingLayout.USER)) != permissions) {
+                return -1;
+            }
+            final long address = e & ADDRESS_MASK;
+            if (i == 0) {
+                base = address;
+                if (base > memorySize - ((long) Iotlb.COALESCED_PAGES << 12)) {
+                    return -1;
+                }
+            } else if (address != base + ((long) i << 12)) {
+                return -1;
+            }
+            dirty &= (e & PagingLayout.DIRTY) != 0;
+        }
+        t.groupDirty = dirty;
+        return base;
+    }
+
     private static int stage2Fault(Translation t, long gpa, boolean write) {
         t.stage2FaultAddress = gpa;
         t.stage2FaultWrite = write;

@@ -275,7 +275,8 @@ public final class ScalableModeIommu implements Iommu {
             final long q2 = pasids.qword2(entry);
             final long stage2Root = q0 & PasidTableLayout.ADDRESS_MASK;
             t.walks++;
-            final int status = switch (PasidTable.pgtt(q0)) {
+            final int pgtt = PasidTable.pgtt(q0);
+            final int status = switch (pgtt) {
                 case PasidTableLayout.PGTT_FIRST_LEVEL -> walker.walk(t, PasidTable.firstLevelRoot(q2),
                     PasidTable.levels(q2), PasidTable.supervisorRequests(q2), va, access, -1);
                 case PasidTableLayout.PGTT_NESTED -> walker.walk(t, PasidTable.firstLevelRoot(q2),
@@ -286,6 +287,9 @@ public final class ScalableModeIommu implements Iommu {
                 default -> TranslationFault.TRANSLATION_ERROR;
             };
             if (status == OK) {
+                if (pgtt == PasidTableLayout.PGTT_FIRST_LEVEL && t.pageShift == 12 && coalesce(t, va, write)) {
+                    return OK;
+                }
                 final long hostPage = t.hostAddress - (va & ((1L << t.pageShift) - 1));
                 iotlb.insert(t.pasid, va, t.pageShift, hostPage, t.leafWritable, t.leafUser, write);
                 return OK;
@@ -297,6 +301,22 @@ public final class ScalableModeIommu implements Iommu {
                 return TranslationFault.TRANSLATION_ERROR; // the host could not back it: never the guest's page fault
             }
         }
+    }
+
+    /**
+     * Caches the walked 4 KiB page's whole group as one coalesced entry if its leaves allow it (see
+     * {@link PageTableWalker#coalescible}); for a write, only once every leaf of the group is dirty — until then the
+     * page's own dirty entry serves its writes. The result then spans the group ({@code t.pageShift} 16), so a run
+     * goes on from the group's end.
+     */
+    private boolean coalesce(Translation t, long va, boolean write) {
+        final long group = walker.coalescible(t, va);
+        if (group < 0 || (write && !t.groupDirty)) {
+            return false;
+        }
+        iotlb.insertCoalesced(t.pasid, va, group, t.leafWritable, t.leafUser, t.groupDirty);
+        t.pageShift = Iotlb.COALESCED_SHIFT;
+        return true;
     }
 
     private int secondLevelOnly(Translation t, long stage2Root, long gpa, int access) {

@@ -24,11 +24,13 @@ public final class Translation {
     public long length;
 
     // scratch of the page-table walker (one walk at a time per engine)
-    /** Leaf page size of the last walk, as a shift (12, 21 or 30). */
+    /** Span of the last walk's leaf or IOTLB entry, as a shift (12, 21 or 30; 16 for a coalesced group of 4 KiB leaves). */
     public int pageShift;
     /** Host addresses of the entries the last walk used, leaf last. */
     final long[] walkEntries = new long[5];
     int walkDepth;
+    /** Whether every leaf of the group {@link PageTableWalker#coalescible} last accepted is dirty. */
+    boolean groupDirty;
     /** Stage-2 walk scratch (nested translation). */
     final long[] stage2Entries = new long[4];
     long stage2Host;
