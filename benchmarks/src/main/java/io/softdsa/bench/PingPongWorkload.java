@@ -16,11 +16,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * the same meter, see {@link #baselineRoundTrip}).
  */
 final class PingPongWorkload implements Workload {
+    static final String ID = "roundtrip-noop";
     private PingPong pong;
 
     @Override
     public String id() {
-        return "roundtrip-noop";
+        return ID;
     }
 
     @Override

@@ -96,6 +96,7 @@ public final class QuickRun {
                 (System.nanoTime() - start) / 1e9,
                 failures.isEmpty() ? "" : ", " + failures.size() + " failed");
             table.printDisturbed(results);
+            table.printHandOffs(results);
         }
         if (options.json() != null) {
             JsonReport.write(options.json(), env, results);
