@@ -345,9 +345,13 @@ public final class AddressSpace {
     }
 
     private void walkLeaves(long va, long length, boolean strict, LeafVisitor visitor) {
-        final long end = va + length;
+        if (length <= 0) {
+            return;
+        }
+        // inclusive last byte: a range that ends at the top of the address space has va + length = 0
+        final long last = va + length - 1;
         long cursor = va & ~0xFFFL;
-        while (Long.compareUnsigned(cursor, end) < 0) {
+        while (Long.compareUnsigned(cursor, last) <= 0) {
             long table = root;
             long step = FrameAllocator.FRAME_SIZE;
             for (int level = levels; level >= 1; level--) {
@@ -361,7 +365,7 @@ public final class AddressSpace {
                 if (level == 1 || (e & PAGE_SIZE) != 0) {
                     final long pageBytes = 1L << indexShift(level);
                     if (strict && ((cursor & (pageBytes - 1)) != 0
-                        || Long.compareUnsigned((cursor & -pageBytes) + pageBytes, end) > 0)) {
+                        || Long.compareUnsigned((cursor & -pageBytes) + pageBytes - 1, last) > 0)) {
                         throw new IllegalArgumentException("range splits a " + pageBytes + "-byte page at 0x"
                             + Long.toHexString(cursor & -pageBytes));
                     }
@@ -371,7 +375,11 @@ public final class AddressSpace {
                 }
                 table = e & ADDRESS_MASK;
             }
-            cursor += step;
+            final long next = cursor + step;
+            if (Long.compareUnsigned(next, cursor) <= 0) {
+                return; // past the top of the address space
+            }
+            cursor = next;
         }
     }
 

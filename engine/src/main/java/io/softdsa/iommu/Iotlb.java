@@ -317,7 +317,8 @@ public final class Iotlb {
             clearTargeted(pasid, va, length, 0, COALESCED);
             return;
         }
-        final long end = length < 0 ? -1 : va + length;
+        // inclusive last bytes, here and per entry: a range or an entry that ends at 2^64 has an end of 0
+        final long last = length <= 0 ? va : va + length - 1;
         for (int base = 0; base < entries.length; base += STRIDE) {
             final long value = (long) LONGS.getAcquire(entries, base + VALUE);
             if ((value & VALID) == 0) {
@@ -330,8 +331,8 @@ public final class Iotlb {
                 if (length >= 0) {
                     final int shift = shiftOf((int) ((value >>> SIZE_SHIFT) & 3));
                     final long pageStart = entries[base + PAGE] << shift;
-                    final long pageEnd = pageStart + (1L << shift);
-                    if (Long.compareUnsigned(pageEnd, va) <= 0 || Long.compareUnsigned(pageStart, end) >= 0) {
+                    final long pageLast = pageStart + (1L << shift) - 1;
+                    if (Long.compareUnsigned(pageLast, va) < 0 || Long.compareUnsigned(pageStart, last) > 0) {
                         continue;
                     }
                 }
@@ -421,6 +422,19 @@ public final class Iotlb {
      * page and operand under a 1 MiB memmove, more than a third of the copy.
      */
     private int index(int pasid, long page, int size) {
+        final int slot = runIndex(pasid, page, size);
+        if (size == COALESCED) {
+            // never in the run of its own group's 4 KiB pages: there a write to the page sharing its slot would evict
+            // it, the next read re-insert it (dropping that page's entry), and the two would walk on every access
+            final int own = runIndex(pasid, page << (COALESCED_SHIFT - 12), 0);
+            if (((slot ^ own) & ~((1 << RUN_BITS) - 1)) == 0) {
+                return (slot ^ (1 << RUN_BITS)) & mask;
+            }
+        }
+        return slot;
+    }
+
+    private int runIndex(int pasid, long page, int size) {
         long h = (page >>> RUN_BITS) * 0x9E37_79B9_7F4A_7C15L + pasid * 0xC2B2_AE3D_27D4_EB4FL + size;
         h ^= h >>> 29;
         return (int) ((h << RUN_BITS) | (page & ((1 << RUN_BITS) - 1))) & mask;
