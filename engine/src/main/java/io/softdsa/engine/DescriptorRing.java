@@ -42,7 +42,6 @@ public final class DescriptorRing {
     private final int size;
     private final int capacity;
     private final int mask;
-    private final long slotsOffset;
     /**
      * When each slot's descriptor was submitted, for the JFR event's queue time: per slot, the position it was
      * stamped for, then the time ({@code System.nanoTime()}). Written only by a submitter that times its descriptor
@@ -65,7 +64,6 @@ public final class DescriptorRing {
         this.size = size;
         this.capacity = Integer.highestOneBit(size) << (Integer.bitCount(size) == 1 ? 1 : 2);
         this.mask = capacity - 1;
-        this.slotsOffset = RingLayout.slotsOffset(capacity);
         this.memory = arena.allocate(RingLayout.totalLength(capacity), PAD);
         this.stamps = new long[2 * capacity];
         for (int i = 0; i < capacity; i++) {
@@ -136,7 +134,7 @@ public final class DescriptorRing {
             final long seqOffset = sequenceOffset((int) tail & mask);
             final long seq = Le.getLongAcquire(memory, seqOffset); // pairs with the consumer's taking CAS
             if (seq == tail && Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
-                final long slot = slotsOffset + ((tail & mask) << 6);
+                final long slot = slotOffset((int) tail & mask);
                 if (!WRITES_BEFORE_PUBLISH) {
                     Le.setLongRelease(memory, seqOffset, tail + 1); // planted-bug variant only (see the flag)
                 }
@@ -226,7 +224,7 @@ public final class DescriptorRing {
         final long seqOffset = sequenceOffset(index);
         // optimistic copy: while the sequence says "published" (position + 1) the producer of the next lap cannot
         // write the slot, so a successful CAS below proves the bytes copied are the descriptor's
-        copy64(memory, slotsOffset + ((long) index << 6), dst, dstOffset);
+        copy64(memory, slotOffset(index), dst, dstOffset);
         if (!Le.compareAndSetLong(memory, seqOffset, position + 1, position + capacity)) {
             return false; // another consumer took it
         }
@@ -261,10 +259,6 @@ public final class DescriptorRing {
     public int occupancy() {
         final long head = headPosition();
         return (int) Math.max(0, tailPosition() - head);
-    }
-
-    private long sequenceOffset(int index) {
-        return SEQUENCES_OFFSET + 8L * index;
     }
 
     private static void copy64(MemorySegment from, long fromOffset, MemorySegment to, long toOffset) {

@@ -3,6 +3,12 @@ package io.softdsa.engine;
 /**
  * Off-heap layout of a WQ's descriptor ring. Producer and consumer counters sit on separate 128-byte blocks
  * (two cache lines, defeating the adjacent-line prefetcher) so submitters and engines do not false-share.
+ * <p>
+ * Each slot is a 128-byte block: the descriptor's line, then a line holding only its sequence word. A slot's two
+ * lines are written by its producer and then by its consumer, once each per lap, and by nobody else; packed into one
+ * array, eight sequences shared a line that the producer publishing one slot and the engine taking another pulled
+ * back and forth between the cores for every descriptor. The 128-byte pair is what the adjacent-line prefetcher
+ * fetches together, so the engine's read of the sequence brings the descriptor along.
  *
  * <pre>
  *  0      +-----------------------------------------------+
@@ -11,11 +17,11 @@ package io.softdsa.engine;
  *         | head: next consumer position                  |  CAS by engines and by Abort
  *  256    +-----------------------------------------------+
  *         | head cache: producers' last view of head      |  opaque, racy, only ever conservative
- *  384    +-----------------------------------------------+
- *         | sequence[capacity]: u64 per slot              |  pos + 1 = published, pos + capacity = free
- *         +-----------------------------------------------+  (64-byte aligned)
- *         | slot[capacity]: 64-byte descriptors           |
- *         +-----------------------------------------------+
+ *  384    +-----------------------------------------------+  slot 0 (128-byte aligned)
+ *         | descriptor: 64 bytes                          |
+ *  448    +-----------------------------------------------+
+ *         | sequence: u64 | 56 bytes unused               |  pos + 1 = published, pos + capacity = free
+ *  512    +-----------------------------------------------+  slot 1 ... slot capacity - 1
  * </pre>
  */
 public final class RingLayout {
@@ -23,8 +29,13 @@ public final class RingLayout {
     public static final int TAIL_OFFSET = 0;
     public static final int HEAD_OFFSET = PAD;
     public static final int HEAD_CACHE_OFFSET = 2 * PAD;
-    public static final int SEQUENCES_OFFSET = 3 * PAD;
+    public static final int SLOTS_OFFSET = 3 * PAD;
+    /** A descriptor's bytes. */
     public static final int SLOT_LENGTH = 64;
+    /** Bytes from one slot to the next: the descriptor's line and its sequence's line. */
+    public static final int SLOT_STRIDE = 128;
+    /** The sequence word, from the start of its slot. */
+    public static final int SEQUENCE_IN_SLOT = 64;
     /** Set in tail while the WQ does not accept descriptors (disabled, draining for disable, aborting). */
     public static final long CLOSED = 1L << 62;
     public static final long POSITION_MASK = CLOSED - 1;
@@ -32,15 +43,17 @@ public final class RingLayout {
     private RingLayout() {
     }
 
-    public static long slotsOffset(int capacity) {
-        return align(SEQUENCES_OFFSET + 8L * capacity, SLOT_LENGTH);
+    /** The descriptor of slot {@code index}. */
+    public static long slotOffset(int index) {
+        return SLOTS_OFFSET + (long) SLOT_STRIDE * index;
+    }
+
+    /** The sequence word of slot {@code index}. */
+    public static long sequenceOffset(int index) {
+        return slotOffset(index) + SEQUENCE_IN_SLOT;
     }
 
     public static long totalLength(int capacity) {
-        return slotsOffset(capacity) + (long) SLOT_LENGTH * capacity;
-    }
-
-    private static long align(long value, long alignment) {
-        return (value + alignment - 1) & -alignment;
+        return slotOffset(capacity);
     }
 }
