@@ -15,9 +15,10 @@ import java.lang.invoke.VarHandle;
  * lock-free and allocation-free. Besides 4 KiB, 2 MiB and 1 GiB pages, an entry may be a <em>coalesced</em> one: an
  * aligned group of {@value #COALESCED_PAGES} 4 KiB leaves that map adjacent host pages alike (as AMD's and Arm's TLBs
  * coalesce contiguous PTEs): probed right after the 4 KiB entry, which a coalesced group's pages then no longer have,
- * so a contiguous buffer costs two probes per 64 KiB instead of one per page, and a scattered page still one. A writer makes the version odd by CAS, fences store-store, writes the payload and
- * releases the next even version; a reader acquires the version, reads the payload, fences load-load and re-reads the
- * version (Linux {@code write_seqcount_begin}'s {@code smp_wmb()} / {@code read_seqcount_retry}'s {@code smp_rmb()}).
+ * so a contiguous buffer costs two probes per 64 KiB instead of one per page, and a scattered page still one.
+ * <p>
+ * A writer makes the version odd by CAS, fences store-store, writes the payload and releases the next even version;
+ * a reader acquires the version, reads the payload, fences load-load and re-reads the version (Linux {@code write_seqcount_begin}'s {@code smp_wmb()} / {@code read_seqcount_retry}'s {@code smp_rmb()}).
  * <p>
  * The "invalidation wait" is an epoch handshake: each engine publishes the epoch under which it starts translating
  * (a volatile store, then a volatile re-read of the epoch, republishing while it moved: the Dekker pattern against the

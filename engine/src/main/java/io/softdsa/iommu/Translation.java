@@ -24,7 +24,7 @@ public final class Translation {
     public long length;
 
     // scratch of the page-table walker (one walk at a time per engine)
-    /** Span of the last walk's leaf or IOTLB entry, as a shift (12, 21 or 30; 16 for a coalesced group of 4 KiB leaves). */
+    /** Span of the last walk's leaf or IOTLB entry, as a shift: 12, 21 or 30, or 16 for a coalesced group. */
     public int pageShift;
     /** Host addresses of the entries the last walk used, leaf last. */
     final long[] walkEntries = new long[5];

@@ -47,7 +47,8 @@ public final class Crc32cUnit {
         this.windows = new ByteBuffer[count];
         for (int i = 0; i < count; i++) {
             final long start = (long) i << WINDOW_SHIFT;
-            windows[i] = bufferView.asSlice(start, Math.min(1L << WINDOW_SHIFT, memory.byteSize() - start)).asByteBuffer();
+            final long length = Math.min(1L << WINDOW_SHIFT, memory.byteSize() - start);
+            windows[i] = bufferView.asSlice(start, length).asByteBuffer();
         }
     }
 
