@@ -79,6 +79,21 @@ class IotlbCoalescingAttackTest {
         iommu.quiesce(t);
     }
 
+    /**
+     * One group mapped contiguously, touched page by page for {@code access}, then checked to be served whole by one
+     * coalesced entry without a walk (the precondition of the attacks on it); the engine is idle afterwards.
+     */
+    private long[] coalescedGroup(Translation t, int access) {
+        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
+        touch(t, m[0], m[1], GROUP, access);
+        final long walks = t.walks;
+        assertEquals(Iommu.OK, iommu.translate(t, m[0], GROUP, access));
+        assertEquals(GROUP, t.length);
+        assertEquals(walks, t.walks, "precondition: one coalesced entry serves the group");
+        iommu.quiesce(t);
+        return m;
+    }
+
     /** Host address of the leaf entry of {@code va} in {@code space}'s tables. */
     private static long leafSlot(AddressSpace space, long va) {
         final long[] r = {-1};
@@ -113,16 +128,10 @@ class IotlbCoalescingAttackTest {
 
     @Test
     void aLeafWhoseAccessedBitADriverClearedIsWalkedAgainNotServedByTheGroup() {
-        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
+        final Translation t = user(PASID);
+        final long[] m = coalescedGroup(t, Translation.READ);
         final long va = m[0];
         final long host = m[1];
-        final Translation t = user(PASID);
-        touch(t, va, host, GROUP, Translation.READ);
-        long walks = t.walks;
-        assertEquals(Iommu.OK, iommu.translate(t, va, GROUP, Translation.READ));
-        assertEquals(GROUP, t.length);
-        assertEquals(walks, t.walks, "precondition: the group is coalesced");
-        iommu.quiesce(t);
 
         final long aged = va + 5 * PAGE;
         clearLeafBits(as, aged, ACCESSED); // page aging: clear A, then invalidate that page
@@ -135,7 +144,7 @@ class IotlbCoalescingAttackTest {
         }
         iommu.quiesce(t);
         assertEquals(0, as.leafEntry(aged) & ACCESSED, "no access to page 5 yet: its accessed bit stays clear");
-        walks = t.walks;
+        final long walks = t.walks;
         assertEquals(Iommu.OK, iommu.translate(t, aged + 9, 1, Translation.READ));
         assertEquals(host + 5 * PAGE + 9, t.hostAddress);
         assertEquals(walks + 1, t.walks, "page 5 is walked, not served by a group entry");
@@ -174,16 +183,10 @@ class IotlbCoalescingAttackTest {
 
     @Test
     void cleaningOneLeafOfADirtyGroupMakesTheNextWriteToItSetDirtyAgain() {
-        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
+        final Translation t = user(PASID);
+        final long[] m = coalescedGroup(t, Translation.WRITE);
         final long va = m[0];
         final long host = m[1];
-        final Translation t = user(PASID);
-        touch(t, va, host, GROUP, Translation.WRITE);
-        long walks = t.walks;
-        assertEquals(Iommu.OK, iommu.translate(t, va, GROUP, Translation.WRITE));
-        assertEquals(GROUP, t.length);
-        assertEquals(walks, t.walks, "precondition: a dirty group entry serves writes");
-        iommu.quiesce(t);
 
         // dirty-log harvest of page 7: clear D, invalidate the page
         final long p7 = va + 7 * PAGE;
@@ -207,7 +210,7 @@ class IotlbCoalescingAttackTest {
         clearLeafBits(as, p9, DIRTY);
         iommu.iotlb().invalidateRange(PASID, p9, PAGE);
         touch(t, va, host, GROUP, Translation.READ); // re-coalesce attempt: page 9 is clean now
-        walks = t.walks;
+        final long walks = t.walks;
         assertEquals(Iommu.OK, iommu.translate(t, va, GROUP, Translation.WRITE));
         assertEquals(GROUP, t.length);
         assertTrue(t.walks > walks, "the write over clean page 9 walks");
