@@ -32,10 +32,10 @@ public final class RingLayout {
     public static final int SLOTS_OFFSET = 3 * PAD;
     /** A descriptor's bytes. */
     public static final int SLOT_LENGTH = 64;
+    /** The sequence word, from the start of its slot: the line after the descriptor's. */
+    public static final int SEQUENCE_IN_SLOT = SLOT_LENGTH;
     /** Bytes from one slot to the next: the descriptor's line and its sequence's line. */
-    public static final int SLOT_STRIDE = 128;
-    /** The sequence word, from the start of its slot. */
-    public static final int SEQUENCE_IN_SLOT = 64;
+    public static final int SLOT_STRIDE = 2 * SLOT_LENGTH;
     /** Set in tail while the WQ does not accept descriptors (disabled, draining for disable, aborting). */
     public static final long CLOSED = 1L << 62;
     public static final long POSITION_MASK = CLOSED - 1;

@@ -18,7 +18,8 @@ import java.lang.invoke.VarHandle;
  * so a contiguous buffer costs two probes per 64 KiB instead of one per page, and a scattered page still one.
  * <p>
  * A writer makes the version odd by CAS, fences store-store, writes the payload and releases the next even version;
- * a reader acquires the version, reads the payload, fences load-load and re-reads the version (Linux {@code write_seqcount_begin}'s {@code smp_wmb()} / {@code read_seqcount_retry}'s {@code smp_rmb()}).
+ * a reader acquires the version, reads the payload, fences load-load and re-reads the version (Linux
+ * {@code write_seqcount_begin}'s {@code smp_wmb()} / {@code read_seqcount_retry}'s {@code smp_rmb()}).
  * <p>
  * The "invalidation wait" is an epoch handshake: each engine publishes the epoch under which it starts translating
  * (a volatile store, then a volatile re-read of the epoch, republishing while it moved: the Dekker pattern against the

@@ -79,13 +79,19 @@ class IotlbCoalescingAttackTest {
         iommu.quiesce(t);
     }
 
+    /** One group mapped contiguously ({va, host}), each page translated once for {@code access}; the engine idle. */
+    private long[] touchedGroup(Translation t, int access) {
+        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
+        touch(t, m[0], m[1], GROUP, access);
+        return m;
+    }
+
     /**
      * One group mapped contiguously, touched page by page for {@code access}, then checked to be served whole by one
      * coalesced entry without a walk (the precondition of the attacks on it); the engine is idle afterwards.
      */
     private long[] coalescedGroup(Translation t, int access) {
-        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
-        touch(t, m[0], m[1], GROUP, access);
+        final long[] m = touchedGroup(t, access);
         final long walks = t.walks;
         assertEquals(Iommu.OK, iommu.translate(t, m[0], GROUP, access));
         assertEquals(GROUP, t.length);
@@ -153,11 +159,10 @@ class IotlbCoalescingAttackTest {
 
     @Test
     void remappingOnePageOntoTheSameFrameClearsItsAccessedBitAndNoGroupServesItUnwalked() {
-        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
+        final Translation t = user(PASID);
+        final long[] m = touchedGroup(t, Translation.READ);
         final long va = m[0];
         final long host = m[1];
-        final Translation t = user(PASID);
-        touch(t, va, host, GROUP, Translation.READ);
         final long p = va + 11 * PAGE;
         as.map(p, host + 11 * PAGE, PAGE, AddressSpace.RW_USER); // a fresh leaf: A = D = 0, host stays adjacent
         assertEquals(0, as.leafEntry(p) & ACCESSED);
@@ -220,11 +225,10 @@ class IotlbCoalescingAttackTest {
 
     @Test
     void aRemapOntoTheSameFrameCleansTheLeafAndTheNextWriteDirtiesItWithoutHittingTheOldDirtyGroup() {
-        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
+        final Translation t = user(PASID);
+        final long[] m = touchedGroup(t, Translation.WRITE);
         final long va = m[0];
         final long host = m[1];
-        final Translation t = user(PASID);
-        touch(t, va, host, GROUP, Translation.WRITE);
         final long p = va + 2 * PAGE;
         as.map(p, host + 2 * PAGE, PAGE, AddressSpace.RW_USER); // A = D = 0
         touch(t, va + 3 * PAGE, host + 3 * PAGE, 13 * PAGE, Translation.WRITE);
@@ -237,11 +241,10 @@ class IotlbCoalescingAttackTest {
 
     @Test
     void protectingOnePageReadOnlyFaultsItsWritesAndStopsAWriteRunThere() {
-        final long[] m = contiguous(as, 1, AddressSpace.RW_USER);
+        final Translation t = user(PASID);
+        final long[] m = touchedGroup(t, Translation.WRITE);
         final long va = m[0];
         final long host = m[1];
-        final Translation t = user(PASID);
-        touch(t, va, host, GROUP, Translation.WRITE);
         final long ro = va + 7 * PAGE;
         as.protect(ro, PAGE, AddressSpace.READ | AddressSpace.USER);
         assertEquals(TranslationFault.PAGE_NOT_PRESENT, iommu.translate(t, ro, PAGE, Translation.WRITE));
