@@ -24,6 +24,15 @@ import static io.softdsa.engine.RingLayout.*;
  * {@code pos + 1} to {@code pos + capacity}: taking and freeing are one atomic step, so no slot is ever held by a
  * consumer that has not finished with it (a slot "claimed but not yet freed" would make a producer see a full ring
  * that is not full). Head then follows with a CAS that anyone who sees a taken slot at head helps along.
+ * <p>
+ * Head passes a position only after its slot is freed, so a producer needs no look at the slot it is about to
+ * write: admission already proved it free. Occupancy below the limit means head {@code > tail - capacity / 2}, so
+ * the slot's previous lap ({@code tail - capacity}) lies below head and was taken. The producer's acquire of head
+ * (directly, or of the head cache, which is stored with release after such an acquire) pairs with the release CAS
+ * that moved head, itself after the freeing CAS of the sequence (or after a helper's acquire of it): the consumer's
+ * copy of the old descriptor happens-before the producer's overwrite. Reading the sequence first would cost the
+ * producer a miss on a line the consumer wrote last — the cross-core round trip the ENQCMD and MOVDIR64B paths no
+ * longer wait for.
  */
 public final class DescriptorRing {
     /** {@link #offer} results. */
@@ -37,6 +46,11 @@ public final class DescriptorRing {
      * Not a compile-time constant only so that javac keeps the read the twin rewrites; the JIT folds it.
      */
     private static final boolean WRITES_BEFORE_PUBLISH = Boolean.TRUE.booleanValue();
+    /**
+     * A consumer moves head only after it has copied and freed the slot. Always true here; the planted-bug variant
+     * turns it off (head first), which a producer admitting by head alone must turn into a lost or torn descriptor.
+     */
+    private static final boolean HEAD_AFTER_FREE = Boolean.TRUE.booleanValue();
 
     private final MemorySegment memory;
     private final int size;
@@ -122,18 +136,20 @@ public final class DescriptorRing {
             if ((tail & CLOSED) != 0) {
                 return CLOSED_RESULT;
             }
-            long head = (long) Le.LONG_HANDLE.getOpaque(memory, (long) HEAD_CACHE_OFFSET);
+            // acquire: pairs with the release of whoever stored the cache (after its own acquire of head), so the
+            // freeing of every slot below `head` happens-before this producer's writes (class comment)
+            long head = Le.getLongAcquire(memory, HEAD_CACHE_OFFSET);
             if (tail - head >= limit) {
                 // tail was read first, so at the instant head is read the real occupancy is at least tail - head
                 head = currentHead();
-                Le.setLongOpaque(memory, HEAD_CACHE_OFFSET, head);
+                Le.setLongRelease(memory, HEAD_CACHE_OFFSET, head);
                 if (tail - head >= limit) {
                     return FULL;
                 }
             }
             final long seqOffset = sequenceOffset((int) tail & mask);
-            final long seq = Le.getLongAcquire(memory, seqOffset); // pairs with the consumer's taking CAS
-            if (seq == tail && Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
+            // no read of the slot's sequence: tail - head < limit <= capacity / 2 proved it free (class comment)
+            if (Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
                 final long slot = slotOffset((int) tail & mask);
                 if (!WRITES_BEFORE_PUBLISH) {
                     Le.setLongRelease(memory, seqOffset, tail + 1); // planted-bug variant only (see the flag)
@@ -157,9 +173,7 @@ public final class DescriptorRing {
                 }
                 return ACCEPTED;
             }
-            // another producer moved tail, or our reads were stale (a slot a lap back is always taken once
-            // occupancy < limit <= capacity / 2): read again
-            Thread.onSpinWait();
+            Thread.onSpinWait(); // another producer moved tail: read again
         }
     }
 
@@ -222,14 +236,20 @@ public final class DescriptorRing {
     public boolean claim(long position, MemorySegment dst, long dstOffset) {
         final int index = (int) position & mask;
         final long seqOffset = sequenceOffset(index);
+        if (!HEAD_AFTER_FREE) {
+            Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1); // planted-bug variant only
+        }
         // optimistic copy: while the sequence says "published" (position + 1) the producer of the next lap cannot
         // write the slot, so a successful CAS below proves the bytes copied are the descriptor's
         copy64(memory, slotOffset(index), dst, dstOffset);
         if (!Le.compareAndSetLong(memory, seqOffset, position + 1, position + capacity)) {
             return false; // another consumer took it
         }
-        // take-and-free done (a release CAS: pairs with offer's acquire of the sequence); now move head
-        Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1);
+        // take-and-free done; now move head (a release CAS: pairs with a producer's acquire of head, which admits
+        // the slot's next lap on it alone)
+        if (HEAD_AFTER_FREE) {
+            Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1);
+        }
         return true;
     }
 

@@ -226,6 +226,45 @@ class DescriptorRingLincheckTest {
             .sequentialSpecification(SizeOneSpec.class).check(SizeOneEngineRingTwin.class);
     }
 
+    /** WQ size 1 in the planted variant whose engines move head before they have copied and freed the slot. */
+    public static final class SizeOneHeadBeforeFreeTwin extends RingScenario {
+        public SizeOneHeadBeforeFreeTwin() {
+            super(Rings.headBeforeFreeTwin(1), 1, 1);
+        }
+    }
+
+    /**
+     * A producer admits by head alone (it does not read the sequence of the slot it is about to write), which is
+     * right only because head passes a position after its slot is freed. Engine 1 takes position 0 and is
+     * descheduled before copying it; a producer submits position 1, engine 2 dispatches it, and a producer submits
+     * position 2 into engine 1's slot (two slots at WQ size 1). In the shipped ring head cannot pass position 0 yet,
+     * so the producer is refused (WQ full, which is true) or waits; engine 1 returns descriptor 1.
+     */
+    private static ModelCheckingOptions aProducerOverwritesAnUncopiedSlot() {
+        final KFunction<?> enqcmd = Scenarios.operation(RingScenario.class, "enqcmd", int.class);
+        final KFunction<?> dispatch = Scenarios.operation(RingScenario.class, "dispatch");
+        return new ModelCheckingOptions().iterations(0).invocationsPerIteration(5_000)
+            .addCustomScenario(Scenarios.scenario(
+                List.of(Scenarios.call(enqcmd, 1)),
+                List.of(List.of(Scenarios.call(dispatch)),
+                    List.of(Scenarios.call(enqcmd, 2), Scenarios.call(enqcmd, 3)),
+                    List.of(Scenarios.call(dispatch)))))
+            .sequentialSpecification(SizeOneSpec.class);
+    }
+
+    @Test
+    void noProducerOverwritesASlotAnEngineHasNotCopiedYet() {
+        aProducerOverwritesAnUncopiedSlot().check(SizeOneEngineRingTwin.class);
+    }
+
+    @Test
+    void modelCheckingFindsTheRingWhoseEnginesMoveHeadBeforeFreeing() {
+        final AssertionError failure = assertThrows(AssertionError.class,
+            () -> aProducerOverwritesAnUncopiedSlot().check(SizeOneHeadBeforeFreeTwin.class));
+        LincheckReport.print("head-before-free ring", failure);
+        assertTrue(failure.getMessage().contains("Invalid execution results"), failure.getMessage());
+    }
+
     @Test
     void modelCheckingFindsTheRingThatPublishesBeforeCopying() {
         final AssertionError failure = assertThrows(AssertionError.class, () ->

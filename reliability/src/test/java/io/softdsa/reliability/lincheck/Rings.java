@@ -80,6 +80,14 @@ final class Rings {
         return construct(OffHeapTwin.planted(DescriptorRing.class, "WRITES_BEFORE_PUBLISH", RingAccess.class), size);
     }
 
+    /**
+     * The planted-bug variant for the producer's admission by head alone: {@code DescriptorRing} with
+     * {@code HEAD_AFTER_FREE} off, so a consumer moves head past its position before it has copied and freed the slot.
+     */
+    static RingAccess headBeforeFreeTwin(int size) {
+        return construct(OffHeapTwin.planted(DescriptorRing.class, "HEAD_AFTER_FREE", RingAccess.class), size);
+    }
+
     private static RingAccess twin(Class<?> original, int size) {
         return construct(OffHeapTwin.define(original, RingAccess.class), size);
     }
