@@ -19,20 +19,21 @@ import static io.softdsa.engine.RingLayout.*;
  * <p>
  * Ordering: a producer claims a position by CAS on tail, writes the 64 bytes with plain stores, then publishes with
  * a <em>release</em> store of the slot's sequence ({@code pos + 1}). A consumer's <em>acquire</em> load of that
- * sequence pairs with it, so an engine never sees a half-written descriptor. The consumer copies the slot while the
- * sequence still says "published" (nothing can overwrite it then), and takes it with one CAS of the sequence from
- * {@code pos + 1} to {@code pos + capacity}: taking and freeing are one atomic step, so no slot is ever held by a
- * consumer that has not finished with it (a slot "claimed but not yet freed" would make a producer see a full ring
- * that is not full). Head then follows with a CAS that anyone who sees a taken slot at head helps along.
+ * sequence pairs with it, so an engine never sees a half-written descriptor. The consumer copies the slot while
+ * head is still at its position (nothing can overwrite the slot then), and takes it with one CAS of head from
+ * {@code pos} to {@code pos + 1}: taking and freeing are one atomic step, so no slot is ever held by a consumer that
+ * has not finished with it (a slot "claimed but not yet freed" would make a producer see a full ring that is not
+ * full, as an earlier version of this ring did). Only producers write a slot; a consumer only reads it, so the
+ * slot's lines cross between the cores once per descriptor and no consumer waits for a line to become its own.
  * <p>
- * Head passes a position only after its slot is freed, so a producer needs no look at the slot it is about to
+ * Head passes a position only after its slot was copied, so a producer needs no look at the slot it is about to
  * write: admission already proved it free. Occupancy below the limit means head {@code > tail - capacity / 2}, so
  * the slot's previous lap ({@code tail - capacity}) lies below head and was taken. The producer's acquire of head
  * (directly, or of the head cache, which is stored with release after such an acquire) pairs with the release CAS
- * that moved head, itself after the freeing CAS of the sequence (or after a helper's acquire of it): the consumer's
- * copy of the old descriptor happens-before the producer's overwrite. Reading the sequence first would cost the
- * producer a miss on a line the consumer wrote last — the cross-core round trip the ENQCMD and MOVDIR64B paths no
- * longer wait for.
+ * that moved head: the consumer's copy of the old descriptor happens-before the producer's overwrite. A slot's
+ * sequence keeps its last published value until its next lap publishes ({@code pos + 1 + capacity}), so
+ * {@code seq == pos + 1} says "position {@code pos} is published" and nothing else: an unpublished position's slot
+ * holds its previous lap's {@code pos + 1 - capacity}, or, on the first lap, {@code pos}.
  */
 public final class DescriptorRing {
     /** {@link #offer} results. */
@@ -47,10 +48,10 @@ public final class DescriptorRing {
      */
     private static final boolean WRITES_BEFORE_PUBLISH = Boolean.TRUE.booleanValue();
     /**
-     * A consumer moves head only after it has copied and freed the slot. Always true here; the planted-bug variant
-     * turns it off (head first), which a producer admitting by head alone must turn into a lost or torn descriptor.
+     * A consumer copies the slot before the CAS that takes it. Always true here; the planted-bug variant turns it off
+     * (copy after taking), which lets the slot's next lap be written under the copy: a lost or torn descriptor.
      */
-    private static final boolean HEAD_AFTER_FREE = Boolean.TRUE.booleanValue();
+    private static final boolean COPY_BEFORE_TAKE = Boolean.TRUE.booleanValue();
 
     private final MemorySegment memory;
     private final int size;
@@ -136,8 +137,8 @@ public final class DescriptorRing {
             if ((tail & CLOSED) != 0) {
                 return CLOSED_RESULT;
             }
-            // acquire: pairs with the release of whoever stored the cache (after its own acquire of head), so the
-            // freeing of every slot below `head` happens-before this producer's writes (class comment)
+            // acquire: pairs with the release of whoever stored the cache (after its own acquire of head), so every
+            // consumer's copy of a slot below `head` happens-before this producer's writes (class comment)
             long head = Le.getLongAcquire(memory, HEAD_CACHE_OFFSET);
             if (tail - head >= limit) {
                 // tail was read first, so at the instant head is read the real occupancy is at least tail - head
@@ -191,31 +192,16 @@ public final class DescriptorRing {
         }
     }
 
-    /** Head, first helping it past slots already taken whose taker has not advanced it yet. */
+    /** Head: every position below it is taken. Acquire: pairs with the taking CAS (see the class comment). */
     private long currentHead() {
-        for (;;) {
-            final long head = Le.getLongAcquire(memory, HEAD_OFFSET);
-            final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask));
-            if (seq < head + capacity) {
-                return head; // not taken yet (published, or still being written)
-            }
-            Le.compareAndSetLong(memory, HEAD_OFFSET, head, head + 1);
-        }
+        return Le.getLongAcquire(memory, HEAD_OFFSET);
     }
 
-    /** The position at head if its descriptor is published and not taken, else -1. */
+    /** The position at head if its descriptor is published (and, at the instant of the read, not taken), else -1. */
     public long peek() {
-        for (;;) {
-            final long head = Le.getLongVolatile(memory, HEAD_OFFSET);
-            final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask)); // pairs with offer
-            if (seq == head + 1) {
-                return head;
-            }
-            if (seq < head + capacity) {
-                return -1; // empty, or the producer of this position is still writing it
-            }
-            Le.compareAndSetLong(memory, HEAD_OFFSET, head, head + 1); // taken: help head along
-        }
+        final long head = Le.getLongVolatile(memory, HEAD_OFFSET);
+        final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask)); // pairs with offer's publish
+        return seq == head + 1 ? head : -1; // else empty, or the producer of this position is still writing it
     }
 
     /**
@@ -234,21 +220,20 @@ public final class DescriptorRing {
      * to {@code dst + dstOffset}.
      */
     public boolean claim(long position, MemorySegment dst, long dstOffset) {
-        final int index = (int) position & mask;
-        final long seqOffset = sequenceOffset(index);
-        if (!HEAD_AFTER_FREE) {
-            Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1); // planted-bug variant only
+        final long slot = slotOffset((int) position & mask);
+        // optimistic copy: while head is at `position` no producer may write the slot's next lap, and head only
+        // grows, so a successful CAS below proves head stayed there all along and the bytes copied are the
+        // descriptor peek saw published
+        if (COPY_BEFORE_TAKE) {
+            copy64(memory, slot, dst, dstOffset);
         }
-        // optimistic copy: while the sequence says "published" (position + 1) the producer of the next lap cannot
-        // write the slot, so a successful CAS below proves the bytes copied are the descriptor's
-        copy64(memory, slotOffset(index), dst, dstOffset);
-        if (!Le.compareAndSetLong(memory, seqOffset, position + 1, position + capacity)) {
+        // take and free in one step; a release CAS: pairs with a producer's acquire of head, which admits the slot's
+        // next lap on it alone
+        if (!Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1)) {
             return false; // another consumer took it
         }
-        // take-and-free done; now move head (a release CAS: pairs with a producer's acquire of head, which admits
-        // the slot's next lap on it alone)
-        if (HEAD_AFTER_FREE) {
-            Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1);
+        if (!COPY_BEFORE_TAKE) {
+            copy64(memory, slot, dst, dstOffset); // planted-bug variant only (see the flag)
         }
         return true;
     }

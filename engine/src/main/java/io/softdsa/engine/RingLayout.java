@@ -5,9 +5,9 @@ package io.softdsa.engine;
  * (two cache lines, defeating the adjacent-line prefetcher) so submitters and engines do not false-share.
  * <p>
  * Each slot is a 128-byte block: the descriptor's line, then a line holding only its sequence word. A slot's two
- * lines are written by its producer and then by its consumer, once each per lap, and by nobody else; packed into one
- * array, eight sequences shared a line that the producer publishing one slot and the engine taking another pulled
- * back and forth between the cores for every descriptor. The 128-byte pair is what the adjacent-line prefetcher
+ * lines are written by its producer, once per lap, and only read by consumers (who take a slot by moving head);
+ * packed into one array, eight sequences shared a line that the producer publishing one slot and the engine taking
+ * another pulled back and forth between the cores for every descriptor. The 128-byte pair is what the adjacent-line prefetcher
  * fetches together, so the engine's read of the sequence brings the descriptor along.
  *
  * <pre>
@@ -20,7 +20,7 @@ package io.softdsa.engine;
  *  384    +-----------------------------------------------+  slot 0 (128-byte aligned)
  *         | descriptor: 64 bytes                          |
  *  448    +-----------------------------------------------+
- *         | sequence: u64 | 56 bytes unused               |  pos + 1 = published, pos + capacity = free
+ *         | sequence: u64 | 56 bytes unused               |  pos + 1 = position pos published
  *  512    +-----------------------------------------------+  slot 1 ... slot capacity - 1
  * </pre>
  */

@@ -132,7 +132,7 @@ class DescriptorRingLincheckTest {
     }
 
     /*
-     * Shape of the random scenarios: 3 threads x 2 operations, 1 before and 2 after. The engine ring answers a spurious
+     * Shape of the random scenarios: 3 threads x 2 operations, 1 before and 2 after. An earlier engine ring answered a spurious
      * retry when a slot's dispatch of one lap ago has not freed it yet although the WQ holds fewer than `limit`
      * descriptors (see spuriousRetryWhileAnEngineStillCopiesAnOlderSlot); with SIZE 2 (four slots) that takes three
      * dispatches and five submissions at once, which this shape cannot hold, so these runs check everything else.
@@ -210,8 +210,8 @@ class DescriptorRingLincheckTest {
      * tail still carried the sequence of its previous lap — an engine had claimed that position (head CAS) and not
      * yet copied it out and freed it — although the WQ's occupancy was below the limit (engine 1 claims position 0 and
      * is descheduled; a producer submits position 1, engine 2 dispatches it; the next ENQCMD was refused on an empty
-     * WQ, and on a dedicated WQ a MOVDIR64B was dropped as "WQ full"). The ring now takes and frees a slot in one CAS
-     * of its sequence, so this interleaving must pass.
+     * WQ, and on a dedicated WQ a MOVDIR64B was dropped as "WQ full"). The ring now copies first and takes and frees
+     * a slot in one CAS of head, so this interleaving must pass.
      */
     @Test
     void spuriousRetryWhileAnEngineStillCopiesAnOlderSlot() {
@@ -226,19 +226,19 @@ class DescriptorRingLincheckTest {
             .sequentialSpecification(SizeOneSpec.class).check(SizeOneEngineRingTwin.class);
     }
 
-    /** WQ size 1 in the planted variant whose engines move head before they have copied and freed the slot. */
-    public static final class SizeOneHeadBeforeFreeTwin extends RingScenario {
-        public SizeOneHeadBeforeFreeTwin() {
-            super(Rings.headBeforeFreeTwin(1), 1, 1);
+    /** WQ size 1 in the planted variant whose engines copy a slot after the CAS of head that takes it. */
+    public static final class SizeOneCopyAfterTakeTwin extends RingScenario {
+        public SizeOneCopyAfterTakeTwin() {
+            super(Rings.copyAfterTakeTwin(1), 1, 1);
         }
     }
 
     /**
      * A producer admits by head alone (it does not read the sequence of the slot it is about to write), which is
-     * right only because head passes a position after its slot is freed. Engine 1 takes position 0 and is
-     * descheduled before copying it; a producer submits position 1, engine 2 dispatches it, and a producer submits
-     * position 2 into engine 1's slot (two slots at WQ size 1). In the shipped ring head cannot pass position 0 yet,
-     * so the producer is refused (WQ full, which is true) or waits; engine 1 returns descriptor 1.
+     * right only because head passes a position after its slot was copied. In the planted variant engine 1 takes
+     * position 0 and is descheduled before copying it; a producer submits position 1, engine 2 dispatches it, and a
+     * producer submits position 2 into engine 1's slot (two slots at WQ size 1), so engine 1 returns descriptor 3
+     * (or a torn one) and descriptor 1 is lost. In the shipped ring head passes position 0 only after the copy.
      */
     private static ModelCheckingOptions aProducerOverwritesAnUncopiedSlot() {
         final KFunction<?> enqcmd = Scenarios.operation(RingScenario.class, "enqcmd", int.class);
@@ -258,10 +258,10 @@ class DescriptorRingLincheckTest {
     }
 
     @Test
-    void modelCheckingFindsTheRingWhoseEnginesMoveHeadBeforeFreeing() {
+    void modelCheckingFindsTheRingThatCopiesAfterTaking() {
         final AssertionError failure = assertThrows(AssertionError.class,
-            () -> aProducerOverwritesAnUncopiedSlot().check(SizeOneHeadBeforeFreeTwin.class));
-        LincheckReport.print("head-before-free ring", failure);
+            () -> aProducerOverwritesAnUncopiedSlot().check(SizeOneCopyAfterTakeTwin.class));
+        LincheckReport.print("copy-after-take ring", failure);
         assertTrue(failure.getMessage().contains("Invalid execution results"), failure.getMessage());
     }
 

@@ -74,7 +74,7 @@ final class Rings {
     /**
      * The planted-bug variant of the engine's ring, generated from its bytecode: {@code DescriptorRing} with its
      * ordering step {@code WRITES_BEFORE_PUBLISH} off, so {@code offer} releases the slot's sequence before writing the
-     * descriptor's 64 bytes into it (today's claim algorithm otherwise, take-and-free in one CAS included).
+     * descriptor's 64 bytes into it (today's claim algorithm otherwise: copy, then take and free in one CAS of head).
      */
     static RingAccess publishBeforeCopyTwin(int size) {
         return construct(OffHeapTwin.planted(DescriptorRing.class, "WRITES_BEFORE_PUBLISH", RingAccess.class), size);
@@ -82,10 +82,10 @@ final class Rings {
 
     /**
      * The planted-bug variant for the producer's admission by head alone: {@code DescriptorRing} with
-     * {@code HEAD_AFTER_FREE} off, so a consumer moves head past its position before it has copied and freed the slot.
+     * {@code COPY_BEFORE_TAKE} off, so a consumer copies the slot after the CAS of head that takes and frees it.
      */
-    static RingAccess headBeforeFreeTwin(int size) {
-        return construct(OffHeapTwin.planted(DescriptorRing.class, "HEAD_AFTER_FREE", RingAccess.class), size);
+    static RingAccess copyAfterTakeTwin(int size) {
+        return construct(OffHeapTwin.planted(DescriptorRing.class, "COPY_BEFORE_TAKE", RingAccess.class), size);
     }
 
     private static RingAccess twin(Class<?> original, int size) {
