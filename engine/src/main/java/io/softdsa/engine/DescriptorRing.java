@@ -255,7 +255,7 @@ public final class DescriptorRing {
         return Le.getLongVolatile(memory, TAIL_OFFSET) & POSITION_MASK;
     }
 
-    /** Positions taken by consumers (head, after helping it past taken slots). */
+    /** Positions taken by consumers: every position below head was copied and freed. */
     public long headPosition() {
         return currentHead();
     }
@@ -267,7 +267,8 @@ public final class DescriptorRing {
     }
 
     private static void copy64(MemorySegment from, long fromOffset, MemorySegment to, long toOffset) {
-        // eight plain 8-byte moves: the publishing release store (or the freeing one) orders them
+        // eight plain 8-byte moves: the publishing release store orders a producer's, the taking release CAS a
+        // consumer's
         for (int i = 0; i < 64; i += 8) {
             to.set(Le.LONG, toOffset + i, from.get(Le.LONG, fromOffset + i));
         }
