@@ -65,6 +65,13 @@ final class JsonReport {
         j.append("      \"foreignCpuShare\": ").append(num(r.foreignCpuShare())).append(",\n");
         // the verdict as well as the share, so that readers (the HTML report) need not know the threshold
         j.append("      \"disturbed\": ").append(r.disturbed()).append(",\n");
+        // the hand-off probed before each pair and after the last (ns), and whether it changed mode during the row
+        j.append("      \"handOffNanos\": [");
+        for (int i = 0; i < r.handOffNanos().length; i++) {
+            j.append(i == 0 ? "" : ", ").append(num(r.handOffNanos()[i]));
+        }
+        j.append("],\n");
+        j.append("      \"handOffShifted\": ").append(r.handOffShifted()).append(",\n");
         j.append("      \"latency\": {\"offeredRatePerSecond\": ").append(l.ratePerSecond())
             .append(", \"samples\": ").append(l.samples())
             .append(", \"p50Micros\": ").append(num(l.micros(50)))

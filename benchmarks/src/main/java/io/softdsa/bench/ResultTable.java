@@ -6,7 +6,10 @@ import java.math.MathContext;
 import java.util.List;
 import java.util.Locale;
 
-/** QuickRun's table: one line per row as it completes, then a note on rows disturbed by other processes. */
+/**
+ * QuickRun's table: one line per row as it completes, then a note on rows disturbed by other processes ({@code *})
+ * or run while the machine's cross-core hand-off changed mode ({@code ~}).
+ */
 final class ResultTable {
     private final Table table;
     private final PrintStream out;
@@ -47,7 +50,7 @@ final class ResultTable {
             number(r.ratio()) + "x (" + number(r.ratioMin()) + "-" + number(r.ratioMax()) + ")",
             micros(l.micros(50)),
             micros(l.micros(99)),
-            rate(l.ratePerSecond()) + (r.disturbed() ? " *" : ""));
+            rate(l.ratePerSecond()) + (r.disturbed() ? " *" : "") + (r.handOffShifted() ? " ~" : ""));
         final LatencyMeter.Latency floor = r.baselineLatency();
         if (floor != null) {
             table.printNote(String.format(Locale.ROOT, "  %s: p50 %s vs %s floor %s (%.2fx), p99 %s vs %s (%.2fx),"
@@ -69,6 +72,24 @@ final class ResultTable {
             out.println("* other processes used this share of all CPU time during the row; rerun on a quiet machine: "
                 + String.join(", ", disturbed));
         }
+        final List<String> shifted = rows.stream().filter(RowResult::handOffShifted)
+            .map(r -> r.id() + " " + probeRange(r)).toList();
+        if (!shifted.isEmpty()) {
+            out.println("~ the cross-core hand-off changed by more than " + number(HandOffProbe.SHIFT) + "x between the"
+                + " row's pairs (on a VM, the host placing its vCPUs differently), so they ran in two modes of the"
+                + " machine; compare such a row only with runs in one mode: " + String.join(", ", shifted));
+        }
+    }
+
+    /** A row's hand-off probes as "min-max ns" (one figure if they agree to the nanosecond). */
+    static String probeRange(RowResult r) {
+        final double[] p = r.handOffNanos();
+        if (p == null || p.length == 0) {
+            return "-";
+        }
+        final long min = Math.round(java.util.Arrays.stream(p).min().orElseThrow());
+        final long max = Math.round(java.util.Arrays.stream(p).max().orElseThrow());
+        return min == max ? min + " ns" : min + "-" + max + " ns";
     }
 
     /**
@@ -77,6 +98,8 @@ final class ResultTable {
      * what softdsa takes beyond the baseline, in those hand-offs. A descriptor's 64 bytes must reach the engine's
      * core and its record come back (and the next claim's CAS waits for the record's line), so that extra is bounded
      * below by hand-offs, not by the work; this is the measurement the targets out of reach are judged against.
+     * Each row's extra is counted in its own hand-off (the median of the probes around its pairs) where it has them,
+     * since the machine's hand-off can change between rows.
      */
     void printHandOffs(List<RowResult> rows) {
         final RowResult pingPong = rows.stream().filter(r -> r.id().equals(PingPongWorkload.ID)).findFirst()
@@ -86,16 +109,18 @@ final class ResultTable {
         }
         final double handOff = 1e9 / pingPong.baseline().opsPerSecond() / 2;
         out.printf(Locale.ROOT, "%ncross-core hand-off: %.0f ns (half the ping-pong round trip above). Per operation:%n"
-            + "  %-24s %7s  %10s  %10s  %17s%n", handOff, "operation", "size", "softdsa", "baseline",
-            "extra (hand-offs)");
+            + "  %-24s %7s  %10s  %10s  %17s  %s%n", handOff, "operation", "size", "softdsa", "baseline",
+            "extra (hand-offs)", "row's hand-off probes");
         for (RowResult r : rows) {
             if (r == pingPong) {
                 continue;
             }
             final double ns = 1e9 / r.softdsa().opsPerSecond();
             final double base = 1e9 / r.baseline().opsPerSecond();
-            out.printf(Locale.ROOT, "  %-24s %7s  %7.0f ns  %7.0f ns  %7.0f ns (%5.2f)%n", r.operation(),
-                Sizes.readable(r.size()), ns, base, ns - base, (ns - base) / handOff);
+            final double own = Double.isFinite(r.handOff()) ? r.handOff() : handOff;
+            out.printf(Locale.ROOT, "  %-24s %7s  %7.0f ns  %7.0f ns  %7.0f ns (%5.2f)  %s%s%n", r.operation(),
+                Sizes.readable(r.size()), ns, base, ns - base, (ns - base) / own, probeRange(r),
+                r.handOffShifted() ? " ~" : "");
         }
     }
 

@@ -8,7 +8,8 @@ import io.softdsa.memory.HostMemory;
  * throughput and then latency at a fixed offered rate; with the device closed, it measures the baseline. Throughput
  * is measured in {@link #PAIRS} interleaved pairs (softdsa, baseline, softdsa, baseline, ...: A/B/A/B, each with its
  * share of the time), so that drift of the machine cancels in each pair's ratio; the row reports the median pair
- * with the ratios' min–max.
+ * with the ratios' min–max. Before each pair and after the last, a {@link HandOffProbe} measures the machine's
+ * cross-core hand-off with the device closed, so a row whose pairs ran in different modes of the VM is flagged.
  */
 final class RowRunner {
     /** Bytes per second the latency runs may ask for (20k/s up to 64 KiB, 2k/s at 1 MiB). */
@@ -17,6 +18,7 @@ final class RowRunner {
     private final HostMemory memory;
     private final RunOptions options;
     private final CpuMonitor cpu = new CpuMonitor();
+    private final HandOffProbe probe = new HandOffProbe(2_000);
 
     RowRunner(HostMemory memory, RunOptions options) {
         this.memory = memory;
@@ -36,7 +38,9 @@ final class RowRunner {
             final ThroughputMeter.Throughput[] softdsa = new ThroughputMeter.Throughput[PAIRS];
             final ThroughputMeter.Throughput[] baseline = new ThroughputMeter.Throughput[PAIRS];
             LatencyMeter.Latency latency = null;
+            final double[] handOffs = new double[PAIRS + 1];
             for (int pair = 0; pair < PAIRS; pair++) {
+                handOffs[pair] = probe.measure(); // no device open: nothing else spins on the cores
                 // a fresh device per pair: its busy-spinning engine must not share the cores with the baseline
                 try (Testbed testbed = Testbed.open(memory, w.mode(), 1, options.counters())) {
                     if (pair == 0) {
@@ -55,6 +59,7 @@ final class RowRunner {
                     baseline[pair] = meter.measure(batch);
                 }
             }
+            handOffs[PAIRS] = probe.measure();
             LatencyMeter.Latency floor = null;
             final RoundTrip baselineOne = w.baselineRoundTrip();
             if (baselineOne != null) {
@@ -70,7 +75,7 @@ final class RowRunner {
             }
             final int median = medianIndex(ratios);
             return new RowResult(w.id(), w.operation(), w.size(), w.unit(), softdsa[median], w.baselineName(),
-                baseline[median], latency, cpu.foreignShare(start, cpu.sample()), ratios.clone(), floor);
+                baseline[median], latency, cpu.foreignShare(start, cpu.sample()), ratios.clone(), floor, handOffs);
         } finally {
             w.close();
         }

@@ -53,7 +53,7 @@ class QuickRunTest {
 
         final Matcher memmove = Pattern.compile("^memmove\\s+4 KiB\\s+" + NUMBER + " GB/s\\s+MemorySegment\\.copy\\s+"
             + NUMBER + " GB/s\\s+" + NUMBER + "x \\(" + NUMBER + "-" + NUMBER + "\\)\\s+" + NUMBER + "\\s+" + NUMBER
-            + "\\s+\\d+k?/s(?: \\*)?$")
+            + "\\s+\\d+k?/s(?: \\*)?(?: ~)?$")
             .matcher(line(text, "^memmove .*"));
         assertTrue(memmove.matches(), () -> "memmove row malformed:\n" + text);
         assertPositive(memmove);
@@ -61,13 +61,19 @@ class QuickRunTest {
         final Matcher portal = Pattern.compile("^noop enqcmd \\(SWQ\\)\\s+64 B\\s+" + NUMBER
             + " Mops/s\\s+Agrona ManyToOneRingBuffer\\s+" + NUMBER + " Mops/s\\s+" + NUMBER + "x \\(" + NUMBER + "-"
             + NUMBER + "\\)\\s+" + NUMBER
-            + "\\s+" + NUMBER + "\\s+\\d+k?/s(?: \\*)?$").matcher(line(text, "^noop enqcmd.*"));
+            + "\\s+" + NUMBER + "\\s+\\d+k?/s(?: \\*)?(?: ~)?$").matcher(line(text, "^noop enqcmd.*"));
         assertTrue(portal.matches(), () -> "portal row malformed:\n" + text);
         assertPositive(portal);
 
         final String written = Files.readString(json);
         assertTrue(written.contains("\"id\": \"memmove-4k\"") && written.contains("\"id\": \"portal-shared\""), written);
         assertTrue(written.contains("\"p99Micros\""), written);
+        for (RowResult r : report.rows()) { // probed before each of the pairs and after the last
+            assertEquals(RowRunner.PAIRS + 1, r.handOffNanos().length, r::toString);
+            assertTrue(java.util.Arrays.stream(r.handOffNanos()).allMatch(ns -> ns > 0), r::toString);
+        }
+        assertTrue(written.matches("(?s).*\"handOffNanos\": \\[[0-9.]+, [0-9.]+, [0-9.]+, [0-9.]+\\],\n"
+            + "\\s*\"handOffShifted\": (true|false),.*"), written);
         assertTrue(Files.size(hgrm.resolve("memmove-4k.hgrm")) > 0);
         assertTrue(Files.readString(hgrm.resolve("portal-shared.hgrm")).contains("Percentile"));
     }
