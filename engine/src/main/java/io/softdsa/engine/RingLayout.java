@@ -5,10 +5,10 @@ package io.softdsa.engine;
  * (two cache lines, defeating the adjacent-line prefetcher) so submitters and engines do not false-share.
  * <p>
  * Each slot is a 128-byte block: the descriptor's line, then a line holding only its sequence word. A slot's two
- * lines are written by its producer, once per lap, and only read by consumers (who take a slot by moving head);
- * packed into one array, eight sequences shared a line that the producer publishing one slot and the engine taking
- * another pulled back and forth between the cores for every descriptor. The 128-byte pair is what the adjacent-line prefetcher
- * fetches together, so the engine's read of the sequence brings the descriptor along.
+ * lines are written by its producer, once per lap, and only read by consumers (who take a slot by moving head).
+ * Packed into one array, eight sequences shared a line that the producer publishing one slot and the engine taking
+ * another pulled back and forth between the cores for every descriptor. The 128-byte pair is what the adjacent-line
+ * prefetcher fetches together, so the engine's read of the sequence brings the descriptor along.
  *
  * <pre>
  *  0      +-----------------------------------------------+
@@ -16,7 +16,7 @@ package io.softdsa.engine;
  *  128    +-----------------------------------------------+
  *         | head: next consumer position                  |  CAS by engines and by Abort
  *  256    +-----------------------------------------------+
- *         | head cache: producers' last view of head      |  opaque, racy, only ever conservative
+ *         | head cache: producers' last view of head      |  release / acquire, racy, only ever conservative
  *  384    +-----------------------------------------------+  slot 0 (128-byte aligned)
  *         | descriptor: 64 bytes                          |
  *  448    +-----------------------------------------------+
