@@ -56,7 +56,9 @@ class ScriptUsageTest {
             new String[] {"--device", "iax0", "perf"}, new String[] {"flame", "-x"},
             new String[] {"first-hour", "extra"}, new String[] {"stat", "--bogus"},
             new String[] {"stat", "--interval", "x"}, new String[] {"stat", "--interval"},
-            new String[] {"stat", "/no/such/counters"}, new String[] {"stat", "a", "b"})) {
+            new String[] {"stat", "/no/such/counters"}, new String[] {"stat", "a", "b"}, new String[] {"bench-ab"},
+            new String[] {"bench-ab", "HEAD"}, new String[] {"bench-ab", "HEAD", "no-such-revision"},
+            new String[] {"bench-ab", "HEAD", "HEAD", "0"}, new String[] {"bench-ab", "HEAD", "HEAD", "3", "x"})) {
             final Run r = run(args);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
             assertEquals("", r.out(), String.join(" ", args));
@@ -74,5 +76,8 @@ class ScriptUsageTest {
         final Run stat = run("stat", "--help");
         assertEquals(0, stat.code());
         assertTrue(stat.out().startsWith("  stat [FILE] "), stat.out());
+        final Run ab = run("bench-ab", "--help");
+        assertEquals(0, ab.code());
+        assertTrue(ab.out().startsWith("  bench-ab REV_A REV_B [ROUNDS] "), ab.out());
     }
 }
