@@ -66,10 +66,12 @@ step stat-closed        0 'device closed at'                     ./softdsa stat 
 step stat-missing       2 'no such file'                         ./softdsa stat "$tmp/no.counters"
 step stress             0 'ALL INVARIANTS HELD'                  ./softdsa stress --seconds 5
 step stress-bad-args    2 '.'                                    ./softdsa stress --bogus
+step bench-ab-bad-args  2 'not a commit'                         ./softdsa bench-ab HEAD no-such-revision
 step jmh-jar-direct     0 'DsaDataOps'                           "${JAVA_HOME:+$JAVA_HOME/bin/}java" -jar benchmarks/target/benchmarks.jar -l
 if [ -n "${FIRST_HOUR_FULL:-}" ]; then
   step report-quick     0 'report\.html'                         ./softdsa report --quick
   step flame            0 'results/flame/'                       ./softdsa flame DsaDataOps.memmove -p size=4096
+  step bench-ab         0 'HEAD~1 vs HEAD: 1 pairs'              ./softdsa bench-ab HEAD~1 HEAD 1
   step fuzz             0 'fuzz\.sh: accelConfigJson fuzzed'     reliability/fuzz.sh accelConfigJson 1
   step mvn-benchmarks   0 '.*'                                   mvn -q -pl benchmarks -am package -DskipTests
   step mvn-reliability  0 '.*'                                   mvn -q -pl reliability -am test -Dsurefire.failIfNoSpecifiedTests=false
