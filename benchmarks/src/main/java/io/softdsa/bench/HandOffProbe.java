@@ -41,8 +41,7 @@ final class HandOffProbe {
                 }
                 chunks[c] = (System.nanoTime() - start) / (2.0 * roundTrips);
             }
-            Arrays.sort(chunks);
-            return chunks[CHUNKS / 2];
+            return Median.of(chunks);
         }
     }
 
@@ -58,11 +57,6 @@ final class HandOffProbe {
 
     /** The median probe (the lower middle one for an even count), or NaN for none. */
     static double median(double[] probes) {
-        if (probes == null || probes.length == 0) {
-            return Double.NaN;
-        }
-        final double[] sorted = probes.clone();
-        Arrays.sort(sorted);
-        return sorted[(sorted.length - 1) / 2];
+        return probes == null || probes.length == 0 ? Double.NaN : Median.of(probes);
     }
 }

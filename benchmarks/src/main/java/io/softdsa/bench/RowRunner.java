@@ -73,7 +73,7 @@ final class RowRunner {
             for (int i = 0; i < PAIRS; i++) {
                 ratios[i] = softdsa[i].opsPerSecond() / baseline[i].opsPerSecond();
             }
-            final int median = medianIndex(ratios);
+            final int median = Median.index(ratios);
             return new RowResult(w.id(), w.operation(), w.size(), w.unit(), softdsa[median], w.baselineName(),
                 baseline[median], latency, cpu.foreignShare(start, cpu.sample()), ratios.clone(), floor, handOffs);
         } finally {
@@ -81,15 +81,6 @@ final class RowRunner {
         }
     }
 
-    /** The index of the median of {@code values} (the lower middle one for an even count). */
-    static int medianIndex(double[] values) {
-        final Integer[] order = new Integer[values.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (a, b) -> Double.compare(values[a], values[b]));
-        return order[(values.length - 1) / 2];
-    }
 
     /**
      * The latency run's offered rate: the requested maximum, unless the operation is large enough that this would

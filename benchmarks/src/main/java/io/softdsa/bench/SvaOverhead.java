@@ -48,7 +48,7 @@ public final class SvaOverhead {
                 on[pair] = measure(true, size, seconds / pairs);
                 ratio[pair] = on[pair] / off[pair];
             }
-            final int m = RowRunner.medianIndex(ratio);
+            final int m = Median.index(ratio);
             final double extraNs = 1e9 / on[m] - 1e9 / off[m];
             System.out.printf("%-10s %8s %11.2f GB/s %11.2f GB/s %7.3fx (%.3f-%.3f) %12.1f%n", "memmove",
                 size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB", off[m] * size / 1e9,

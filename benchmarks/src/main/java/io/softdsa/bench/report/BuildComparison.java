@@ -1,11 +1,12 @@
 package io.softdsa.bench.report;
 
+import io.softdsa.bench.Median;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,14 +78,14 @@ public final class BuildComparison {
             final String id = String.valueOf(r.get("id"));
             ratios.put(id, Json.number(r.get("ratio")));
             if (r.get("handOffNanos") instanceof List<?> p && !p.isEmpty()) {
-                probes.add(median(p.stream().mapToDouble(Json::number).toArray()));
+                probes.add(Median.of(p.stream().mapToDouble(Json::number).toArray()));
             }
             if (id.equals("roundtrip-noop")) {
                 pingPongHandOff = 1e9 / Json.number(r.get("baselineOpsPerSecond")) / 2;
             }
         }
         final double handOff = probes.isEmpty() ? pingPongHandOff
-            : median(probes.stream().mapToDouble(Double::doubleValue).toArray());
+            : Median.of(probes.stream().mapToDouble(Double::doubleValue).toArray());
         return new Run(java.util.Collections.unmodifiableMap(ratios), handOff); // QuickRun's row order
     }
 
@@ -130,19 +131,12 @@ public final class BuildComparison {
                 changes.add(y / x);
             }
             final String change = changes.isEmpty() ? "-" : String.format(Locale.ROOT, "%.2fx (%.2f-%.2f)",
-                median(changes.stream().mapToDouble(Double::doubleValue).toArray()),
+                Median.of(changes.stream().mapToDouble(Double::doubleValue).toArray()),
                 changes.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
                 changes.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
             out.printf(Locale.ROOT, "%-20s  %-26s  %-26s  %s%n", id, String.join(" ", xs), String.join(" ", ys),
                 change);
         }
-    }
-
-    /** The median (the lower middle value for an even count). */
-    static double median(double[] values) {
-        final double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[(sorted.length - 1) / 2];
     }
 
     private static String num(double v) {
