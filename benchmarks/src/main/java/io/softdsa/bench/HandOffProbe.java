@@ -9,12 +9,12 @@ import java.util.Arrays;
  * 40–86 ns), which moves every row bound by hand-offs by 2–3x while no other process runs; probing around each pair
  * shows whether a row's pairs ran in one mode.
  */
-final class HandOffProbe {
+public final class HandOffProbe {
     /**
      * A row is flagged when its slowest probe took more than this many times its fastest: the two modes seen here
      * differ by 3.5x or more, while probes within one mode spread by up to 2.1x (25–52 ns in the fast mode).
      */
-    static final double SHIFT = 3.0;
+    public static final double SHIFT = 3.0;
     private static final int CHUNKS = 5;
 
     private final int roundTrips;
@@ -45,8 +45,11 @@ final class HandOffProbe {
         }
     }
 
-    /** Whether the probes of one row differ by more than {@link #SHIFT} (the machine changed mode during it). */
-    static boolean shifted(double[] probes) {
+    /**
+     * Whether these hand-offs (a row's probes, or two runs' hand-offs) differ by more than {@link #SHIFT}: the
+     * machine changed mode between them. If any figure is unknown (NaN, or not positive), nothing counts as a change.
+     */
+    public static boolean shifted(double... probes) {
         if (probes == null || probes.length < 2) {
             return false;
         }

@@ -81,7 +81,6 @@ final class RowRunner {
         }
     }
 
-
     /**
      * The latency run's offered rate: the requested maximum, unless the operation is large enough that this would
      * ask for more than {@link #LATENCY_BYTES_PER_SECOND}, or a quarter of the measured pipelined throughput; then

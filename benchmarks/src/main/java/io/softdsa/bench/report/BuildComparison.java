@@ -1,5 +1,6 @@
 package io.softdsa.bench.report;
 
+import io.softdsa.bench.HandOffProbe;
 import io.softdsa.bench.Median;
 
 import java.io.IOException;
@@ -7,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,8 +17,9 @@ import java.util.Map;
 /**
  * Before / after of two builds from alternated QuickRun runs ({@code ./softdsa bench-ab}): run i of build A is
  * paired with run i of build B, and a pair counts only if both runs saw the machine's cross-core hand-off in the same
- * mode (within {@link #SHIFT}x of each other). On a VM the hand-off can flip between modes 3.5x or more apart in the
- * middle of a session, and every hand-off-bound row moves with it, so a pair across modes compares two machines.
+ * mode (within {@link HandOffProbe#SHIFT}x of each other: QuickRun's own test for a row). On a VM the hand-off can
+ * flip between modes 3.5x or more apart in the middle of a session, and every hand-off-bound row moves with it, so a
+ * pair across modes compares two machines.
  * <p>
  * A run's hand-off is the median of its rows' probes ({@code handOffNanos}, QuickRun since {@code b9aa660}), or, in an
  * older run's file, half the ping-pong baseline's round trip ({@code roundtrip-noop}).
@@ -24,9 +27,6 @@ import java.util.Map;
  * Usage: {@code BuildComparison [--a LABEL] [--b LABEL] A1.json B1.json [A2.json B2.json ...]}
  */
 public final class BuildComparison {
-    /** Two runs whose hand-offs differ by more than this factor ran in different modes of the machine. */
-    static final double SHIFT = 3.0;
-
     private BuildComparison() {
     }
 
@@ -91,10 +91,7 @@ public final class BuildComparison {
 
     /** Whether two runs saw the hand-off in one mode (unknown hand-offs count as one mode). */
     static boolean sameMode(Run x, Run y) {
-        if (!(x.handOff() > 0) || !(y.handOff() > 0)) {
-            return true;
-        }
-        return Math.max(x.handOff(), y.handOff()) / Math.min(x.handOff(), y.handOff()) <= SHIFT;
+        return !HandOffProbe.shifted(x.handOff(), y.handOff());
     }
 
     static void print(PrintStream out, String a, String b, List<Run> runsA, List<Run> runsB) {
@@ -119,7 +116,8 @@ public final class BuildComparison {
         for (String id : runsA.getFirst().ratios().keySet()) {
             final List<String> xs = new ArrayList<>();
             final List<String> ys = new ArrayList<>();
-            final List<Double> changes = new ArrayList<>();
+            final double[] changes = new double[matched.size()];
+            int n = 0;
             for (int i : matched) {
                 final Double x = runsA.get(i).ratios().get(id);
                 final Double y = runsB.get(i).ratios().get(id);
@@ -128,12 +126,11 @@ public final class BuildComparison {
                 }
                 xs.add(num(x));
                 ys.add(num(y));
-                changes.add(y / x);
+                changes[n++] = y / x;
             }
-            final String change = changes.isEmpty() ? "-" : String.format(Locale.ROOT, "%.2fx (%.2f-%.2f)",
-                Median.of(changes.stream().mapToDouble(Double::doubleValue).toArray()),
-                changes.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
-                changes.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+            final double[] kept = Arrays.copyOf(changes, n);
+            final String change = n == 0 ? "-" : String.format(Locale.ROOT, "%.2fx (%.2f-%.2f)", Median.of(kept),
+                Arrays.stream(kept).min().orElseThrow(), Arrays.stream(kept).max().orElseThrow());
             out.printf(Locale.ROOT, "%-20s  %-26s  %-26s  %s%n", id, String.join(" ", xs), String.join(" ", ys),
                 change);
         }

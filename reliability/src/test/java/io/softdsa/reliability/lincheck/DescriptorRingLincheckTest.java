@@ -132,8 +132,8 @@ class DescriptorRingLincheckTest {
     }
 
     /*
-     * Shape of the random scenarios: 3 threads x 2 operations, 1 before and 2 after. An earlier engine ring answered a spurious
-     * retry when a slot's dispatch of one lap ago has not freed it yet although the WQ holds fewer than `limit`
+     * Shape of the random scenarios: 3 threads x 2 operations, 1 before and 2 after. An earlier engine ring answered a
+     * spurious retry when a slot's dispatch of one lap ago had not freed it yet although the WQ held fewer than `limit`
      * descriptors (see spuriousRetryWhileAnEngineStillCopiesAnOlderSlot); with SIZE 2 (four slots) that takes three
      * dispatches and five submissions at once, which this shape cannot hold, so these runs check everything else.
      */
