@@ -50,8 +50,9 @@ final class RowRunner {
                         softdsa[pair] = meter.measure(batch);
                     }
                     if (pair == 0) {
+                        final int k = w.operationsPerRoundTrip();
                         latency = latencyMeter.measure(w.roundTrip(testbed),
-                            offeredRate(w.size(), softdsa[0].opsPerSecond(), options.maxLatencyRate()));
+                            offeredRate(w.size() * k, softdsa[0].opsPerSecond() / k, options.maxLatencyRate()));
                     }
                     testbed.checkHealthy();
                 }

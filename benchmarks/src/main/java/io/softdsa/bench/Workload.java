@@ -25,6 +25,14 @@ interface Workload extends AutoCloseable {
     /** The mode of the WQ the device gets for this row. */
     WqMode mode();
 
+    /**
+     * Operations one {@link #roundTrip} performs (a Batch descriptor: its list's count); the latency run's offered
+     * rate counts round trips, so it stays the same share of the pipelined rate.
+     */
+    default int operationsPerRoundTrip() {
+        return 1;
+    }
+
     /** Allocates operands in host memory. */
     void open(HostMemory memory);
 

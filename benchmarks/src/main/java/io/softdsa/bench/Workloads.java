@@ -18,6 +18,7 @@ final class Workloads {
     static List<Workload> all() {
         return List.of(
             new DataOpWorkload(DataOp.MEMMOVE, 4 * KIB),
+            new BatchWorkload(DataOp.MEMMOVE, 4 * KIB, 32),
             new DataOpWorkload(DataOp.MEMMOVE, 64 * KIB),
             new DataOpWorkload(DataOp.MEMMOVE, MIB),
             new DataOpWorkload(DataOp.FILL, 64 * KIB),

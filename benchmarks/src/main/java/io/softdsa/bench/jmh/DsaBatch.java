@@ -1,15 +1,13 @@
 package io.softdsa.bench.jmh;
 
+import io.softdsa.bench.support.BatchList;
 import io.softdsa.bench.support.DataOp;
 import io.softdsa.bench.support.OpBuffers;
 import io.softdsa.bench.support.Pipeline;
 import io.softdsa.bench.support.Slot;
 import io.softdsa.bench.support.Testbed;
 import io.softdsa.descriptor.Descriptor;
-import io.softdsa.descriptor.DescriptorLayout;
-import io.softdsa.descriptor.Opcode;
 import io.softdsa.device.config.WqMode;
-import io.softdsa.memory.HostBuffer;
 import io.softdsa.memory.HostMemory;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -76,32 +74,12 @@ public class DsaBatch {
             memory = HostMemory.allocate(TransferSizes.hostMemoryFor(size));
             buffers = OpBuffers.allocate(memory, size);
             testbed = Testbed.open(memory, WqMode.SHARED, 1);
-            final int maxBatch = testbed.wq().config().maxBatchSize();
-            if (batchSize < 1 || batchSize > maxBatch) {
-                throw new IllegalArgumentException("batchSize must be 1..WQ max batch size " + maxBatch);
-            }
             final Consumer<Descriptor> describe = batchSize == 1
                 ? d -> DataOp.MEMMOVE.describe(d, buffers)
-                : batchOf(writeList(testbed, buffers, batchSize), batchSize);
+                : BatchList.write(testbed, DataOp.MEMMOVE, buffers, batchSize).describer();
             DataOp.MEMMOVE.verify(new Slot(testbed, describe), buffers);
             pipeline = new Pipeline(testbed, Pipeline.DEFAULT_WINDOW, describe).start();
             bytesPerStep = (long) size * batchSize;
-        }
-
-        /** The descriptor list: {@code count} memmoves without completion fields, 64-byte aligned in host memory. */
-        private static long writeList(Testbed testbed, OpBuffers buffers, int count) {
-            final HostBuffer list = testbed.client().allocate((long) count * DescriptorLayout.LENGTH);
-            if ((list.address() & (DescriptorLayout.LENGTH - 1)) != 0) {
-                throw new IllegalStateException("descriptor list not 64-byte aligned: " + list.address());
-            }
-            for (int i = 0; i < count; i++) {
-                DataOp.MEMMOVE.describe(new Descriptor(list.segment(), (long) i * DescriptorLayout.LENGTH), buffers);
-            }
-            return list.address();
-        }
-
-        private static Consumer<Descriptor> batchOf(long list, int count) {
-            return d -> d.opcode(Opcode.BATCH).source(list).transferSize(count);
         }
 
         @TearDown(Level.Trial)
