@@ -23,6 +23,7 @@ import io.softdsa.telemetry.DeviceTelemetry;
 import io.softdsa.telemetry.EngineCounters;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -170,9 +171,10 @@ public final class Device implements AutoCloseable {
         dma.pageFaultHandler(options.pageFaultHandler());
         dma.counters(counters);
         final OpContext context = new OpContext(dma, memory.bufferView(), engineArena);
-        final DescriptorExecutor executor = new DescriptorExecutor(fetch,
-            engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH), context, rules, new OperationTable(),
-            swerr, interrupts, errors);
+        final MemorySegment listBuffer = engineArena.allocate(
+            (long) DescriptorExecutor.LIST_FETCH * DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
+        final DescriptorExecutor executor = new DescriptorExecutor(fetch, listBuffer, context, rules,
+            new OperationTable(), swerr, interrupts, errors);
         return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor, engineArena,
             counters, name);
     }

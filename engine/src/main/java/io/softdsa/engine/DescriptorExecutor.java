@@ -27,9 +27,16 @@ import java.lang.foreign.ValueLayout;
  */
 public final class DescriptorExecutor {
     private static final int NOT_IN_BATCH = -1;
+    /**
+     * Descriptors of a Batch's list an engine reads with one mapping at most (the Linux default maximum batch size):
+     * the size of the list buffer {@code Device} gives each engine.
+     */
+    public static final int LIST_FETCH = 32;
 
     private final Descriptor d;
-    private final Descriptor inner;
+    /** The list buffer: up to {@link #LIST_FETCH} descriptors read from a Batch's list, each with its flyweight. */
+    private final MemorySegment listBuffer;
+    private final Descriptor[] inner;
     private final OpContext x;
     private final OperationRules rules;
     private final OperationTable operations;
@@ -42,11 +49,24 @@ public final class DescriptorExecutor {
     private int pasid;
     private boolean priv;
 
-    public DescriptorExecutor(Descriptor fetchBuffer, MemorySegment innerBuffer, OpContext context,
+    /**
+     * @param listBuffer where a Batch's descriptors are read to, whole descriptors ({@link #LIST_FETCH} of them
+     *                   read with one mapping when it holds that many)
+     */
+    public DescriptorExecutor(Descriptor fetchBuffer, MemorySegment listBuffer, OpContext context,
                               OperationRules rules, OperationTable operations, SoftwareErrorRegister swerr,
                               InterruptTable interrupts, EngineErrors errors) {
+        final int capacity = (int) Math.min(LIST_FETCH, listBuffer.byteSize() / DescriptorLayout.LENGTH);
+        if (capacity < 1) {
+            throw new IllegalArgumentException("a Batch list buffer holds at least one descriptor ("
+                + DescriptorLayout.LENGTH + " bytes): " + listBuffer.byteSize());
+        }
         this.d = fetchBuffer;
-        this.inner = new Descriptor(innerBuffer, 0);
+        this.listBuffer = listBuffer;
+        this.inner = new Descriptor[capacity];
+        for (int i = 0; i < capacity; i++) {
+            inner[i] = new Descriptor(listBuffer, (long) i * DescriptorLayout.LENGTH);
+        }
         this.x = context;
         this.rules = rules;
         this.operations = operations;
@@ -86,6 +106,8 @@ public final class DescriptorExecutor {
             pasidEnabled = wq.pasidEnabled();
             pasid = dedicated ? wq.pasid() : d.pasid();
             priv = dedicated ? wq.priv() : d.priv();
+            // once per descriptor: a batch's descriptors inherit the batch's PASID and Priv (BOF is each one's own)
+            x.dma.context(pasidEnabled, pasid, priv);
             status = process(wq, d, NOT_IN_BATCH);
         } catch (Throwable t) {
             errors.internalError(t); // process contains its own failures; this is the last line
@@ -144,7 +166,7 @@ public final class DescriptorExecutor {
     private int run(WorkSource wq, Descriptor desc, int flags, int batchIndex) {
         final int opcode = desc.opcode();
         final boolean bof = (flags & DescriptorFlags.BLOCK_ON_FAULT) != 0 && wq.blockOnFault();
-        x.dma.context(pasidEnabled, pasid, priv, bof);
+        x.dma.blockOnFault(bof);
         x.flags = flags;
         x.maxTransferSize = wq.maxTransferSize();
         x.maxBatchSize = wq.maxBatchSize();
@@ -178,8 +200,12 @@ public final class DescriptorExecutor {
     }
 
     /**
-     * Batch (fact sheet section 7): reads the list one descriptor at a time and runs each through the whole
-     * pipeline; a Fence stops the batch if anything earlier did not end in Success.
+     * Batch (fact sheet section 7): runs each descriptor of the list through the whole pipeline, in order; a Fence
+     * stops the batch if anything earlier did not end in Success. The list is read ahead in runs, as the device's
+     * batch unit fetches it: up to {@link #LIST_FETCH} descriptors (never past a page end or the count) with one
+     * mapping, copied into the list buffer before any of them runs. A descriptor is read from the tenant's memory
+     * while its page is mapped and before the ones ahead of it ran, as the hardware may; a fault reading a run is
+     * reported at the run's first descriptor, once every descriptor before it has run.
      */
     private int runBatch(WorkSource wq, Descriptor batch) {
         final long list = batch.source();
@@ -192,20 +218,31 @@ public final class DescriptorExecutor {
         }
         boolean allSucceeded = true;
         long processed = 0;
+        int readFrom = 0; // the list buffer holds descriptors [readFrom, readTo)
+        int readTo = 0;
         for (int i = 0; i < count; i++) {
-            x.dma.context(pasidEnabled, pasid, priv, false);
-            final long address = list + (long) i * DescriptorLayout.LENGTH;
-            if (!x.dma.map(address, DescriptorLayout.LENGTH, Translation.READ)) {
-                x.result.reset();
-                x.fault(i);
-                return Status.BATCH_PAGE_FAULT;
+            if (i == readTo) {
+                final long address = list + (long) i * DescriptorLayout.LENGTH;
+                final long wanted = Math.min(count - i, inner.length) * (long) DescriptorLayout.LENGTH;
+                // a list read never blocks on a page request: a fault is 0x06, resumable from this descriptor
+                if (!x.dma.mapWithoutBlocking(address, wanted, Translation.READ)) {
+                    x.result.reset();
+                    x.fault(i);
+                    return Status.BATCH_PAGE_FAULT;
+                }
+                // whole descriptors (a 64-byte aligned run ends at a page or at the end of memory, both aligned);
+                // one at least, so a shorter run fails in the copy as a hardware error, as it always did
+                final int n = (int) Math.max(1, x.dma.length() / DescriptorLayout.LENGTH);
+                MemorySegment.copy(x.memory, x.dma.hostAddress(), listBuffer, 0, (long) n * DescriptorLayout.LENGTH);
+                readFrom = i;
+                readTo = i + n;
             }
-            MemorySegment.copy(x.memory, x.dma.hostAddress(), inner.segment(), 0, DescriptorLayout.LENGTH);
-            if ((inner.flags() & DescriptorFlags.FENCE) != 0 && !allSucceeded) {
+            final Descriptor desc = inner[i - readFrom];
+            if ((desc.flags() & DescriptorFlags.FENCE) != 0 && !allSucceeded) {
                 processed = i;
                 break;
             }
-            final int status = process(wq, inner, i);
+            final int status = process(wq, desc, i);
             allSucceeded &= status == Status.SUCCESS;
             processed = i + 1;
         }
@@ -225,7 +262,6 @@ public final class DescriptorExecutor {
         final OpResult r = x.result;
         if (crav) {
             if (Status.alwaysRecorded(status) || (flags & DescriptorFlags.REQUEST_COMPLETION_RECORD) != 0) {
-                x.dma.context(pasidEnabled, pasid, priv, false);
                 // a record write never blocks on a page request (fact sheet 10): a fault is SWERR 0x1A
                 if (x.dma.mapWithoutBlocking(completionAddress, CompletionRecordLayout.LENGTH, Translation.WRITE)
                     && x.dma.length() >= CompletionRecordLayout.LENGTH) {

@@ -99,12 +99,16 @@ public final class Dma {
         return memory;
     }
 
-    /** Sets the PASID context of the descriptor about to run and whether its page faults block (BOF). */
-    public void context(boolean pasidEnabled, int pasid, boolean priv, boolean blockOnFault) {
+    /** Sets the PASID context of the descriptor about to run (a batch's descriptors run in the batch's). */
+    public void context(boolean pasidEnabled, int pasid, boolean priv) {
         if (pasidEnabled != translation.pasidEnabled || pasid != translation.pasid || priv != translation.priv) {
             dropWindows();
         }
         translation.context(pasidEnabled, pasid, priv);
+    }
+
+    /** Whether the page faults of the descriptor about to run block on a page request (its BOF, if the WQ allows). */
+    public void blockOnFault(boolean blockOnFault) {
         this.blockOnFault = blockOnFault;
     }
 

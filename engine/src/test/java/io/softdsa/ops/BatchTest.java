@@ -293,6 +293,56 @@ class BatchTest {
     }
 
     @Test
+    void aFaultPastTheFirstRunOfTheListStopsAtTheFirstDescriptorItCouldNotRead() {
+        final long end = f.memory.size();
+        // 37 descriptors fit before the end of host memory: one whole run of 32 is read, then a run cut short at 5
+        // (the end), then the fault; the list holds 40
+        final int inside = 37;
+        final long list = end - 64L * inside;
+        final List<CompletionRecord> records = new ArrayList<>();
+        for (int i = 0; i < inside; i++) {
+            final CompletionRecord r = f.client.completionRecord();
+            records.add(r);
+            new Descriptor(f.mem(), list + 64L * i).clear().opcode(Opcode.NOOP).completionAddress(r.address())
+                .flags(0x0C);
+        }
+        assertEquals(0x06, f.run(f.client.descriptor().opcode(Opcode.BATCH).source(list).transferSize(40),
+            batchRecord));
+        assertEquals(inside, batchRecord.bytesCompleted(), "descriptors read before the fault");
+        assertEquals(end, batchRecord.faultAddress());
+        for (int i = 0; i < inside; i++) {
+            assertEquals(0x01, records.get(i).status(), "descriptor " + i);
+        }
+    }
+
+    /**
+     * softdsa reads a list ahead, as the device's batch unit fetches it: a descriptor that overwrites a later one of
+     * the same run does not change what that later one does (software must not write a list the device is reading;
+     * without a Fence the descriptors are independent anyway). The memory is overwritten all the same.
+     */
+    @Test
+    void aDescriptorThatRewritesALaterOneOfTheListDoesNotChangeWhatRuns() {
+        final BatchList b = new BatchList(3);
+        final HostBuffer target = f.buffer(256);
+        final HostBuffer replacement = f.buffer(64);
+        // what descriptor 0 copies over descriptor 2: a fill of the target with 0x22
+        new Descriptor(replacement.segment(), 0).clear().opcode(Opcode.FILL).fillPattern(0x2222_2222_2222_2222L)
+            .destination(target.address()).transferSize(256);
+        b.at(0).opcode(Opcode.MEMMOVE).source(replacement.address()).destination(b.list.address() + 128)
+            .transferSize(64).flags(0); // no record: the copy is all it does
+        b.at(1).opcode(Opcode.NOOP);
+        b.at(2).opcode(Opcode.FILL).fillPattern(0x1111_1111_1111_1111L).destination(target.address())
+            .transferSize(256);
+        assertEquals(0x01, f.run(b.batch(), batchRecord));
+        final byte[] filled = new byte[256];
+        java.util.Arrays.fill(filled, (byte) 0x11);
+        assertArrayEquals(filled, bytes(target.segment()), "descriptor 2 ran as it was read");
+        assertEquals(0x01, b.records.get(2).status());
+        assertArrayEquals(bytes(replacement.segment()), bytes(b.list.segment().asSlice(128, 64)),
+            "descriptor 0 rewrote descriptor 2's bytes");
+    }
+
+    @Test
     void innerErrorWithoutRecordGoesToSwerrWithTheBatchIndex() {
         final BatchList b = new BatchList(3);
         b.at(0).opcode(Opcode.NOOP);
