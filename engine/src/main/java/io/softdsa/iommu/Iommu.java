@@ -32,6 +32,16 @@ public interface Iommu {
     }
 
     /**
+     * The engine behind {@code t} is about to translate again after {@link #quiesce}: it holds translations from
+     * now on, as {@link #translate} would make it. Returns true if no invalidation has begun to wait for engines
+     * since it last held translations, so what it translated then is still as valid as the IOTLB's own entries and
+     * may be used again; false if it must translate everything afresh (the default: nothing is kept).
+     */
+    default boolean resume(Translation t) {
+        return false;
+    }
+
+    /**
      * The engine behind {@code t} is retired (its device was reconfigured or closed): whatever the IOMMU keeps for it
      * (its IOTLB quiescence slot) is freed. {@code t} is not used again.
      */

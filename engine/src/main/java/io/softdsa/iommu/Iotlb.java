@@ -68,6 +68,8 @@ public final class Iotlb {
     private static final boolean KEEPS_FIRST_EPOCH = Boolean.TRUE.booleanValue();
     /** invalidate waits a second time, for engines that may have hit an entry a stale walk inserted. */
     private static final boolean SECOND_WAIT = Boolean.TRUE.booleanValue();
+    /** resume lets an engine use what it kept only if it enters the epoch it made it under. */
+    private static final boolean RESUME_CHECKS_EPOCH = Boolean.TRUE.booleanValue();
 
     private final long[] entries;
     private final int mask;
@@ -179,6 +181,24 @@ public final class Iotlb {
             }
             published = now; // it moved: publish the newer one, so a scan at `now` need not wait for us
         }
+    }
+
+    /**
+     * {@link #enter} for an engine that kept translations (its DMA windows) made while it held epoch {@code kept}
+     * (0: none): whether it may use them again. Yes only if it enters that same epoch. Every invalidation advances
+     * the epoch before it waits for engines, and epochs only grow, so an unchanged epoch means no invalidation has
+     * got as far as waiting since the engine made them. One that has cleared entries but not yet advanced will
+     * advance and then wait for this engine to leave, exactly as for the IOTLB entries it may hit meanwhile. One
+     * whose wait the engine was idle for has advanced past {@code kept}, so the engine translates afresh.
+     */
+    boolean resume(int slot, long kept) {
+        enter(slot);
+        return kept != 0 && (!RESUME_CHECKS_EPOCH || held(slot) == kept);
+    }
+
+    /** The epoch {@code slot} holds ({@link #IDLE} if none), as its own engine sees it: only it writes its slot. */
+    long held(int slot) {
+        return (long) LONGS.getOpaque(users, slot * USER_STRIDE);
     }
 
     /** {@code slot} holds no translation any more (descriptor ended, or waiting on a page request). */

@@ -206,13 +206,7 @@ public final class ScalableModeIommu implements Iommu {
         if (!t.pasidEnabled) {
             return PassThroughIommu.translatePhysical(t, address, length, memory.size());
         }
-        if (t.iotlbSlot < 0) {
-            t.iotlbSlot = iotlb.register();
-            if (t.counters.enabled()) {
-                iotlb.attribute(t.iotlbSlot, t.counters); // invalidations that wait for this engine count it
-            }
-        }
-        iotlb.enter(t.iotlbSlot);
+        iotlb.enter(slot(t));
         int status = translatePage(t, address, access);
         if (status != OK) {
             return status;
@@ -230,6 +224,26 @@ public final class ScalableModeIommu implements Iommu {
         t.hostAddress = start;
         t.length = run;
         return OK;
+    }
+
+    /** This engine's quiescence slot, registered at its first translation. */
+    private int slot(Translation t) {
+        if (t.iotlbSlot < 0) {
+            t.iotlbSlot = iotlb.register();
+            if (t.counters.enabled()) {
+                iotlb.attribute(t.iotlbSlot, t.counters); // invalidations that wait for this engine count it
+            }
+        }
+        return t.iotlbSlot;
+    }
+
+    /** Enters the epoch as {@link #translate} does: see {@link Iotlb#resume} for why an unchanged one is enough. */
+    @Override
+    public boolean resume(Translation t) {
+        final int slot = slot(t);
+        final boolean unchanged = iotlb.resume(slot, t.heldEpoch);
+        t.heldEpoch = iotlb.held(slot);
+        return unchanged;
     }
 
     @Override

@@ -47,6 +47,8 @@ public final class Translation {
     public boolean leafUser;
     /** This engine's slot in the IOTLB's quiescence table, or -1 before its first translation. */
     int iotlbSlot = -1;
+    /** The IOTLB epoch this engine held when it last resumed (0: never). */
+    long heldEpoch;
     /** Statistics of this engine's translations (single writer). */
     public long iotlbHits;
     public long walks;

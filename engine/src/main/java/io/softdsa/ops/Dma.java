@@ -22,7 +22,9 @@ import java.lang.foreign.MemorySegment;
  * call, which restarts the whole step if anything was let go between its first and last operand: the host addresses
  * it returns all come from one pass in which this engine held its translations throughout. Operations never keep a
  * host address past the step that mapped it; their translated runs are remembered here (the windows below), where a
- * let-go drops them.
+ * let-go drops them. Windows outlive the descriptor, as a device keeps its translations cached: the next descriptor of
+ * the same PASID context uses them only once the IOMMU says no invalidation came in between ({@link Iommu#resume});
+ * otherwise, or in another context, they are dropped before the first translation.
  * <p>
  * <b>Bounded invalidation latency:</b> with PASID translation, a step covers at most {@link #MAX_STEP} bytes, and the
  * engine lets go of its epoch at the start of the first step after it has mapped {@link #holdBytes} bytes: an IOTLB
@@ -31,6 +33,8 @@ import java.lang.foreign.MemorySegment;
  * One per engine; not thread-safe; allocates nothing.
  */
 public final class Dma {
+    /** The smallest page: a window covers at least the rest of the page its first access fell in. */
+    private static final long PAGE = 4096;
     /** Default bytes an engine maps before it lets go of its translation epoch (4 MiB). */
     public static final long DEFAULT_HOLD_BYTES = 4L << 20;
     /** Longest run one step maps under PASID translation (2 MiB). */
@@ -59,13 +63,16 @@ public final class Dma {
     private long runHost;
     private long runLength;
 
+    /** Whether this engine holds translations (its windows are usable) since the IOMMU last said it may. */
+    private boolean holding;
     /** Bytes mapped since this engine last let go of its translations. */
     private long heldBytes;
     /** Advances every time this engine lets go of its translations in the middle of a descriptor. */
     private long generation;
 
-    // Translations this descriptor already holds (one per operand at most), as the device keeps its translations for
-    // the duration of an access: a long source run is not translated again for each short destination run.
+    // Translations this engine holds (one per operand at most, each to the end of its page at least), as the device
+    // keeps its translations cached: a long source run is not translated again for each short destination run, and
+    // the next descriptor's operands and record on the same pages are not translated again either (see resume).
     private static final int WINDOWS = 4;
     private final long[] windowStart = new long[WINDOWS];
     private final long[] windowLength = new long[WINDOWS];
@@ -112,9 +119,13 @@ public final class Dma {
         this.blockOnFault = blockOnFault;
     }
 
-    /** The descriptor is done: forget its translations and tell the IOMMU this engine holds none. */
+    /**
+     * The descriptor is done: tell the IOMMU this engine holds no translation. Its windows stay, but are not used
+     * again before the IOMMU says, at the next descriptor's first translation, that no invalidation came in between
+     * ({@link Iommu#resume}).
+     */
     public void release() {
-        dropWindows();
+        holding = false;
         translation.translationsDropped = false;
         heldBytes = 0;
         iommu.quiesce(translation);
@@ -278,6 +289,7 @@ public final class Dma {
 
     /** Everything translated before is void: drop the windows, and make any step in progress start over. */
     private void letGo() {
+        holding = false;
         dropWindows();
         generation++;
         counters.translationsLetGo();
@@ -287,6 +299,14 @@ public final class Dma {
     private boolean translate(long address, long wanted, int access) {
         if (translation.pasidEnabled && wanted > MAX_STEP) {
             wanted = MAX_STEP;
+        }
+        if (translation.pasidEnabled && !holding) {
+            // the first translation since the engine let go: it holds translations again from here on, and the
+            // windows of earlier descriptors serve only if no invalidation came in between
+            holding = true;
+            if (!iommu.resume(translation)) {
+                dropWindows();
+            }
         }
         // windows only under PASID translation: a host-physical address needs no walk to remember, and the IOMMU's
         // bounds check costs less than the scan (it still goes through the IOMMU: the one door to memory)
@@ -302,10 +322,13 @@ public final class Dma {
                 return true;
             }
         }
-        int status = iommu.translate(translation, address, wanted, access);
+        // under PASID translation, ask for the rest of the page at least: the window then serves every later access
+        // to that page (a completion record, a small operand), where it would cover only the bytes wanted now
+        final long asked = translation.pasidEnabled ? Math.max(wanted, PAGE - (address & (PAGE - 1))) : wanted;
+        int status = iommu.translate(translation, address, asked, access);
         noteLetGo(); // a stage-2 fault resolved inside translate lets go too
         if (status == Iommu.OK) {
-            return mapped(address, wanted, access);
+            return mapped(address, wanted, asked, access);
         }
         if (status == TranslationFault.PAGE_NOT_PRESENT && blockOnFault && takePageWait()) {
             try {
@@ -350,7 +373,7 @@ public final class Dma {
             status = iommu.translate(translation, address, wanted, access);
             noteLetGo();
             if (status == Iommu.OK) {
-                mapped(address, wanted, access);
+                mapped(address, wanted, wanted, access);
                 return Iommu.OK;
             }
             if (status == TranslationFault.PAGE_NOT_PRESENT) {
@@ -393,7 +416,8 @@ public final class Dma {
         };
     }
 
-    private boolean mapped(long address, long wanted, int access) {
+    /** The IOMMU translated {@code asked} bytes or fewer at {@code address}; the step gets up to {@code wanted}. */
+    private boolean mapped(long address, long wanted, long asked, int access) {
         runHost = translation.hostAddress;
         runLength = Math.min(translation.length, wanted);
         heldBytes += runLength;
@@ -403,10 +427,10 @@ public final class Dma {
         final int w = nextWindow;
         nextWindow = (w + 1) & (WINDOWS - 1);
         windowStart[w] = address;
-        windowLength[w] = runLength;
+        windowLength[w] = translation.length;
         windowHost[w] = runHost;
         windowWrite[w] = access == Translation.WRITE;
-        windowCut[w] = translation.length >= wanted; // it may run on past what was asked: only a shorter answer is a real end
+        windowCut[w] = translation.length >= asked; // it may run on past what was asked: only a shorter answer is a real end
         return true;
     }
 

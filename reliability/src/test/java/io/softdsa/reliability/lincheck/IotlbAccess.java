@@ -15,6 +15,10 @@ public interface IotlbAccess {
 
     void leave(int slot);
 
+    boolean resume(int slot, long kept);
+
+    long held(int slot);
+
     boolean lookup(int pasid, long va, Translation t, boolean write);
 
     void insert(int pasid, long va, int pageShift, long hostPage, boolean writable, boolean user, boolean dirty);

@@ -299,4 +299,109 @@ class IotlbLincheckTest {
     void modelCheckingFindsNoStaleTranslationAfterAnInvalidationReturns() {
         epochOptions(LincheckRuns.INVOCATIONS * 5).check(EpochTwin.class);
     }
+
+    // ---------------------------------------------------------------- windows kept across descriptors
+
+    /**
+     * {@code Dma}'s windows outlive the descriptor that made them: an engine that translated the page in one
+     * descriptor uses that translation in its next one if {@code resume} says no invalidation came in between
+     * ({@code ScalableModeIommu.resume} and {@code Dma.translate}'s shape), else it translates afresh. Each
+     * descriptor uses the page once; the use is stale if an invalidation of a newer mapping has returned by then.
+     */
+    public abstract static class KeptWindowScenario {
+        private final IotlbAccess iotlb;
+        private volatile int mapped;
+        private final AtomicInteger returned = new AtomicInteger();
+        private final int slot;
+        /** The engine's window (host page, 0: none) and the epoch it held when it last resumed (0: never). */
+        private long window;
+        private long heldEpoch;
+
+        KeptWindowScenario(String plantedFlag) {
+            iotlb = twin(plantedFlag);
+            slot = iotlb.register();
+            LincheckRuns.INSTANCES.incrementAndGet();
+        }
+
+        /** One descriptor on the engine: 1 if the translation it used was not voided by a returned invalidation. */
+        @Operation(nonParallelGroup = "engine")
+        public int descriptor() {
+            final boolean unchanged = iotlb.resume(slot, heldEpoch);
+            heldEpoch = iotlb.held(slot);
+            if (!unchanged || window == 0) {
+                final Translation t = new Translation();
+                iotlb.enter(slot);
+                if (iotlb.lookup(PASID, VA, t, false)) {
+                    window = t.hostAddress;
+                } else {
+                    window = hostOf(mapped); // the walk
+                    iotlb.insert(PASID, VA, 12, window, true, true, true);
+                }
+            }
+            final int generation = (int) ((window - hostOf(0)) >>> 12);
+            final boolean stale = generation < returned.get();
+            iotlb.leave(slot); // the descriptor ends; the window stays
+            return stale ? 0 : 1;
+        }
+
+        @Operation(nonParallelGroup = "invalidator")
+        public void remap() {
+            final int next = mapped + 1;
+            mapped = next;
+            iotlb.invalidateRange(PASID, VA, 4096);
+            returned.set(next);
+        }
+    }
+
+    public static final class KeptWindowTwin extends KeptWindowScenario {
+        public KeptWindowTwin() {
+            super(null);
+        }
+    }
+
+    public static final class KeptWindowWithoutEpochCheck extends KeptWindowScenario {
+        public KeptWindowWithoutEpochCheck() {
+            super("RESUME_CHECKS_EPOCH");
+        }
+    }
+
+    /** No descriptor ever uses a voided translation. */
+    public static final class KeptWindowSpec {
+        public int descriptor() {
+            return 1;
+        }
+
+        public void remap() {
+        }
+    }
+
+    /** One engine running three descriptors against two remaps, and the same after a first descriptor. */
+    private static ModelCheckingOptions keptWindowOptions(int invocations) {
+        final KFunction<?> descriptor = Scenarios.operation(KeptWindowScenario.class, "descriptor");
+        final KFunction<?> remap = Scenarios.operation(KeptWindowScenario.class, "remap");
+        return new ModelCheckingOptions().iterations(0).invocationsPerIteration(invocations)
+            .addCustomScenario(Scenarios.scenario(List.of(),
+                List.of(List.of(Scenarios.call(descriptor), Scenarios.call(descriptor), Scenarios.call(descriptor)),
+                    List.of(Scenarios.call(remap), Scenarios.call(remap)))))
+            .addCustomScenario(Scenarios.scenario(List.of(Scenarios.call(descriptor)),
+                List.of(List.of(Scenarios.call(descriptor), Scenarios.call(descriptor)),
+                    List.of(Scenarios.call(remap)))))
+            .sequentialSpecification(KeptWindowSpec.class);
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void modelCheckingFindsNoKeptWindowUsedAfterAnInvalidationReturns() {
+        keptWindowOptions(LincheckRuns.INVOCATIONS * 5).check(KeptWindowTwin.class);
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void modelCheckingCatchesAnEngineThatKeepsItsWindowsWithoutCheckingTheEpoch() {
+        final AssertionError failure = assertThrows(AssertionError.class,
+            () -> keptWindowOptions(1_000).check(KeptWindowWithoutEpochCheck.class));
+        LincheckReport.print("kept DMA windows without resume's epoch check", failure);
+        assertTrue(failure.getMessage().contains("Invalid execution results"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("descriptor(): 0"), failure.getMessage());
+    }
 }
