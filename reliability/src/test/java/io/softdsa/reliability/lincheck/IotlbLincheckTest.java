@@ -176,6 +176,45 @@ class IotlbLincheckTest {
     }
 
     /**
+     * The page the epoch scenarios translate and remap: its leaf (the generation of the frame behind it), and the
+     * newest generation whose invalidation has returned.
+     */
+    private static final class RemappedPage {
+        private final IotlbAccess iotlb;
+        private volatile int mapped;
+        private final AtomicInteger returned = new AtomicInteger();
+
+        RemappedPage(IotlbAccess iotlb) {
+            this.iotlb = iotlb;
+        }
+
+        /** {@code ScalableModeIommu.translatePage}'s shape: enter, an IOTLB hit, or a walk and a fill. */
+        long translate(int slot, Translation t) {
+            iotlb.enter(slot);
+            if (iotlb.lookup(PASID, VA, t, false)) {
+                return t.hostAddress;
+            }
+            final long host = hostOf(mapped); // the walk
+            iotlb.insert(PASID, VA, 12, host, true, true, true);
+            return host;
+        }
+
+        /** 1 if using {@code host} now is not stale (no invalidation of a newer mapping has returned), else 0. */
+        int use(long host) {
+            final int generation = (int) ((host - hostOf(0)) >>> 12);
+            return generation < returned.get() ? 0 : 1;
+        }
+
+        /** Unmap + map to the next frame, then the IOTLB invalidation (one invalidator at a time, as the VMM). */
+        void remap() {
+            final int next = mapped + 1;
+            mapped = next;
+            iotlb.invalidateRange(PASID, VA, 4096);
+            returned.set(next);
+        }
+    }
+
+    /**
      * An engine runs a descriptor that translates the same page three times (source, destination, completion
      * record: each {@code Iommu.translate} enters its slot, looks up, and on a miss walks the "page table" and fills),
      * then uses its first translation; the invalidator remaps the page to a new frame and invalidates it, as
@@ -184,31 +223,17 @@ class IotlbLincheckTest {
      */
     public abstract static class EpochScenario {
         private final IotlbAccess iotlb;
-        /** The page table's leaf for VA: the generation of its current frame. */
-        private volatile int mapped;
-        /** Newest generation whose invalidation has returned. */
-        private final AtomicInteger returned = new AtomicInteger();
-
+        private final RemappedPage page;
         private final int[] slots = new int[2];
 
         EpochScenario(String plantedFlag) {
             iotlb = twin(plantedFlag);
+            page = new RemappedPage(iotlb);
             slots[0] = iotlb.register();
             final int freed = iotlb.register();
             slots[1] = iotlb.register();
             iotlb.unregister(freed); // a hole in the table: scans pass a freed slot, engineLifetime reuses it
             LincheckRuns.INSTANCES.incrementAndGet();
-        }
-
-        /** {@code ScalableModeIommu.translatePage}'s shape: an IOTLB hit, or a walk and a fill. */
-        private long translate(int slot, Translation t) {
-            iotlb.enter(slot);
-            if (iotlb.lookup(PASID, VA, t, false)) {
-                return t.hostAddress;
-            }
-            final long host = hostOf(mapped); // the walk
-            iotlb.insert(PASID, VA, 12, host, true, true, true);
-            return host;
         }
 
         /**
@@ -233,24 +258,17 @@ class IotlbLincheckTest {
 
         private int run(int slot) {
             final Translation t = new Translation();
-            final long first = translate(slot, t);
-            translate(slot, t);
-            translate(slot, t);
-            // use the first translation (the source window): stale if an invalidation of a newer mapping has
-            // returned meanwhile
-            final int generation = (int) ((first - hostOf(0)) >>> 12);
-            final boolean stale = generation < returned.get();
+            final long first = page.translate(slot, t);
+            page.translate(slot, t);
+            page.translate(slot, t);
+            final int used = page.use(first); // the source window, after the destination and record
             iotlb.leave(slot);
-            return stale ? 0 : 1;
+            return used;
         }
 
-        /** Unmap + map to the next frame, then the IOTLB invalidation (one invalidator at a time, as the VMM). */
         @Operation(nonParallelGroup = "invalidator")
         public void remap() {
-            final int next = mapped + 1;
-            mapped = next;
-            iotlb.invalidateRange(PASID, VA, 4096);
-            returned.set(next);
+            page.remap();
         }
     }
 
@@ -310,8 +328,7 @@ class IotlbLincheckTest {
      */
     public abstract static class KeptWindowScenario {
         private final IotlbAccess iotlb;
-        private volatile int mapped;
-        private final AtomicInteger returned = new AtomicInteger();
+        private final RemappedPage page;
         private final int slot;
         /** The engine's window (host page, 0: none) and the epoch it held when it last resumed (0: never). */
         private long window;
@@ -319,6 +336,7 @@ class IotlbLincheckTest {
 
         KeptWindowScenario(String plantedFlag) {
             iotlb = twin(plantedFlag);
+            page = new RemappedPage(iotlb);
             slot = iotlb.register();
             LincheckRuns.INSTANCES.incrementAndGet();
         }
@@ -329,27 +347,16 @@ class IotlbLincheckTest {
             final boolean unchanged = iotlb.resume(slot, heldEpoch);
             heldEpoch = iotlb.held(slot);
             if (!unchanged || window == 0) {
-                final Translation t = new Translation();
-                iotlb.enter(slot);
-                if (iotlb.lookup(PASID, VA, t, false)) {
-                    window = t.hostAddress;
-                } else {
-                    window = hostOf(mapped); // the walk
-                    iotlb.insert(PASID, VA, 12, window, true, true, true);
-                }
+                window = page.translate(slot, new Translation());
             }
-            final int generation = (int) ((window - hostOf(0)) >>> 12);
-            final boolean stale = generation < returned.get();
+            final int used = page.use(window);
             iotlb.leave(slot); // the descriptor ends; the window stays
-            return stale ? 0 : 1;
+            return used;
         }
 
         @Operation(nonParallelGroup = "invalidator")
         public void remap() {
-            final int next = mapped + 1;
-            mapped = next;
-            iotlb.invalidateRange(PASID, VA, 4096);
-            returned.set(next);
+            page.remap();
         }
     }
 
