@@ -1,5 +1,6 @@
 package io.softdsa.bench;
 
+import io.softdsa.bench.support.BatchList;
 import io.softdsa.bench.support.DataOp;
 import io.softdsa.bench.support.NoopStream;
 import io.softdsa.bench.support.OpBuffers;
@@ -8,6 +9,7 @@ import io.softdsa.bench.support.RingRelay;
 import io.softdsa.bench.support.Slot;
 import io.softdsa.bench.support.Testbed;
 import io.softdsa.descriptor.Opcode;
+import io.softdsa.device.Threading;
 import io.softdsa.device.config.WqMode;
 import io.softdsa.memory.HostMemory;
 import org.junit.jupiter.api.AfterAll;
@@ -72,6 +74,25 @@ class MeasuredLoopsAllocateNothingTest {
             try (RingRelay relay = RingRelay.start(kind)) {
                 assertAllocationFree("RingRelay.send " + kind, () -> relay.send(OPS));
             }
+        }
+    }
+
+    /** The engine itself, run on this thread (INVOKER): a batch of 32 reads its list ahead and runs every descriptor. */
+    @Test
+    void anEngineRunningBatches() {
+        try (OpBuffers buffers = OpBuffers.allocate(memory, 4096);
+             Testbed testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER)) {
+            final Slot batch = new Slot(testbed, BatchList.write(testbed, DataOp.MEMMOVE, buffers, 32).describer());
+            assertAllocationFree("engine, Batch of 32", () -> {
+                for (int i = 0; i < OPS / 32; i++) {
+                    batch.arm();
+                    batch.submit();
+                    while (testbed.device().invokeEngines() > 0) {
+                        Thread.onSpinWait();
+                    }
+                    batch.check(batch.await());
+                }
+            });
         }
     }
 
