@@ -213,10 +213,19 @@ public final class ScalableModeIommu implements Iommu {
         }
         final long wanted = Math.min(length, MAX_RUN);
         final long start = t.hostAddress;
-        long run = Math.min(wanted, pageRemaining(address, t.pageShift));
+        final long first = Math.min(wanted, pageRemaining(address, t.pageShift));
+        final long resolutions = t.stage2Resolutions;
+        long run = first;
         while (run < wanted) {
             final long va = address + run;
-            if (translatePage(t, va, access) != OK || t.hostAddress != start + run) {
+            final int next = translatePage(t, va, access);
+            if (t.stage2Resolutions != resolutions) {
+                // the host resolved a stage-2 fault for a later page, and this engine held no translation while its
+                // handler ran: it may have taken the earlier pages of the run away (and its invalidation returned),
+                // so they are void. The first page again, alone, under the epoch the engine holds now
+                return translate(t, address, first, access);
+            }
+            if (next != OK || t.hostAddress != start + run) {
                 break; // not adjacent in host memory (or not mapped): the next call starts there
             }
             run += Math.min(wanted - run, pageRemaining(va, t.pageShift));
@@ -359,6 +368,7 @@ public final class ScalableModeIommu implements Iommu {
         }
         iotlb.leave(t.iotlbSlot);
         t.translationsDropped = true;
+        t.stage2Resolutions++;
         try {
             return s2.resolve(t.stage2FaultAddress, t.stage2FaultWrite);
         } finally {

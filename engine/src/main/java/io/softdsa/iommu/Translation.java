@@ -49,6 +49,8 @@ public final class Translation {
     int iotlbSlot = -1;
     /** The IOTLB epoch this engine held when it last resumed (0: never). */
     long heldEpoch;
+    /** Stage-2 faults the host resolved for this engine: each one let go of everything it held. */
+    long stage2Resolutions;
     /** Statistics of this engine's translations (single writer). */
     public long iotlbHits;
     public long walks;
