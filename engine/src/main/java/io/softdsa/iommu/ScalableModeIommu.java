@@ -207,32 +207,44 @@ public final class ScalableModeIommu implements Iommu {
             return PassThroughIommu.translatePhysical(t, address, length, memory.size());
         }
         iotlb.enter(slot(t));
-        int status = translatePage(t, address, access);
-        if (status != OK) {
-            return status;
-        }
-        final long wanted = Math.min(length, MAX_RUN);
-        final long start = t.hostAddress;
-        final long first = Math.min(wanted, pageRemaining(address, t.pageShift));
-        final long resolutions = t.stage2Resolutions;
-        long run = first;
-        while (run < wanted) {
-            final long va = address + run;
-            final int next = translatePage(t, va, access);
-            if (t.stage2Resolutions != resolutions) {
-                // the host resolved a stage-2 fault for a later page, and this engine held no translation while its
-                // handler ran: it may have taken the earlier pages of the run away (and its invalidation returned),
-                // so they are void. The first page again, alone, under the epoch the engine holds now
-                return translate(t, address, first, access);
+        long limit = Math.min(length, MAX_RUN);
+        // a run is rebuilt from its first page when the host resolved a stage-2 fault for a later one (below); each
+        // rebuild gets past at least one more page, so a run's pages bound them, and after that the first page alone
+        final long rebuilds = limit >>> PagingLayout.PAGE_SHIFT_4K;
+        for (long rebuild = 0; ; rebuild++) {
+            final int status = translatePage(t, address, access);
+            if (status != OK) {
+                return status;
             }
-            if (next != OK || t.hostAddress != start + run) {
-                break; // not adjacent in host memory (or not mapped): the next call starts there
+            final long start = t.hostAddress;
+            final long resolutions = t.stage2Resolutions;
+            long run = Math.min(limit, pageRemaining(address, t.pageShift));
+            final long first = run;
+            boolean voided = false;
+            while (run < limit) {
+                final long va = address + run;
+                final int next = translatePage(t, va, access);
+                if (t.stage2Resolutions != resolutions) {
+                    // the host resolved a stage-2 fault for this later page, and this engine held no translation
+                    // while its handler ran: it may have taken the run's earlier pages away (and its invalidation
+                    // returned), so they are void and must be translated again
+                    voided = true;
+                    break;
+                }
+                if (next != OK || t.hostAddress != start + run) {
+                    break; // not adjacent in host memory (or not mapped): the next call starts there
+                }
+                run += Math.min(limit - run, pageRemaining(va, t.pageShift));
             }
-            run += Math.min(wanted - run, pageRemaining(va, t.pageShift));
+            if (!voided) {
+                t.hostAddress = start;
+                t.length = run;
+                return OK;
+            }
+            if (rebuild >= rebuilds) {
+                limit = first;
+            }
         }
-        t.hostAddress = start;
-        t.length = run;
-        return OK;
     }
 
     /** This engine's quiescence slot, registered at its first translation. */
