@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.softdsa.testing.TestData.random;
@@ -96,6 +97,63 @@ class NestedTranslationTest {
         assertEquals(dst + 4096, cr.faultAddress());
         assertEquals(4096, cr.bytesCompleted());
         assertTrue(cr.faultWasWrite());
+    }
+
+    /**
+     * Nested, the same rule as a stage-2-only PASID: the host's stage-2 handler, resolving a miss on the second page
+     * of a fill's two-page run, takes the run's first page away (unmap, poison) and backs the second; the engine must
+     * write the first page's new frame only, never the one given up.
+     */
+    @Test
+    void aStage2ResolutionLaterInARunVoidsTheRunsEarlierPages() {
+        final SecondLevelTables s2 = iommu.newSecondLevel();
+        final long backing = memory.frames().allocateContiguous(GUEST_RAM, 4096);
+        final long[] gpa = {-1, -1}; // the destination's two guest pages, once known
+        final long fresh = memory.frames().allocateFrame();
+        s2.faultHandler((faultGpa, write) -> {
+            final long page = faultGpa & ~4095L;
+            if (page == gpa[1]) {
+                s2.unmap(gpa[0], 4096); // invalidates; from its return the old frame is not the guest's
+                memory.segment().asSlice(backing + gpa[0], 4096).fill((byte) 0xA5);
+                s2.map(page, backing + page, 4096, true);
+                return true;
+            }
+            s2.map(page, page == gpa[0] ? fresh : backing + page, 4096, true);
+            return true;
+        });
+        final GuestPhysicalMemory guest = new GuestPhysicalMemory(memory, s2, GUEST_RAM);
+        final int hostPasid = iommu.allocatePasid();
+        final AddressSpace stage1 = AddressSpace.inGuest(guest, 9, 4,
+            (p, va, len) -> iommu.iotlb().invalidateRange(hostPasid, va, len));
+        iommu.bindNested(hostPasid, stage1.root(), 4, false, s2);
+        final long rec = stage1.allocate(4096, AddressSpace.RW_USER);
+        final byte[] data = new byte[2 * 4096];
+        java.util.Arrays.fill(data, (byte) 0x5A);
+        // two adjacent guest pages: the first backed now (one host-contiguous run with the second's backing to
+        // come), the second not, so the device's access to it misses in stage 2
+        final long g = guest.frames().allocateContiguous(2 * 4096, 4096);
+        final long dst = stage1.reserve(2 * 4096, PageSize.SIZE_4K);
+        stage1.map(dst, g, 2 * 4096, AddressSpace.RW_USER);
+        s2.map(g, backing + g, 4096, true);
+        gpa[0] = g;
+        gpa[1] = g + 4096;
+        final CompletionRecord cr = new CompletionRecord(memory.segment(), stage1.hostAddress(rec));
+        // a fill: one operand, so its first step asks for the whole two-page run
+        assertEquals(0x01, enqcmdAndRun(client.descriptor().opcode(Opcode.FILL).pasid(9)
+            .fillPattern(0x5A5A_5A5A_5A5A_5A5AL).destination(dst).transferSize(2 * 4096).completionAddress(rec)
+            .flags(0x0C), hostPasid, cr));
+        final MemorySegment given = memory.segment().asSlice(backing + gpa[0], 4096);
+        for (int i = 0; i < 4096; i++) {
+            if (given.get(ValueLayout.JAVA_BYTE, i) != (byte) 0xA5) {
+                throw new AssertionError("the device wrote the frame the host took away, at byte " + i);
+            }
+        }
+        assertArrayEquals(java.util.Arrays.copyOf(data, 4096), bytesAt(fresh), "the first page's new frame");
+        assertArrayEquals(data, stage1.read(dst, 2 * 4096));
+    }
+
+    private byte[] bytesAt(long host) {
+        return memory.segment().asSlice(host, 4096).toArray(ValueLayout.JAVA_BYTE);
     }
 
     @Test
