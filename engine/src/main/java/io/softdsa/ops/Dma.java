@@ -5,6 +5,7 @@ import io.softdsa.iommu.Iommu;
 import io.softdsa.iommu.PageFaultHandler;
 import io.softdsa.iommu.Translation;
 import io.softdsa.iommu.TranslationFault;
+import io.softdsa.memory.Page;
 import io.softdsa.telemetry.EngineCounters;
 
 import java.lang.foreign.MemorySegment;
@@ -33,8 +34,6 @@ import java.lang.foreign.MemorySegment;
  * One per engine; not thread-safe; allocates nothing.
  */
 public final class Dma {
-    /** The smallest page: a window covers at least the rest of the page its first access fell in. */
-    private static final long PAGE = 4096;
     /** Default bytes an engine maps before it lets go of its translation epoch (4 MiB). */
     public static final long DEFAULT_HOLD_BYTES = 4L << 20;
     /** Longest run one step maps under PASID translation (2 MiB). */
@@ -324,7 +323,8 @@ public final class Dma {
         }
         // under PASID translation, ask for the rest of the page at least: the window then serves every later access
         // to that page (a completion record, a small operand), where it would cover only the bytes wanted now
-        final long asked = translation.pasidEnabled ? Math.max(wanted, PAGE - (address & (PAGE - 1))) : wanted;
+        final long asked = translation.pasidEnabled ? Math.max(wanted, Page.SIZE - (address & Page.OFFSET_MASK))
+            : wanted;
         int status = iommu.translate(translation, address, asked, access);
         noteLetGo(); // a stage-2 fault resolved inside translate lets go too
         if (status == Iommu.OK) {

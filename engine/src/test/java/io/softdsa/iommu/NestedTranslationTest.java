@@ -57,6 +57,17 @@ class NestedTranslationTest {
         memory.close();
     }
 
+    /**
+     * A guest process's 4-level tables (guest PASID 9) in {@code guest}, bound nested as {@code hostPasid} over
+     * {@code s2}; the guest's invalidations are forwarded to the IOTLB.
+     */
+    private AddressSpace bindGuestProcess(GuestPhysicalMemory guest, int hostPasid, SecondLevelTables s2) {
+        final AddressSpace stage1 = AddressSpace.inGuest(guest, 9, 4,
+            (p, va, len) -> iommu.iotlb().invalidateRange(hostPasid, va, len));
+        iommu.bindNested(hostPasid, stage1.root(), 4, false, s2);
+        return stage1;
+    }
+
     private int enqcmdAndRun(Descriptor d, int hostPasid, CompletionRecord cr) {
         cr.arm();
         assertTrue(device.wq(0).portal().enqcmd(d.segment(), d.offset(), hostPasid));
@@ -123,9 +134,7 @@ class NestedTranslationTest {
         });
         final GuestPhysicalMemory guest = new GuestPhysicalMemory(memory, s2, GUEST_RAM);
         final int hostPasid = iommu.allocatePasid();
-        final AddressSpace stage1 = AddressSpace.inGuest(guest, 9, 4,
-            (p, va, len) -> iommu.iotlb().invalidateRange(hostPasid, va, len));
-        iommu.bindNested(hostPasid, stage1.root(), 4, false, s2);
+        final AddressSpace stage1 = bindGuestProcess(guest, hostPasid, s2);
         final long rec = stage1.allocate(4096, AddressSpace.RW_USER);
         final byte[] data = new byte[2 * 4096];
         java.util.Arrays.fill(data, (byte) 0x5A);
@@ -169,9 +178,7 @@ class NestedTranslationTest {
         });
         final GuestPhysicalMemory guest = new GuestPhysicalMemory(memory, s2, GUEST_RAM);
         final int hostPasid = iommu.allocatePasid();
-        final AddressSpace stage1 = AddressSpace.inGuest(guest, 9, 4,
-            (p, va, len) -> iommu.iotlb().invalidateRange(hostPasid, va, len));
-        iommu.bindNested(hostPasid, stage1.root(), 4, false, s2);
+        final AddressSpace stage1 = bindGuestProcess(guest, hostPasid, s2);
         final long src = stage1.allocate(8 * 4096, AddressSpace.RW_USER);
         final long dst = stage1.allocate(8 * 4096, AddressSpace.RW_USER);
         final long rec = stage1.allocate(4096, AddressSpace.RW_USER);

@@ -81,7 +81,18 @@ class KeptWindowGuestAttackTest {
         }
 
         void poison(long gpa) {
-            g.memory().hostMemory().segment().asSlice(g.memory().hostAddress(gpa), PAGE).fill(POISON);
+            fill(gpa, POISON);
+        }
+
+        /** A fresh guest frame holding {@code b} in every byte. */
+        long frame(byte b) {
+            final long gpa = g.memory().physical().allocateFrame();
+            fill(gpa, b);
+            return gpa;
+        }
+
+        private void fill(long gpa, byte b) {
+            g.memory().hostMemory().segment().asSlice(g.memory().hostAddress(gpa), PAGE).fill(b);
         }
     }
 
@@ -151,8 +162,7 @@ class KeptWindowGuestAttackTest {
             final AddressSpace pt = p.pageTables();
             final long oldGpa = pt.physicalAddress(va);
             assertEquals(0x01, vm.fill(p, va, 128, 0x22, rec));
-            final long newGpa = vm.g.memory().physical().allocateFrame();
-            vm.g.memory().hostMemory().segment().asSlice(vm.g.memory().hostAddress(newGpa), PAGE).fill((byte) 0x33);
+            final long newGpa = vm.frame((byte) 0x33);
             pt.map(va, newGpa, PAGE, AddressSpace.RW_USER); // the guest's invalidation goes to the host IOTLB
             vm.poison(oldGpa);
             assertEquals(0x01, vm.fill(p, va + 64, 64, 0x44, rec));
@@ -179,8 +189,7 @@ class KeptWindowGuestAttackTest {
             final long oldGpa = pt.physicalAddress(va);
             assertEquals(0x01, vm.fill(p, va, 64, 0x22, rec));
             pt.invalidateOnChange(false);
-            final long newGpa = vm.g.memory().physical().allocateFrame();
-            vm.g.memory().hostMemory().segment().asSlice(vm.g.memory().hostAddress(newGpa), PAGE).fill((byte) 0);
+            final long newGpa = vm.frame((byte) 0);
             pt.map(va, newGpa, PAGE, AddressSpace.RW_USER); // not invalidated
             assertEquals(0x01, vm.fill(p, va + 64, 64, 0x44, rec)); // either frame: stale use is allowed
             vm.g.iommu().invalidate(p.pasid(), va, PAGE); // now it remembers
