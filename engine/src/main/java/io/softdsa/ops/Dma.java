@@ -80,6 +80,8 @@ public final class Dma {
     /** Whether the window stops short of where its translation ran on (cut at the bytes wanted then). */
     private final boolean[] windowCut = new boolean[WINDOWS];
     private int nextWindow;
+    /** Behind the windows: the runs of earlier descriptors (void whenever the windows are). */
+    private final TranslatedRuns runs = new TranslatedRuns();
     private int failureStatus;
     private long faultAddress;
     private boolean faultWrite;
@@ -321,6 +323,16 @@ public final class Dma {
                 return true;
             }
         }
+        // a run of an earlier descriptor (the same buffer again, a completion record area)
+        if (translation.pasidEnabled) {
+            final long cached = runs.lookup(address, wanted, access == Translation.WRITE);
+            if (cached >= 0) {
+                runHost = cached;
+                runLength = runs.length();
+                heldBytes += runLength;
+                return true;
+            }
+        }
         // under PASID translation, ask for the rest of the page at least: the window then serves every later access
         // to that page (a completion record, a small operand), where it would cover only the bytes wanted now
         final long asked = translation.pasidEnabled ? Math.max(wanted, Page.SIZE - (address & Page.OFFSET_MASK))
@@ -431,6 +443,7 @@ public final class Dma {
         windowHost[w] = runHost;
         windowWrite[w] = access == Translation.WRITE;
         windowCut[w] = translation.length >= asked; // it may run on past what was asked: only a shorter answer is a real end
+        runs.fill(address, asked, translation.length, runHost, access == Translation.WRITE);
         return true;
     }
 
@@ -438,5 +451,6 @@ public final class Dma {
         for (int i = 0; i < WINDOWS; i++) {
             windowLength[i] = 0;
         }
+        runs.drop();
     }
 }

@@ -126,4 +126,122 @@ class DmaWindowTest {
         assertFalse(dma.map(VA, 64, Translation.WRITE), "a read-only page is not written through a read window");
         dma.release();
     }
+
+    // ---- beyond the windows: the runs of earlier descriptors (TranslatedRuns, the device's ATC) ----
+
+    /** More pages than the engine has windows, each on its own frame, read one descriptor each. */
+    private static final int MANY = 32;
+    private static final long MANY_VA = 0x5000_0000L;
+
+    private long[] mapMany(AddressSpace space, int prot) {
+        final long[] frames = new long[MANY];
+        for (int i = 0; i < MANY; i++) {
+            frames[i] = memory.frames().allocateFrame();
+            space.map(MANY_VA + i * 0x1_0000L, frames[i], 4096, prot); // 64 KiB apart: no run joins two of them
+        }
+        return frames;
+    }
+
+    private long translations() {
+        return dma.translation().iotlbHits + dma.translation().walks;
+    }
+
+    @Test
+    void manyBuffersUsedAgainAreNotTranslatedAgain() {
+        final long[] frames = mapMany(a, AddressSpace.RW_USER);
+        for (int i = 0; i < MANY; i++) {
+            assertEquals(frames[i] + 0x40, descriptorReads(PASID_A, MANY_VA + i * 0x1_0000L + 0x40));
+        }
+        final long before = translations();
+        for (int i = 0; i < MANY; i++) {
+            assertEquals(frames[i] + 0x80, descriptorReads(PASID_A, MANY_VA + i * 0x1_0000L + 0x80));
+        }
+        assertEquals(before, translations(), "every page again from the engine's own cache");
+    }
+
+    @Test
+    void anInvalidationVoidsEveryCachedRunNotOnlyTheWindows() {
+        final long[] frames = mapMany(a, AddressSpace.RW_USER);
+        for (int i = 0; i < MANY; i++) {
+            descriptorReads(PASID_A, MANY_VA + i * 0x1_0000L);
+        }
+        final long moved = memory.frames().allocateFrame();
+        a.map(MANY_VA + 3 * 0x1_0000L, moved, 4096, AddressSpace.RW_USER); // long out of the four windows
+        assertEquals(moved, descriptorReads(PASID_A, MANY_VA + 3 * 0x1_0000L), "the remapped page's new frame");
+        a.unmap(MANY_VA + 5 * 0x1_0000L, 4096);
+        dma.context(true, PASID_A, false);
+        assertFalse(dma.map(MANY_VA + 5 * 0x1_0000L, 64, Translation.READ), "an unmapped page faults");
+        assertEquals(MANY_VA + 5 * 0x1_0000L, dma.faultAddress());
+        dma.release();
+        assertEquals(frames[6], descriptorReads(PASID_A, MANY_VA + 6 * 0x1_0000L));
+    }
+
+    @Test
+    void anotherPasidNeverUsesTheCachedRunsOfTheFirst() {
+        final long[] framesA = mapMany(a, AddressSpace.RW_USER);
+        final long[] framesB = mapMany(iommu.bind(PASID_B), AddressSpace.RW_USER);
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < MANY; i++) {
+                assertEquals(framesA[i], descriptorReads(PASID_A, MANY_VA + i * 0x1_0000L));
+            }
+            for (int i = 0; i < MANY; i++) {
+                assertEquals(framesB[i], descriptorReads(PASID_B, MANY_VA + i * 0x1_0000L),
+                    "tenant B must never reach tenant A's frame");
+            }
+        }
+    }
+
+    @Test
+    void aRunReadEarlierIsWrittenThroughTheIommuWhichSetsTheDirtyBit() {
+        mapMany(a, AddressSpace.RW_USER);
+        final long target = MANY_VA + 2 * 0x1_0000L;
+        for (int i = 0; i < MANY; i++) {
+            descriptorReads(PASID_A, MANY_VA + i * 0x1_0000L);
+        }
+        assertEquals(0, a.leafEntry(target) & (1L << 6), "read only so far: D (bit 6) clear");
+        dma.context(true, PASID_A, false);
+        assertTrue(dma.map(target, 64, Translation.WRITE));
+        dma.release();
+        assertTrue((a.leafEntry(target) & (1L << 6)) != 0, "the write reached the IOMMU and set D (bit 6)");
+    }
+
+    @Test
+    void aReadOnlyPageBeyondTheWindowsIsNeverWritten() {
+        mapMany(a, AddressSpace.READ | AddressSpace.USER);
+        for (int i = 0; i < MANY; i++) {
+            descriptorReads(PASID_A, MANY_VA + i * 0x1_0000L);
+        }
+        dma.context(true, PASID_A, false);
+        assertFalse(dma.map(MANY_VA + 7 * 0x1_0000L, 64, Translation.WRITE), "read-only: no write");
+        assertEquals(MANY_VA + 7 * 0x1_0000L, dma.faultAddress());
+        dma.release();
+    }
+
+    @Test
+    void aLongRunUsedAgainComesBackWholeAndAHoleInItIsSeen() {
+        final long va = 0x6000_0000L;
+        final long run = memory.frames().allocateContiguous(1 << 20, 4096);
+        a.map(va, run, 1 << 20, AddressSpace.RW_USER);
+        mapMany(a, AddressSpace.RW_USER);
+        for (int round = 0; round < 2; round++) {
+            dma.context(true, PASID_A, false);
+            assertTrue(dma.map(va, 1 << 20, Translation.READ));
+            assertEquals(run, dma.hostAddress());
+            assertEquals(1 << 20, dma.length(), "the whole contiguous MiB in one step");
+            dma.release();
+            for (int i = 0; i < MANY; i++) {
+                descriptorReads(PASID_A, MANY_VA + i * 0x1_0000L); // push it out of the windows
+            }
+        }
+        final long before = translations();
+        dma.context(true, PASID_A, false);
+        assertTrue(dma.map(va, 1 << 20, Translation.READ));
+        dma.release();
+        assertEquals(before, translations(), "the MiB again from the engine's cache");
+        a.unmap(va + 100 * 4096L, 4096);
+        dma.context(true, PASID_A, false);
+        assertTrue(dma.map(va, 1 << 20, Translation.READ));
+        assertEquals(100 * 4096L, dma.length(), "the run now ends at the unmapped page");
+        dma.release();
+    }
 }

@@ -1,0 +1,83 @@
+package io.softdsa.ops;
+
+import io.softdsa.memory.Page;
+
+/**
+ * The runs an engine has translated, as a device's address translation cache (the DSA's ATC) keeps them between
+ * descriptors: direct-mapped by the virtual page a run starts in, engine-private, so a hit is a few plain loads and no
+ * fence, and a contiguous 1 MiB buffer used again costs one hit instead of a walk of its IOTLB entries.
+ * <p>
+ * It holds nothing the engine's {@link Dma} windows do not: an entry is valid only while the windows are, and
+ * {@link #drop} (every let-go, context change or invalidation the IOMMU reports at resume) voids them all at once by
+ * advancing a generation, so dropping costs the same however many entries there are. A run translated for reading
+ * only answers reads: a write must still reach the IOMMU once, which checks write permission and sets the leaves'
+ * dirty bits (the dirty log depends on it). A run the IOMMU answered in full may run on past what was asked then, so
+ * it answers only requests it covers whole; one it cut short ends where the translation ends.
+ * <p>
+ * One per engine; not thread-safe; allocates nothing after construction.
+ */
+final class TranslatedRuns {
+    /** Entries (a power of two): a pipeline of 64 descriptors with three operands each fits. */
+    static final int ENTRIES = 256;
+    private static final int INDEX_BITS = Integer.numberOfTrailingZeros(ENTRIES);
+    private static final int STRIDE = 4;
+    private static final int START = 0;
+    private static final int LENGTH = 1;
+    private static final int HOST = 2;
+    /** generation << 2 | cut << 1 | writable. */
+    private static final int TAG = 3;
+    private static final long WRITABLE = 1;
+    private static final long CUT = 2;
+
+    private final long[] entries = new long[ENTRIES * STRIDE];
+    /** Entries carry the generation they were filled in; starts at 1 so the zeroed array holds nothing valid. */
+    private long generation = 1;
+    private long hitLength;
+
+    /**
+     * Whether a run covers the start of {@code [address, address + wanted)} for {@code write}; then
+     * {@link #hostAddress} and {@link #length} (1 to wanted bytes) are set.
+     */
+    long lookup(long address, long wanted, boolean write) {
+        final int base = index(address);
+        final long tag = entries[base + TAG];
+        final long into = address - entries[base + START];
+        final long length = entries[base + LENGTH];
+        if ((tag >>> 2) != generation || Long.compareUnsigned(into, length) >= 0 || (write && (tag & WRITABLE) == 0)
+            || ((tag & CUT) != 0 && length - into < wanted)) {
+            return -1;
+        }
+        hitLength = Math.min(wanted, length - into);
+        return entries[base + HOST] + into;
+    }
+
+    /** Bytes of the last hit. */
+    long length() {
+        return hitLength;
+    }
+
+    /**
+     * The IOMMU translated {@code length} bytes at {@code address} to {@code hostAddress} when asked for
+     * {@code asked} bytes.
+     */
+    void fill(long address, long asked, long length, long hostAddress, boolean write) {
+        final int base = index(address);
+        entries[base + START] = address;
+        entries[base + LENGTH] = length;
+        entries[base + HOST] = hostAddress;
+        entries[base + TAG] = generation << 2 | (length >= asked ? CUT : 0) | (write ? WRITABLE : 0);
+    }
+
+    /** Every entry is void from now on. */
+    void drop() {
+        generation++;
+    }
+
+    private static int index(long address) {
+        // the page's bytes folded together: buffers allocated at any power-of-two stride (consecutive pages, 64 KiB
+        // or 1 MiB apart) land in distinct entries, as long as there are no more of them than entries
+        final long page = address >>> Page.SHIFT;
+        final long folded = page ^ (page >>> INDEX_BITS) ^ (page >>> 2 * INDEX_BITS) ^ (page >>> 3 * INDEX_BITS);
+        return (int) (folded & (ENTRIES - 1)) * STRIDE;
+    }
+}
