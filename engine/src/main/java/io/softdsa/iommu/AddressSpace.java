@@ -62,6 +62,8 @@ public final class AddressSpace {
     private final List<long[]> dataRuns = new ArrayList<>();
     private long nextVa = VA_BASE;
     private boolean invalidateOnChange = true;
+    /** Told of every present leaf a map replaces or an unmap removes, with the entry it had (null: no one). */
+    private LeafVisitor departures;
     private boolean bound = true;
 
     AddressSpace(ScalableModeIommu iommu, int pasid, int levels, boolean supervisorRequests) {
@@ -136,15 +138,56 @@ public final class AddressSpace {
             final long slot = slot(va + off, size.level, true);
             final long leaf = ((hostAddress + off) & ADDRESS_MASK) | PRESENT | protBits(prot)
                 | (size == PageSize.SIZE_4K ? 0 : PAGE_SIZE);
-            Le.setLongRelease(m, host(slot), leaf);
+            // an exchange, not a store: a dirty bit a walker set in the old leaf up to this very moment is seen
+            // (its compare-and-set on the old entry either came first, or fails and retries on the new one)
+            final long old = Le.getAndSetLong(m, host(slot), leaf);
+            if (size != PageSize.SIZE_4K && (old & PRESENT) != 0 && (old & PAGE_SIZE) == 0) {
+                // a promotion (smaller pages made one large page): the old table is out of every new walk now; its
+                // leaves depart with the dirty bits walkers set in them until this moment
+                departTable(old & ADDRESS_MASK, size.level - 1, va + off);
+            } else {
+                departed(slot, old, page, va + off);
+            }
         }
         invalidate(va, length);
+    }
+
+    private void departed(long slot, long old, long pageBytes, long pageStart) {
+        if ((old & PRESENT) != 0 && departures != null) {
+            departures.visit(slot, old, pageBytes, pageStart);
+        }
+    }
+
+    /** Reports and clears every leaf under a table no walk can reach any more. */
+    private void departTable(long table, int level, long start) {
+        if (departures == null) {
+            return;
+        }
+        final long span = 1L << indexShift(level);
+        for (int i = 0; i < PagingLayout.ENTRIES; i++) {
+            final long slot = table + (long) i * ENTRY_SIZE;
+            final long e = Le.getAndSetLong(m, host(slot), 0);
+            if ((e & PRESENT) == 0) {
+                continue;
+            }
+            if (level == 1 || (e & PAGE_SIZE) != 0) {
+                departed(slot, e, span, start + i * span);
+            } else {
+                departTable(e & ADDRESS_MASK, level - 1, start + i * span);
+            }
+        }
+    }
+
+    /** {@code visitor} is told of every present leaf a later map replaces or unmap removes, with its last entry. */
+    synchronized void onDeparture(LeafVisitor visitor) {
+        this.departures = visitor;
     }
 
     /** Removes every leaf in [va, va + length); a large page must be covered whole. */
     public synchronized void unmap(long va, long length) {
         checkBound();
-        forEachLeaf(va, length, (slot, entry, pageBytes, start) -> Le.setLongRelease(m, host(slot), 0));
+        forEachLeaf(va, length,
+            (slot, entry, pageBytes, start) -> departed(slot, Le.getAndSetLong(m, host(slot), 0), pageBytes, start));
         invalidate(va, length);
     }
 

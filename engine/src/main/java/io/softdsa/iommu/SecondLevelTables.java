@@ -13,11 +13,27 @@ public final class SecondLevelTables {
     private final ScalableModeIommu iommu;
     private final AddressSpace tables;
     private volatile SecondLevelFaultHandler faultHandler;
+    /**
+     * Guest-physical ranges [start, end) whose leaf was dirty when the host replaced or removed it: the next report
+     * that covers them says so, as a write to the old leaf is no less a write (guarded by itself).
+     */
+    private final java.util.List<long[]> departedDirty = new java.util.ArrayList<>();
+    /** Whether a log is being kept: outside one nothing reads departed ranges, so none are kept (guarded by departedDirty). */
+    private boolean logging;
 
     SecondLevelTables(ScalableModeIommu iommu) {
         this.iommu = iommu;
         this.tables = AddressSpace.inGuest(new HostPhysicalMemory(iommu.memory()), 0, 4,
             (pasid, va, length) -> iommu.iotlb().invalidateAll());
+        tables.onDeparture((slot, entry, pageBytes, pageStart) -> {
+            if ((entry & PagingLayout.SL_DIRTY) != 0) {
+                synchronized (departedDirty) {
+                    if (logging) {
+                        departedDirty.add(new long[] {pageStart, pageStart + pageBytes});
+                    }
+                }
+            }
+        });
     }
 
     /** Host-physical address of the top-level table (the PASID entry's second-level pointer). */
@@ -54,6 +70,10 @@ public final class SecondLevelTables {
     /** Starts DMA dirty logging: forgets earlier writes so the log holds only writes from now on. */
     public void startDirtyLogging() {
         clearDirty(0, 1L << PagingLayout.SL_ADDRESS_BITS, null, 0, PagingLayout.PAGE_SHIFT_4K);
+        synchronized (departedDirty) {
+            departedDirty.clear();
+            logging = true;
+        }
     }
 
     /**
@@ -67,12 +87,41 @@ public final class SecondLevelTables {
         final long pages = (length + (1L << pageShift) - 1) >>> pageShift;
         final long[] bitmap = new long[(int) ((pages + 63) >>> 6)];
         clearDirty(gpa, length, bitmap, gpa, pageShift);
+        takeDeparted(gpa, gpa + length, bitmap, pageShift);
         return bitmap;
+    }
+
+    /** Reports the departed dirty ranges within [from, to) and forgets that part of them. */
+    private void takeDeparted(long from, long to, long[] bitmap, int pageShift) {
+        synchronized (departedDirty) {
+            final java.util.List<long[]> kept = new java.util.ArrayList<>();
+            for (long[] r : departedDirty) {
+                final long start = Math.max(r[0], from);
+                final long end = Math.min(r[1], to);
+                if (start >= end) {
+                    kept.add(r);
+                    continue;
+                }
+                markPages(bitmap, from, to, pageShift, start, end - start);
+                if (r[0] < start) {
+                    kept.add(new long[] {r[0], start});
+                }
+                if (end < r[1]) {
+                    kept.add(new long[] {end, r[1]});
+                }
+            }
+            departedDirty.clear();
+            departedDirty.addAll(kept);
+        }
     }
 
     /** Ends dirty logging (bits keep being set by DMA; nothing reads them). */
     public void stopDirtyLogging() {
-        // the hardware keeps setting D with SLADE; there is nothing to switch off in the model
+        // the hardware keeps setting D with SLADE; only the record of departed dirty leaves stops
+        synchronized (departedDirty) {
+            departedDirty.clear();
+            logging = false;
+        }
     }
 
     private void clearDirty(long gpa, long length, long[] bitmap, long base, int pageShift) {

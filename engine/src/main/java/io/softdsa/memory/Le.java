@@ -45,6 +45,10 @@ public final class Le {
         return LONG_HANDLE.compareAndSet(segment, offset, expected, value);
     }
 
+    public static long getAndSetLong(MemorySegment segment, long offset, long value) {
+        return (long) LONG_HANDLE.getAndSet(segment, offset, value);
+    }
+
     public static long getAndBitwiseOrLong(MemorySegment segment, long offset, long bits) {
         return (long) LONG_HANDLE.getAndBitwiseOr(segment, offset, bits);
     }

@@ -184,4 +184,74 @@ class NestedAccessedDirtyTest {
         }
         assertEquals(expected.size(), count, "and nothing else (the source page was only read)");
     }
+
+    /** Writes one page through the guest's stage 1 with dirty logging on; returns the written page's guest address. */
+    private long writtenPageWithLoggingOn() {
+        final long rec = stage1.allocate(4096, AddressSpace.RW_USER);
+        final CompletionRecord cr = new CompletionRecord(memory.segment(), stage1.hostAddress(rec));
+        final long dst = stage1.allocate(4096, AddressSpace.RW_USER);
+        s2.startDirtyLogging();
+        assertEquals(0x01, run(client.descriptor().opcode(Opcode.FILL).pasid(5).destination(dst).transferSize(4096)
+            .completionAddress(rec).flags(0x0C), cr));
+        return stage1.physicalAddress(dst) & ~4095L;
+    }
+
+    private static boolean reported(long[] bitmap, long page) {
+        return (bitmap[(int) (page >>> 18)] & (1L << (page >>> 12))) != 0;
+    }
+
+    @Test
+    void aDirtyPageTheHostRemapsBeforeTheReportIsStillReportedOnce() {
+        final long page = writtenPageWithLoggingOn();
+        // the host moves the page (a fresh leaf without D) between the write and the harvest, as a balloon or
+        // compaction would: the write happened and the destination must copy the page again
+        s2.map(page, s2.hostAddress(page), 4096, true);
+        assertTrue(reported(s2.reportAndClearDirty(0, GUEST_RAM, 12), page), "the write to the old leaf counts");
+        assertTrue(!reported(s2.reportAndClearDirty(0, GUEST_RAM, 12), page), "and is reported once");
+    }
+
+    @Test
+    void aDirtyPageTheHostUnmapsBeforeTheReportIsStillReported() {
+        final long page = writtenPageWithLoggingOn();
+        final long host = s2.hostAddress(page);
+        s2.unmap(page, 4096);
+        assertTrue(reported(s2.reportAndClearDirty(0, GUEST_RAM, 12), page), "the write before the unmap counts");
+        s2.map(page, host, 4096, true);
+    }
+
+    @Test
+    void aDepartedDirtyPageIsReportedOnlyByAReportThatCoversIt() {
+        final long page = writtenPageWithLoggingOn();
+        s2.map(page, s2.hostAddress(page), 4096, true);
+        final long other = page == 0 ? 4096 : 0;
+        final long[] elsewhere = s2.reportAndClearDirty(other, 4096, 12);
+        assertEquals(0, elsewhere[0] & 1L, "a report of another page does not consume it");
+        final long[] here = s2.reportAndClearDirty(page, 4096, 12);
+        assertEquals(1L, here[0] & 1L);
+    }
+
+    @Test
+    void startingALogAgainForgetsPagesThatDepartedDirtyBefore() {
+        final long page = writtenPageWithLoggingOn();
+        s2.map(page, s2.hostAddress(page), 4096, true);
+        s2.stopDirtyLogging();
+        s2.startDirtyLogging();
+        assertTrue(!reported(s2.reportAndClearDirty(0, GUEST_RAM, 12), page), "the new log holds only new writes");
+    }
+
+    @Test
+    void aDirtyPageTheHostPromotesIntoALargePageIsStillReported() {
+        final long page = writtenPageWithLoggingOn();
+        final long region = page & -(2L << 20);
+        // the host collapses the 512 small pages around it into one 2 MiB page (as khugepaged would): the old leaf
+        // table goes, and with it the dirty bit the device set
+        s2.map(region, 32L << 20, 2L << 20, true, PageSize.SIZE_2M);
+        assertEquals((32L << 20) + (page - region), s2.hostAddress(page), "the large page is in place");
+        assertTrue(reported(s2.reportAndClearDirty(region, 2L << 20, 12), page - region),
+            "the write to the small page counts");
+        final long[] again = s2.reportAndClearDirty(region, 2L << 20, 12);
+        for (long w : again) {
+            assertEquals(0, w, "reported once, and the new large page was never written");
+        }
+    }
 }
