@@ -19,13 +19,19 @@ import java.lang.foreign.Arena;
  * The cost of shared virtual addressing: the same pipelined memmove (16 descriptors in flight, one busy-spinning
  * engine) through a WQ with PASID disabled (host-physical addresses) and one with PASID enabled (every address walked
  * or found in the IOTLB), measured in interleaved pairs in one JVM (median pair, min-max of the pairs' ratios).
- * After warm-up every translation is an IOTLB hit, so the difference is the IOTLB-hit overhead.
+ * After warm-up every translation is an IOTLB hit, so the difference is the IOTLB-hit overhead. With one buffer pair
+ * per descriptor slot the engine finds every run in its own translated-run cache (the device's ATC) as well; the
+ * {@value #ROTATED}-buffer row walks 4 KiB memmoves through {@value #ROTATED} source and destination pages, more than
+ * that cache holds, so each operand is an ATC miss answered by the IOTLB: the cost a descriptor pays when software
+ * does not reuse its buffers.
  *
  * <pre>java ... -cp benchmarks.jar io.softdsa.bench.SvaOverhead [seconds-per-case]</pre>
  */
 public final class SvaOverhead {
     private static final int DEPTH = 16;
     private static final int PASID = 42;
+    /** Pages the rotated row's operands walk through: twice the engine's translated-run cache per operand. */
+    static final int ROTATED = 512;
 
     private SvaOverhead() {
     }
@@ -34,31 +40,36 @@ public final class SvaOverhead {
         final double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2.0;
         System.out.printf("softdsa SVA overhead — %s, %d CPUs, %s%n", java.time.LocalDate.now(),
             Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
-        System.out.printf("%-10s %8s %14s %14s %22s %12s%n", "operation", "size", "PASID off", "PASID on",
-            "ratio (min-max)", "ns/desc +");
+        System.out.printf("%-10s %8s %8s %14s %14s %22s %12s%n", "operation", "size", "buffers", "PASID off",
+            "PASID on", "ratio (min-max)", "ns/desc +");
         final int pairs = 5;
-        for (long size : new long[] {4096, 1 << 20}) {
+        for (long[] row : new long[][] {{4096, DEPTH}, {4096, ROTATED}, {1 << 20, DEPTH}}) {
+            final long size = row[0];
+            final int buffers = (int) row[1];
             // interleaved pairs (off, on, off, on, ...): drift of the machine cancels in each pair's ratio; the
             // median pair is reported with the pairs' min-max
             final double[] off = new double[pairs];
             final double[] on = new double[pairs];
             final double[] ratio = new double[pairs];
             for (int pair = 0; pair < pairs; pair++) {
-                off[pair] = measure(false, size, seconds / pairs);
-                on[pair] = measure(true, size, seconds / pairs);
+                off[pair] = measure(false, size, buffers, seconds / pairs);
+                on[pair] = measure(true, size, buffers, seconds / pairs);
                 ratio[pair] = on[pair] / off[pair];
             }
             final int m = Median.index(ratio);
             final double extraNs = 1e9 / on[m] - 1e9 / off[m];
-            System.out.printf("%-10s %8s %11.2f GB/s %11.2f GB/s %7.3fx (%.3f-%.3f) %12.1f%n", "memmove",
-                size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB", off[m] * size / 1e9,
+            System.out.printf("%-10s %8s %8d %11.2f GB/s %11.2f GB/s %7.3fx (%.3f-%.3f) %12.1f%n", "memmove",
+                size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB", buffers, off[m] * size / 1e9,
                 on[m] * size / 1e9, ratio[m], java.util.Arrays.stream(ratio).min().orElse(0),
                 java.util.Arrays.stream(ratio).max().orElse(0), extraNs);
         }
     }
 
-    /** Descriptors per second. */
-    private static double measure(boolean pasid, long size, double seconds) {
+    /**
+     * Descriptors per second; with more {@code buffers} than descriptors in flight, each submission moves its slot's
+     * descriptor on to the next source and destination of the rotation.
+     */
+    static double measure(boolean pasid, long size, int buffers, double seconds) {
         try (HostMemory memory = HostMemory.allocate(64L << 20); Arena arena = Arena.ofConfined()) {
             final ScalableModeIommu iommu = new ScalableModeIommu(memory);
             final DeviceConfig cfg = DeviceConfig.builder("dsa0").group(GroupConfig.of(0, 0))
@@ -69,6 +80,15 @@ public final class SvaOverhead {
                 dsa.enableAll();
                 final Portal portal = dsa.wq(0).portal();
                 final AddressSpace as = pasid ? iommu.bind(PASID) : null;
+                final long[] sources = new long[buffers];
+                final long[] destinations = new long[buffers];
+                for (int b = DEPTH; b < buffers; b++) {
+                    sources[b] = pasid ? as.allocate(size, AddressSpace.RW_USER, AddressSpace.PageSize.SIZE_4K, true)
+                        : memory.allocateBuffer(size).address();
+                    destinations[b] = pasid
+                        ? as.allocate(size, AddressSpace.RW_USER, AddressSpace.PageSize.SIZE_4K, true)
+                        : memory.allocateBuffer(size).address();
+                }
                 final Descriptor[] ds = new Descriptor[DEPTH];
                 final CompletionRecord[] crs = new CompletionRecord[DEPTH];
                 for (int i = 0; i < DEPTH; i++) {
@@ -87,17 +107,22 @@ public final class SvaOverhead {
                         record = memory.allocateBuffer(4096).address();
                         recordHost = record;
                     }
+                    sources[i] = src;
+                    destinations[i] = dst;
                     crs[i] = new CompletionRecord(memory.segment(), recordHost);
                     ds[i] = Descriptor.allocate(arena).opcode(Opcode.MEMMOVE).pasid(PASID).source(src)
                         .destination(dst).transferSize(size).completionAddress(record).flags(0x0C);
                 }
-                run(portal, ds, crs, (long) (0.3e9)); // warm-up
-                return run(portal, ds, crs, (long) (seconds * 1e9));
+                run(portal, ds, crs, sources, destinations, (long) (0.3e9)); // warm-up
+                return run(portal, ds, crs, sources, destinations, (long) (seconds * 1e9));
             }
         }
     }
 
-    private static double run(Portal portal, Descriptor[] ds, CompletionRecord[] crs, long nanos) {
+    private static double run(Portal portal, Descriptor[] ds, CompletionRecord[] crs, long[] sources,
+        long[] destinations, long nanos) {
+        final int buffers = sources.length;
+        int next = DEPTH % buffers;
         for (int i = 0; i < DEPTH; i++) {
             crs[i].arm();
             while (!portal.enqcmd(ds[i])) {
@@ -118,6 +143,10 @@ public final class SvaOverhead {
             done++;
             if ((done & 63) == 0 && System.nanoTime() > end) {
                 break;
+            }
+            if (buffers > DEPTH) {
+                ds[i].source(sources[next]).destination(destinations[next]);
+                next = next + 1 == buffers ? 0 : next + 1;
             }
             crs[i].arm();
             while (!portal.enqcmd(ds[i])) {
