@@ -79,44 +79,34 @@ public final class SvaOverhead {
             try (Device dsa = Device.create(memory, cfg, DeviceOptions.defaults().sva(iommu).busySpin())) {
                 dsa.enableAll();
                 final Portal portal = dsa.wq(0).portal();
-                final AddressSpace as = pasid ? iommu.bind(PASID) : null;
+                // both sides DMA over the same host frames (the off side by their host-physical addresses), so where
+                // the buffers sit (their alignment to each other, their cache sets) is no part of the ratio
+                final AddressSpace as = iommu.bind(PASID);
                 final long[] sources = new long[buffers];
                 final long[] destinations = new long[buffers];
-                for (int b = DEPTH; b < buffers; b++) {
-                    sources[b] = pasid ? as.allocate(size, AddressSpace.RW_USER, AddressSpace.PageSize.SIZE_4K, true)
-                        : memory.allocateBuffer(size).address();
-                    destinations[b] = pasid
-                        ? as.allocate(size, AddressSpace.RW_USER, AddressSpace.PageSize.SIZE_4K, true)
-                        : memory.allocateBuffer(size).address();
+                for (int b = 0; b < buffers; b++) {
+                    sources[b] = operand(as, pasid, size);
+                    destinations[b] = operand(as, pasid, size);
                 }
                 final Descriptor[] ds = new Descriptor[DEPTH];
                 final CompletionRecord[] crs = new CompletionRecord[DEPTH];
                 for (int i = 0; i < DEPTH; i++) {
-                    final long src;
-                    final long dst;
-                    final long record;
-                    final long recordHost;
-                    if (pasid) {
-                        src = as.allocate(size, AddressSpace.RW_USER, AddressSpace.PageSize.SIZE_4K, true);
-                        dst = as.allocate(size, AddressSpace.RW_USER, AddressSpace.PageSize.SIZE_4K, true);
-                        record = as.allocate(4096, AddressSpace.RW_USER);
-                        recordHost = as.hostAddress(record);
-                    } else {
-                        src = memory.allocateBuffer(size).address();
-                        dst = memory.allocateBuffer(size).address();
-                        record = memory.allocateBuffer(4096).address();
-                        recordHost = record;
-                    }
-                    sources[i] = src;
-                    destinations[i] = dst;
+                    final long record = operand(as, pasid, 4096);
+                    final long recordHost = pasid ? as.hostAddress(record) : record;
                     crs[i] = new CompletionRecord(memory.segment(), recordHost);
-                    ds[i] = Descriptor.allocate(arena).opcode(Opcode.MEMMOVE).pasid(PASID).source(src)
-                        .destination(dst).transferSize(size).completionAddress(record).flags(0x0C);
+                    ds[i] = Descriptor.allocate(arena).opcode(Opcode.MEMMOVE).pasid(PASID).source(sources[i])
+                        .destination(destinations[i]).transferSize(size).completionAddress(record).flags(0x0C);
                 }
                 run(portal, ds, crs, sources, destinations, (long) (0.3e9)); // warm-up
                 return run(portal, ds, crs, sources, destinations, (long) (seconds * 1e9));
             }
         }
+    }
+
+    /** A fresh buffer of {@code bytes}, one host-contiguous run: its virtual address under PASID, else its host one. */
+    private static long operand(AddressSpace as, boolean pasid, long bytes) {
+        final long va = as.allocate(bytes, AddressSpace.RW_USER, AddressSpace.PageSize.SIZE_4K, true);
+        return pasid ? va : as.hostAddress(va);
     }
 
     private static double run(Portal portal, Descriptor[] ds, CompletionRecord[] crs, long[] sources,
