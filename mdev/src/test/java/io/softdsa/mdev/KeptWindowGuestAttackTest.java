@@ -39,63 +39,6 @@ class KeptWindowGuestAttackTest {
     private static final int PAGE = 4096;
     private static final byte POISON = (byte) 0xA5;
 
-    /** A guest with a shared-WQ virtual device brought up for SVA. */
-    private static final class Vm {
-        final GuestDomain g;
-        final GuestDriver driver;
-
-        Vm(MdevFixture f, String name) {
-            g = f.guest(name);
-            final VirtualDsa dev = f.vdev(VdevType.SHARED_WQ, g);
-            driver = f.driver(dev, g);
-            driver.bringUp(true, DeviceSetup.oneGroup(1, WqSetup.shared(0, 16, 0)));
-        }
-
-        int fill(GuestProcess p, long dst, int size, int b, long rec) {
-            final CompletionRecord cr = p.completionRecord(rec).arm();
-            final Descriptor d = driver.descriptor().clear().opcode(Opcode.FILL)
-                .flags(DescriptorFlags.COMPLETION_ADDRESS_VALID | DescriptorFlags.REQUEST_COMPLETION_RECORD)
-                .completionAddress(rec).destination(dst).transferSize(size)
-                .fillPattern(0x0101_0101_0101_0101L * (b & 0xFF));
-            assertEquals(PortalResult.ACCEPTED, driver.submitUserRetrying(0, d, p, MdevFixture.TIMEOUT));
-            return MdevFixture.await(cr);
-        }
-
-        int move(GuestProcess p, long src, long dst, int size, long rec) {
-            final CompletionRecord cr = p.completionRecord(rec).arm();
-            final Descriptor d = MdevFixture.memmove(driver.descriptor(), src, dst, size, rec);
-            assertEquals(PortalResult.ACCEPTED, driver.submitUserRetrying(0, d, p, MdevFixture.TIMEOUT));
-            return MdevFixture.await(cr);
-        }
-
-        /** Byte by byte, the guest-physical page {@code gpa} as host memory holds it. */
-        void assertGuestFrame(long gpa, byte[] expected, String what) {
-            final long host = g.memory().hostAddress(gpa);
-            for (int i = 0; i < expected.length; i++) {
-                final byte got = g.memory().hostMemory().segment().get(ValueLayout.JAVA_BYTE, host + i);
-                if (got != expected[i]) {
-                    throw new AssertionError(what + ": byte " + i + " of gpa 0x" + Long.toHexString(gpa) + " is 0x"
-                        + Integer.toHexString(got & 0xFF) + ", expected 0x" + Integer.toHexString(expected[i] & 0xFF));
-                }
-            }
-        }
-
-        void poison(long gpa) {
-            fill(gpa, POISON);
-        }
-
-        /** A fresh guest frame holding {@code b} in every byte. */
-        long frame(byte b) {
-            final long gpa = g.memory().physical().allocateFrame();
-            fill(gpa, b);
-            return gpa;
-        }
-
-        private void fill(long gpa, byte b) {
-            g.memory().hostMemory().segment().asSlice(g.memory().hostAddress(gpa), PAGE).fill(b);
-        }
-    }
-
     private static byte[] filled(int n, byte v) {
         final byte[] b = new byte[n];
         for (int i = 0; i < n; i++) {
@@ -111,9 +54,9 @@ class KeptWindowGuestAttackTest {
     @Test
     void sameGuestVirtualAddressInThreeTenantsAlternating() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm a = new Vm(f, "vm-a");
-            final Vm b = new Vm(f, "vm-b");
-            final Vm[] vms = {a, a, b};
+            final SvaGuestVm a = new SvaGuestVm(f, "vm-a");
+            final SvaGuestVm b = new SvaGuestVm(f, "vm-b");
+            final SvaGuestVm[] vms = {a, a, b};
             final GuestProcess[] ps = {a.driver.newProcess("a1"), a.driver.newProcess("a2"), b.driver.newProcess("b1")};
             final long[] va = new long[3];
             final long[] gpa = new long[3];
@@ -155,7 +98,7 @@ class KeptWindowGuestAttackTest {
     @Test
     void aGuestRemapBetweenDescriptorsIsObeyed() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm vm = new Vm(f, "vm");
+            final SvaGuestVm vm = new SvaGuestVm(f, "vm");
             final GuestProcess p = vm.driver.newProcess("app");
             final long va = p.allocate(PAGE);
             final long rec = p.allocate(PAGE);
@@ -181,7 +124,7 @@ class KeptWindowGuestAttackTest {
     @Test
     void aForgetfulGuestDriverGetsStaleUseOnlyUntilItInvalidates() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm vm = new Vm(f, "vm");
+            final SvaGuestVm vm = new SvaGuestVm(f, "vm");
             final GuestProcess p = vm.driver.newProcess("app");
             final long va = p.allocate(PAGE);
             final long rec = p.allocate(PAGE);
@@ -208,7 +151,7 @@ class KeptWindowGuestAttackTest {
     @Test
     void aGuestPasidFreedAndGivenToAnotherProcessWritesOnlyTheNewProcess() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm vm = new Vm(f, "vm");
+            final SvaGuestVm vm = new SvaGuestVm(f, "vm");
             final GuestProcess first = vm.driver.newProcess("first");
             final long va = first.allocate(PAGE);
             final long gpa1 = first.pageTables().physicalAddress(va);
@@ -249,7 +192,7 @@ class KeptWindowGuestAttackTest {
     @Test
     void aGuestWriteAfterADirtyReportIsLoggedAgain() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm vm = new Vm(f, "vm");
+            final SvaGuestVm vm = new SvaGuestVm(f, "vm");
             final GuestProcess p = vm.driver.newProcess("app");
             final long va = p.allocate(2 * PAGE);
             final long rec = p.allocate(PAGE);

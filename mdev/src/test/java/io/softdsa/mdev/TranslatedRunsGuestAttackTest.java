@@ -38,74 +38,6 @@ class TranslatedRunsGuestAttackTest {
     private static final int SUCCESS = 0x01;
     private static final int PUSH_PAGES = 6;
 
-    /** A guest with a shared-WQ virtual device brought up for SVA. */
-    private static final class Vm {
-        final GuestDomain g;
-        final GuestDriver driver;
-
-        Vm(MdevFixture f, String name) {
-            g = f.guest(name);
-            final VirtualDsa dev = f.vdev(VdevType.SHARED_WQ, g);
-            driver = f.driver(dev, g);
-            driver.bringUp(true, DeviceSetup.oneGroup(1, WqSetup.shared(0, 16, 0)));
-        }
-
-        int fill(GuestProcess p, long dst, int size, int b, long rec) {
-            final CompletionRecord cr = p.completionRecord(rec).arm();
-            final Descriptor d = driver.descriptor().clear().opcode(Opcode.FILL)
-                .flags(DescriptorFlags.COMPLETION_ADDRESS_VALID | DescriptorFlags.REQUEST_COMPLETION_RECORD)
-                .completionAddress(rec).destination(dst).transferSize(size)
-                .fillPattern(0x0101_0101_0101_0101L * (b & 0xFF));
-            assertEquals(PortalResult.ACCEPTED, driver.submitUserRetrying(0, d, p, MdevFixture.TIMEOUT));
-            return raw(cr);
-        }
-
-        int move(GuestProcess p, long src, long dst, int size, long rec) {
-            final CompletionRecord cr = p.completionRecord(rec).arm();
-            final Descriptor d = MdevFixture.memmove(driver.descriptor(), src, dst, size, rec);
-            assertEquals(PortalResult.ACCEPTED, driver.submitUserRetrying(0, d, p, MdevFixture.TIMEOUT));
-            return raw(cr);
-        }
-
-        /** The whole status byte (bit 7: a write fault), and the record's fault address kept for the caller. */
-        long lastFaultAddress;
-
-        private int raw(CompletionRecord cr) {
-            assertEquals(true, MdevFixture.await(cr) != 0, "completed in time");
-            lastFaultAddress = g.memory().hostMemory().segment().get(
-                ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), cr.address() + 8);
-            return cr.rawStatus();
-        }
-
-        /** Fills on {@link #PUSH_PAGES} pages of their own: every window of the engine now holds one of them. */
-        void push(GuestProcess p, long pushVa, long rec) {
-            for (int i = 0; i < PUSH_PAGES; i++) {
-                assertEquals(SUCCESS, fill(p, pushVa + (long) i * 2 * PAGE, 64, 0x09, rec), "push " + i);
-            }
-        }
-
-        void assertGuestFrame(long gpa, byte[] expected, String what) {
-            final long host = g.memory().hostAddress(gpa);
-            for (int i = 0; i < expected.length; i++) {
-                final byte got = g.memory().hostMemory().segment().get(ValueLayout.JAVA_BYTE, host + i);
-                if (got != expected[i]) {
-                    throw new AssertionError(what + ": byte " + i + " of gpa 0x" + Long.toHexString(gpa) + " is 0x"
-                        + Integer.toHexString(got & 0xFF) + ", expected 0x" + Integer.toHexString(expected[i] & 0xFF));
-                }
-            }
-        }
-
-        long frame(byte b) {
-            final long gpa = g.memory().physical().allocateFrame();
-            fillFrame(gpa, b);
-            return gpa;
-        }
-
-        void fillFrame(long gpa, byte b) {
-            g.memory().hostMemory().segment().asSlice(g.memory().hostAddress(gpa), PAGE).fill(b);
-        }
-    }
-
     private static byte[] filled(int n, int v) {
         final byte[] b = new byte[n];
         java.util.Arrays.fill(b, (byte) v);
@@ -115,7 +47,7 @@ class TranslatedRunsGuestAttackTest {
     @Test
     void aGuestRemapAfterTheRunsLeftTheWindowsIsObeyed() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm vm = new Vm(f, "vm");
+            final SvaGuestVm vm = new SvaGuestVm(f, "vm");
             final GuestProcess p = vm.driver.newProcess("app");
             final long va = p.allocate(PAGE);
             final long rec = p.allocate(PAGE);
@@ -125,7 +57,7 @@ class TranslatedRunsGuestAttackTest {
             for (int round = 0; round < 3; round++) {
                 assertEquals(SUCCESS, vm.fill(p, va, 128, 0x22, rec));
                 assertEquals(SUCCESS, vm.move(p, va, va + 1024, 128, rec));
-                vm.push(p, push, rec);
+                vm.push(p, push, rec, PUSH_PAGES);
             }
             final long newGpa = vm.frame((byte) 0x33);
             pt.map(va, newGpa, PAGE, AddressSpace.RW_USER); // the guest's invalidation goes to the host IOTLB
@@ -140,7 +72,7 @@ class TranslatedRunsGuestAttackTest {
             }
             vm.assertGuestFrame(newGpa, expected, "the new guest frame");
             // and unmapped: the next write faults (0x03, bit 7 for a write) and the old frame stays as it was
-            vm.push(p, push, rec);
+            vm.push(p, push, rec, PUSH_PAGES);
             pt.unmap(va, PAGE);
             vm.fillFrame(newGpa, POISON);
             assertEquals(0x80 | 0x03, vm.fill(p, va, 64, 0x55, rec), "a write to the unmapped page");
@@ -152,7 +84,7 @@ class TranslatedRunsGuestAttackTest {
     @Test
     void twoGuestsAtTheSameAndAtCollidingAddressesAlternatingReachOnlyTheirOwnFrames() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm[] vms = {new Vm(f, "vm-a"), new Vm(f, "vm-b")};
+            final SvaGuestVm[] vms = {new SvaGuestVm(f, "vm-a"), new SvaGuestVm(f, "vm-b")};
             final GuestProcess[] ps = {vms[0].driver.newProcess("a"), vms[1].driver.newProcess("b")};
             final long x = 0x5000_0000L;
             final long y = x ^ 0x10_1000L; // the page numbers' first two bytes differ in bit 0 both: same cache entry
@@ -181,7 +113,7 @@ class TranslatedRunsGuestAttackTest {
                     java.util.Arrays.fill(model[t][b], off, off + 128, (byte) v);
                 }
                 if (round % 4 == 0) {
-                    vms[t].push(ps[t], push[t], rec[t]);
+                    vms[t].push(ps[t], push[t], rec[t], PUSH_PAGES);
                 }
                 for (int u = 0; u < 2; u++) {
                     for (int b = 0; b < 2; b++) {
@@ -196,14 +128,14 @@ class TranslatedRunsGuestAttackTest {
     @Test
     void aGuestPasidFreedWhileItsRunsAreCachedIsNotServedToTheNextProcessWithTheSameNumber() {
         try (MdevFixture f = new MdevFixture()) {
-            final Vm vm = new Vm(f, "vm");
+            final SvaGuestVm vm = new SvaGuestVm(f, "vm");
             final GuestProcess first = vm.driver.newProcess("first");
             final long va = first.allocate(PAGE);
             final long rec = first.allocate(PAGE);
             final long push = first.allocate(2L * PUSH_PAGES * PAGE);
             final long gpa1 = first.pageTables().physicalAddress(va);
             assertEquals(SUCCESS, vm.fill(first, va, 64, 0x22, rec));
-            vm.push(first, push, rec);
+            vm.push(first, push, rec, PUSH_PAGES);
             assertEquals(SUCCESS, vm.fill(first, va, 64, 0x23, rec));
             final int pasid = first.pasid();
             first.close(); // unbind, free its tables and frames, free the guest PASID
