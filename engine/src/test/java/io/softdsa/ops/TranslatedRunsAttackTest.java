@@ -198,21 +198,69 @@ class TranslatedRunsAttackTest {
         }
     }
 
-    /** A tenant: a PASID, an address space, a Priv for its descriptors, a record page and push pages. */
-    private static final class Tenant {
+    /** Who submits: a PASID and a Priv for its descriptors, its record page and its push pages (host addresses). */
+    private abstract static class Submitter {
         final Rig r;
         final int pasid;
-        final AddressSpace as;
         final boolean priv;
         final long recHost;
         final long[] pushHost = new long[PUSH_PAGES];
 
-        Tenant(Rig r, int pasid, AddressSpace as) {
+        Submitter(Rig r, int pasid, boolean priv, long recHost) {
             this.r = r;
             this.pasid = pasid;
+            this.priv = priv;
+            this.recHost = recHost;
+        }
+
+        Rec run(Descriptor d) {
+            return r.run(d, pasid, priv, REC, recHost);
+        }
+
+        Rec fill(long va, long size, int b) {
+            return run(r.desc().opcode(OP_FILL).destination(va).transferSize(size)
+                .fillPattern(0x0101_0101_0101_0101L * (b & 0xFF)));
+        }
+
+        Rec move(long src, long dst, long size) {
+            return run(r.desc().opcode(OP_MEMMOVE).source(src).destination(dst).transferSize(size));
+        }
+
+        /** Copies SRC to DST twice, pushes the windows out, then proves the next copy is served by the cache alone. */
+        void warmMove(long bytes, String what) {
+            for (int i = 0; i < 2; i++) {
+                assertEquals(SUCCESS, move(SRC, DST, bytes).status());
+            }
+            pushWindows();
+            assertServedFromCache(() -> move(SRC, DST, bytes), what);
+        }
+
+        /** Descriptors on fresh pages of this tenant: every window the engine holds now holds one of them. */
+        void pushWindows() {
+            for (int i = 0; i < PUSH_PAGES / 2; i++) {
+                final Rec rec = r.run(r.desc().opcode(OP_FILL).destination(PUSH + 2L * i * 0x1_0000L).transferSize(64)
+                    .fillPattern(0x0909_0909_0909_0909L), pasid, priv, PUSH + (2L * i + 1) * 0x1_0000L,
+                    pushHost[2 * i + 1]);
+                assertEquals(SUCCESS, rec.status(), "push descriptor " + rec);
+            }
+        }
+
+        /** Runs the warm-up {@code op} and asserts the engine served it from its cached runs, without an IOMMU probe. */
+        void assertServedFromCache(java.util.function.Supplier<Rec> op, String what) {
+            final long before = r.probes();
+            final Rec rec = op.get();
+            assertEquals(SUCCESS, rec.status(), what + ": " + rec);
+            assertEquals(before, r.probes(), what + ": served by the engine's cached runs, no IOMMU probe");
+        }
+    }
+
+    /** A tenant: a PASID, an address space, a Priv for its descriptors, a record page and push pages. */
+    private static final class Tenant extends Submitter {
+        final AddressSpace as;
+
+        Tenant(Rig r, int pasid, AddressSpace as) {
+            super(r, pasid, false, r.frame((byte) 0));
             this.as = as;
-            this.priv = false;
-            recHost = r.frame((byte) 0);
             as.map(REC, recHost, PAGE, AddressSpace.RW_USER);
             for (int i = 0; i < PUSH_PAGES; i++) {
                 pushHost[i] = r.frame((byte) 0);
@@ -226,11 +274,8 @@ class TranslatedRunsAttackTest {
 
         /** Another submitter in {@code other}'s address space and PASID (its record and push pages too). */
         Tenant(Tenant other, boolean priv) {
-            this.r = other.r;
-            this.pasid = other.pasid;
+            super(other.r, other.pasid, priv, other.recHost);
             this.as = other.as;
-            this.priv = priv;
-            this.recHost = other.recHost;
             System.arraycopy(other.pushHost, 0, pushHost, 0, PUSH_PAGES);
         }
 
@@ -250,37 +295,6 @@ class TranslatedRunsAttackTest {
             r.fillHost(run, (long) pages * PAGE, b);
             as.map(va, run, (long) pages * PAGE, AddressSpace.RW_USER);
             return run;
-        }
-
-        Rec run(Descriptor d) {
-            return r.run(d, pasid, priv, REC, recHost);
-        }
-
-        Rec fill(long va, long size, int b) {
-            return run(r.desc().opcode(OP_FILL).destination(va).transferSize(size)
-                .fillPattern(0x0101_0101_0101_0101L * (b & 0xFF)));
-        }
-
-        Rec move(long src, long dst, long size) {
-            return run(r.desc().opcode(OP_MEMMOVE).source(src).destination(dst).transferSize(size));
-        }
-
-        /** Descriptors on fresh pages of this tenant: every window the engine holds now holds one of them. */
-        void pushWindows() {
-            for (int i = 0; i < PUSH_PAGES / 2; i++) {
-                final Rec rec = r.run(r.desc().opcode(OP_FILL).destination(PUSH + 2L * i * 0x1_0000L).transferSize(64)
-                    .fillPattern(0x0909_0909_0909_0909L), pasid, priv, PUSH + (2L * i + 1) * 0x1_0000L,
-                    pushHost[2 * i + 1]);
-                assertEquals(SUCCESS, rec.status(), "push descriptor " + rec);
-            }
-        }
-
-        /** Runs the warm-up {@code op} and asserts the engine served it from its cached runs, without an IOMMU probe. */
-        void assertServedFromCache(java.util.function.Supplier<Rec> op, String what) {
-            final long before = r.probes();
-            final Rec rec = op.get();
-            assertEquals(SUCCESS, rec.status(), what + ": " + rec);
-            assertEquals(before, r.probes(), what + ": served by the engine's cached runs, no IOMMU probe");
         }
     }
 
@@ -387,11 +401,7 @@ class TranslatedRunsAttackTest {
             final Tenant a = new Tenant(r, 5);
             final long oldSrc = a.mapFrames(SRC, 1, (byte) 0x11, AddressSpace.RW_USER)[0];
             final long oldDst = a.mapFrames(DST, 1, (byte) 0, AddressSpace.RW_USER)[0];
-            for (int i = 0; i < 2; i++) {
-                assertEquals(SUCCESS, a.move(SRC, DST, 512).status());
-            }
-            a.pushWindows();
-            a.assertServedFromCache(() -> a.move(SRC, DST, 512), "warm copy");
+            a.warmMove(512, "warm copy");
             final long newSrc = r.frame((byte) 0x22);
             final long newDst = r.frame((byte) 0x66);
             a.as.map(SRC, newSrc, PAGE, AddressSpace.RW_USER); // replaces the leaves (and invalidates)
@@ -654,11 +664,7 @@ class TranslatedRunsAttackTest {
             final Tenant a = new Tenant(r, 5);
             final long srcHost = a.mapFrames(SRC, 1, (byte) 0x11, AddressSpace.RW_USER)[0];
             final long dstHost = a.mapFrames(DST, 1, (byte) 0, AddressSpace.RW_USER)[0];
-            for (int i = 0; i < 2; i++) {
-                assertEquals(SUCCESS, a.move(SRC, DST, 64).status());
-            }
-            a.pushWindows();
-            a.assertServedFromCache(() -> a.move(SRC, DST, 64), "SRC read from the cache");
+            a.warmMove(64, "SRC read from the cache");
             assertEquals(0, leaf(r.m, a.as.root(), SRC, x -> x) & DIRTY, "SRC only read: D clear");
             assertEquals(SUCCESS, a.move(DST, SRC + 1024, 64).status(), "now SRC is written");
             assertTrue((leaf(r.m, a.as.root(), SRC, x -> x) & DIRTY) != 0, "SRC written: D (bit 6) set");
@@ -708,46 +714,15 @@ class TranslatedRunsAttackTest {
     }
 
     /** A nested tenant: like {@link Tenant}, but its pages are guest frames mapped by the guest's own tables. */
-    private static final class NestedTenant {
+    private static final class NestedTenant extends Submitter {
         final Guest g;
-        final long recHost;
-        final long[] pushHost = new long[PUSH_PAGES];
 
         NestedTenant(Guest g) {
+            super(g.r, g.hostPasid, false, g.host(guestPage(g, REC, (byte) 0)));
             this.g = g;
-            final long recGpa = guestPage(g, REC, (byte) 0);
-            recHost = g.host(recGpa);
             for (int i = 0; i < PUSH_PAGES; i++) {
                 pushHost[i] = g.host(guestPage(g, PUSH + i * 0x1_0000L, (byte) 0));
             }
-        }
-
-        Rec run(Descriptor d) {
-            return g.r.run(d, g.hostPasid, false, REC, recHost);
-        }
-
-        Rec fill(long va, long size, int b) {
-            return run(g.r.desc().opcode(OP_FILL).destination(va).transferSize(size)
-                .fillPattern(0x0101_0101_0101_0101L * (b & 0xFF)));
-        }
-
-        Rec move(long src, long dst, long size) {
-            return run(g.r.desc().opcode(OP_MEMMOVE).source(src).destination(dst).transferSize(size));
-        }
-
-        void pushWindows() {
-            for (int i = 0; i < PUSH_PAGES / 2; i++) {
-                final Rec rec = g.r.run(g.r.desc().opcode(OP_FILL).destination(PUSH + 2L * i * 0x1_0000L)
-                    .transferSize(64), g.hostPasid, false, PUSH + (2L * i + 1) * 0x1_0000L, pushHost[2 * i + 1]);
-                assertEquals(SUCCESS, rec.status(), "push " + rec);
-            }
-        }
-
-        void assertServedFromCache(java.util.function.Supplier<Rec> op, String what) {
-            final long before = g.r.probes();
-            final Rec rec = op.get();
-            assertEquals(SUCCESS, rec.status(), what + ": " + rec);
-            assertEquals(before, g.r.probes(), what + ": served by the engine's cached runs");
         }
     }
 
@@ -840,20 +815,12 @@ class TranslatedRunsAttackTest {
             final long srcGpa = guestPage(g, SRC, (byte) 0x11);
             guestPage(g, DST, (byte) 0);
             g.s2.startDirtyLogging();
-            for (int i = 0; i < 2; i++) {
-                assertEquals(SUCCESS, t.move(SRC, DST, 64).status());
-            }
-            t.pushWindows();
-            t.assertServedFromCache(() -> t.move(SRC, DST, 64), "SRC read from the cache");
+            t.warmMove(64, "SRC read from the cache");
             assertEquals(0, g.stage1Leaf(SRC) & DIRTY, "stage 1: only read");
             assertEquals(0, g.stage2Leaf(srcGpa) & SL_DIRTY, "stage 2: only read");
             assertEquals(0L, g.s2.reportAndClearDirty(srcGpa, PAGE, 12)[0], "the dirty log: not written yet");
             // the report invalidated everything: read SRC into the cache again before the write
-            for (int i = 0; i < 2; i++) {
-                assertEquals(SUCCESS, t.move(SRC, DST, 64).status());
-            }
-            t.pushWindows();
-            t.assertServedFromCache(() -> t.move(SRC, DST, 64), "SRC read from the cache again");
+            t.warmMove(64, "SRC read from the cache again");
             assertEquals(0, g.stage1Leaf(SRC) & DIRTY, "stage 1: still only read");
             assertEquals(0, g.stage2Leaf(srcGpa) & SL_DIRTY, "stage 2: still only read");
             assertEquals(SUCCESS, t.fill(SRC + 512, 64, 0x44).status(), "now written");
