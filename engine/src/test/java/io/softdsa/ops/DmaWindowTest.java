@@ -278,4 +278,34 @@ class DmaWindowTest {
         assertEquals(4096, dma.length(), "an unmap in between is seen");
         dma.release();
     }
+
+    @Test
+    void twoRunsWhosePagesShareACacheSetUsedInTurnBothStay() {
+        // pages 0x61000 and 0x66f7f fold to one set of the cache (page ^ page >>> 7 ^ page >>> 14 ^ page >>> 21, low 7
+        // bits: 56 for both); a 1 MiB buffer and a record so placed used to evict each other every descriptor
+        final long p = 0x6100_0000L;
+        final long q = 0x66f7_f000L;
+        final long frameP = memory.frames().allocateFrame();
+        final long frameQ = memory.frames().allocateFrame();
+        a.map(p, frameP, 4096, AddressSpace.RW_USER);
+        a.map(q, frameQ, 4096, AddressSpace.RW_USER);
+        // each round five fresh pages two apart (sets 80-94, never 56; 1 MiB further each round) go through the
+        // IOMMU and push p and q out of the four windows, so only the cache can serve them
+        final long push = 0x6200_0000L;
+        for (int i = 0; i < 15; i++) { // mapped first: a map is an invalidation, which voids every cached run
+            a.map(push + (i / 5) * (1L << 20) + (i % 5) * 8192L, memory.frames().allocateFrame(), 4096,
+                AddressSpace.RW_USER);
+        }
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 5; i++) {
+                descriptorReads(PASID_A, push + round * (1L << 20) + i * 8192L);
+            }
+            final long before = translations();
+            assertEquals(frameP, descriptorReads(PASID_A, p));
+            assertEquals(frameQ, descriptorReads(PASID_A, q));
+            if (round > 0) {
+                assertEquals(before, translations(), "round " + round + ": both runs from the engine's cache");
+            }
+        }
+    }
 }
