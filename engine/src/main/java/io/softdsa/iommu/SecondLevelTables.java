@@ -3,6 +3,9 @@ package io.softdsa.iommu;
 import io.softdsa.iommu.AddressSpace.PageSize;
 import io.softdsa.memory.Le;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * A guest's stage-2 translation: host-owned second-level tables (VT-d format, {@link PagingLayout}) mapping
  * guest-physical to host-physical, 4-level. Every change invalidates
@@ -17,8 +20,11 @@ public final class SecondLevelTables {
      * Guest-physical ranges [start, end) whose leaf was dirty when the host replaced or removed it: the next report
      * that covers them says so, as a write to the old leaf is no less a write (guarded by itself).
      */
-    private final java.util.List<long[]> departedDirty = new java.util.ArrayList<>();
-    /** Whether a log is being kept: outside one nothing reads departed ranges, so none are kept (guarded by departedDirty). */
+    private final List<long[]> departedDirty = new ArrayList<>();
+    /**
+     * Whether a log is being kept: outside one nothing reads departed ranges, so none are kept (guarded by
+     * departedDirty).
+     */
     private boolean logging;
 
     SecondLevelTables(ScalableModeIommu iommu) {
@@ -94,7 +100,7 @@ public final class SecondLevelTables {
     /** Reports the departed dirty ranges within [from, to) and forgets that part of them. */
     private void takeDeparted(long from, long to, long[] bitmap, int pageShift) {
         synchronized (departedDirty) {
-            final java.util.List<long[]> kept = new java.util.ArrayList<>();
+            final List<long[]> kept = new ArrayList<>();
             for (long[] r : departedDirty) {
                 final long start = Math.max(r[0], from);
                 final long end = Math.min(r[1], to);

@@ -443,7 +443,7 @@ public final class Dma {
         windowHost[w] = runHost;
         windowWrite[w] = access == Translation.WRITE;
         windowCut[w] = translation.length >= asked; // it may run on past what was asked: only a shorter answer is a real end
-        runs.fill(address, asked, translation.length, runHost, access == Translation.WRITE);
+        runs.fill(address, translation.length, runHost, windowWrite[w], windowCut[w]);
         return true;
     }
 

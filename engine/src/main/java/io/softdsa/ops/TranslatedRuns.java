@@ -4,8 +4,8 @@ import io.softdsa.memory.Page;
 
 /**
  * The runs an engine has translated, as a device's address translation cache (the DSA's ATC) keeps them between
- * descriptors: two-way set-associative by the virtual page a run starts in, engine-private, so a hit is a few plain loads and no
- * fence, and a contiguous 1 MiB buffer used again costs one hit instead of a walk of its IOTLB entries.
+ * descriptors: two-way set-associative by the virtual page a run starts in, engine-private, so a hit is a few plain
+ * loads and no fence, and a contiguous 1 MiB buffer used again costs one hit instead of a walk of its IOTLB entries.
  * <p>
  * It holds nothing the engine's {@link Dma} windows do not: an entry is valid only while the windows are, and
  * {@link #drop} (every let-go, context change or invalidation the IOMMU reports at resume) voids them all at once by
@@ -41,8 +41,8 @@ final class TranslatedRuns {
     private long hitLength;
 
     /**
-     * Whether a run covers the start of {@code [address, address + wanted)} for {@code write}; then
-     * {@link #hostAddress} and {@link #length} (1 to wanted bytes) are set.
+     * The host address of {@code address} if a run covers the start of {@code [address, address + wanted)} for
+     * {@code write}, with {@link #length} (1 to wanted bytes) set; else -1.
      */
     long lookup(long address, long wanted, boolean write) {
         final int set = index(address);
@@ -68,10 +68,10 @@ final class TranslatedRuns {
     }
 
     /**
-     * The IOMMU translated {@code length} bytes at {@code address} to {@code hostAddress} when asked for
-     * {@code asked} bytes.
+     * The IOMMU translated {@code length} bytes at {@code address} to {@code hostAddress}; {@code cut}: it may run on
+     * past them (the engine's window rule), so the run answers only requests it covers whole.
      */
-    void fill(long address, long asked, long length, long hostAddress, boolean write) {
+    void fill(long address, long length, long hostAddress, boolean write, boolean cut) {
         // the newest run goes to the first way and the one there moves to the second: two runs that share a set
         // (a buffer and a record, used in turn) both stay
         final int base = index(address);
@@ -82,7 +82,7 @@ final class TranslatedRuns {
         entries[base + START] = address;
         entries[base + LENGTH] = length;
         entries[base + HOST] = hostAddress;
-        entries[base + TAG] = generation << 2 | (length >= asked ? CUT : 0) | (write ? WRITABLE : 0);
+        entries[base + TAG] = generation << 2 | (cut ? CUT : 0) | (write ? WRITABLE : 0);
     }
 
     /** Every entry is void from now on. */
