@@ -1,19 +1,8 @@
 package io.softdsa.mdev;
 
-import io.softdsa.completion.CompletionRecord;
-import io.softdsa.descriptor.Descriptor;
-import io.softdsa.descriptor.DescriptorFlags;
-import io.softdsa.descriptor.Opcode;
 import io.softdsa.iommu.AddressSpace;
 import io.softdsa.iommu.SecondLevelTables;
-import io.softdsa.mdev.guest.DeviceSetup;
-import io.softdsa.mdev.guest.GuestDriver;
 import io.softdsa.mdev.guest.GuestProcess;
-import io.softdsa.mdev.guest.WqSetup;
-import io.softdsa.mdev.translation.GuestDomain;
-import io.softdsa.mdev.vdev.PortalResult;
-import io.softdsa.mdev.vdev.VdevType;
-import io.softdsa.mdev.vdev.VirtualDsa;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,15 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class KeptWindowGuestAttackTest {
     private static final int PAGE = 4096;
-    private static final byte POISON = (byte) 0xA5;
-
-    private static byte[] filled(int n, byte v) {
-        final byte[] b = new byte[n];
-        for (int i = 0; i < n; i++) {
-            b[i] = v;
-        }
-        return b;
-    }
 
     /**
      * Alternating descriptors of tenants that all use the same guest virtual address for data and record: two
@@ -110,8 +90,8 @@ class KeptWindowGuestAttackTest {
             vm.poison(oldGpa);
             assertEquals(0x01, vm.fill(p, va + 64, 64, 0x44, rec));
             assertEquals(0x01, vm.move(p, va, va + 1024, 128, rec));
-            vm.assertGuestFrame(oldGpa, filled(PAGE, POISON), "the guest frame given up");
-            final byte[] expected = filled(PAGE, (byte) 0x33);
+            vm.assertGuestFrame(oldGpa, SvaGuestVm.filled(PAGE, SvaGuestVm.POISON), "the guest frame given up");
+            final byte[] expected = SvaGuestVm.filled(PAGE, (byte) 0x33);
             for (int i = 64; i < 128; i++) {
                 expected[i] = 0x44;
                 expected[1024 + i] = 0x44;
@@ -139,7 +119,8 @@ class KeptWindowGuestAttackTest {
             pt.invalidateOnChange(true);
             vm.poison(oldGpa);
             assertEquals(0x01, vm.fill(p, va + 128, 64, 0x55, rec));
-            vm.assertGuestFrame(oldGpa, filled(PAGE, POISON), "the old guest frame after the invalidation");
+            vm.assertGuestFrame(oldGpa, SvaGuestVm.filled(PAGE, SvaGuestVm.POISON),
+                "the old guest frame after the invalidation");
             final long host = vm.g.memory().hostAddress(newGpa);
             for (int i = 128; i < 192; i++) {
                 assertEquals(0x55, vm.g.memory().hostMemory().segment().get(ValueLayout.JAVA_BYTE, host + i));

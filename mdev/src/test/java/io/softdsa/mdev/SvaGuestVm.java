@@ -23,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * fault address), and guest frames filled and checked byte by byte through host memory.
  */
 final class SvaGuestVm {
+    /** What a frame given up or taken away is filled with, so any later device access to it shows. */
+    static final byte POISON = (byte) 0xA5;
     private static final int PAGE = 4096;
 
     final GuestDomain g;
@@ -80,9 +82,16 @@ SvaGuestVm(MdevFixture f, String name) {
         }
     }
 
-    /** Every byte of guest frame {@code gpa} 0xA5, so a stale write or read of it shows. */
+    /** Every byte of guest frame {@code gpa} {@link #POISON}, so a stale write or read of it shows. */
     void poison(long gpa) {
-        fillFrame(gpa, (byte) 0xA5);
+        fillFrame(gpa, POISON);
+    }
+
+    /** {@code n} bytes of {@code v}: what a filled frame should read back as. */
+    static byte[] filled(int n, int v) {
+        final byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) v);
+        return b;
     }
 
     /** A fresh guest frame holding {@code b} in every byte. */

@@ -1,18 +1,7 @@
 package io.softdsa.mdev;
 
-import io.softdsa.completion.CompletionRecord;
-import io.softdsa.descriptor.Descriptor;
-import io.softdsa.descriptor.DescriptorFlags;
-import io.softdsa.descriptor.Opcode;
 import io.softdsa.iommu.AddressSpace;
-import io.softdsa.mdev.guest.DeviceSetup;
-import io.softdsa.mdev.guest.GuestDriver;
 import io.softdsa.mdev.guest.GuestProcess;
-import io.softdsa.mdev.guest.WqSetup;
-import io.softdsa.mdev.translation.GuestDomain;
-import io.softdsa.mdev.vdev.PortalResult;
-import io.softdsa.mdev.vdev.VdevType;
-import io.softdsa.mdev.vdev.VirtualDsa;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -34,15 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TranslatedRunsGuestAttackTest {
     private static final int PAGE = 4096;
-    private static final byte POISON = (byte) 0xA5;
     private static final int SUCCESS = 0x01;
     private static final int PUSH_PAGES = 6;
-
-    private static byte[] filled(int n, int v) {
-        final byte[] b = new byte[n];
-        java.util.Arrays.fill(b, (byte) v);
-        return b;
-    }
 
     @Test
     void aGuestRemapAfterTheRunsLeftTheWindowsIsObeyed() {
@@ -61,11 +43,11 @@ class TranslatedRunsGuestAttackTest {
             }
             final long newGpa = vm.frame((byte) 0x33);
             pt.map(va, newGpa, PAGE, AddressSpace.RW_USER); // the guest's invalidation goes to the host IOTLB
-            vm.fillFrame(oldGpa, POISON);
+            vm.fillFrame(oldGpa, SvaGuestVm.POISON);
             assertEquals(SUCCESS, vm.fill(p, va + 64, 64, 0x44, rec));
             assertEquals(SUCCESS, vm.move(p, va, va + 1024, 128, rec));
-            vm.assertGuestFrame(oldGpa, filled(PAGE, POISON), "the guest frame given up");
-            final byte[] expected = filled(PAGE, 0x33);
+            vm.assertGuestFrame(oldGpa, SvaGuestVm.filled(PAGE, SvaGuestVm.POISON), "the guest frame given up");
+            final byte[] expected = SvaGuestVm.filled(PAGE, 0x33);
             for (int i = 64; i < 128; i++) {
                 expected[i] = 0x44;
                 expected[1024 + i] = 0x44;
@@ -74,10 +56,10 @@ class TranslatedRunsGuestAttackTest {
             // and unmapped: the next write faults (0x03, bit 7 for a write) and the old frame stays as it was
             vm.push(p, push, rec, PUSH_PAGES);
             pt.unmap(va, PAGE);
-            vm.fillFrame(newGpa, POISON);
+            vm.fillFrame(newGpa, SvaGuestVm.POISON);
             assertEquals(0x80 | 0x03, vm.fill(p, va, 64, 0x55, rec), "a write to the unmapped page");
             assertEquals(va, vm.lastFaultAddress, "fault address in the record (bytes 8-15)");
-            vm.assertGuestFrame(newGpa, filled(PAGE, POISON), "the unmapped page's frame");
+            vm.assertGuestFrame(newGpa, SvaGuestVm.filled(PAGE, SvaGuestVm.POISON), "the unmapped page's frame");
         }
     }
 
