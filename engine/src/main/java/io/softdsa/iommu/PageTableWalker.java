@@ -35,6 +35,8 @@ import static io.softdsa.iommu.PagingLayout.indexShift;
 public final class PageTableWalker {
     /** A stage-2 miss: {@link Translation#stage2FaultAddress} says where; the host resolves it, not the guest. */
     public static final int STAGE2_FAULT = -2;
+    /** {@link #stage2}'s internal answer when the leaf changed under the walk: walk again. Never returned. */
+    private static final int LEAF_REPLACED = -3;
 
     private final MemorySegment memory;
     private final long memorySize;
@@ -151,6 +153,17 @@ public final class PageTableWalker {
         if (gpa < 0 || (gpa >>> SL_ADDRESS_BITS) != 0) {
             return TranslationFault.TRANSLATION_ERROR;
         }
+        // A leaf the host replaced between this walk's read and its A/D update is walked again: the update then
+        // lands on the entry the host installed (or the walk faults on the hole), never on nothing. Each retry
+        // follows a host store to that very entry, so the host's own progress bounds it.
+        int s;
+        while ((s = stage2Once(t, root, gpa, access)) == LEAF_REPLACED) {
+            Thread.onSpinWait();
+        }
+        return s;
+    }
+
+    private int stage2Once(Translation t, long root, long gpa, int access) {
         final boolean write = access == Translation.WRITE;
         boolean writable = true;
         long table = root;
@@ -180,11 +193,11 @@ public final class PageTableWalker {
                 if (write && !writable) {
                     return stage2Fault(t, gpa, true);
                 }
-                for (int i = 0; i < depth; i++) {
+                for (int i = 0; i < depth - 1; i++) {
                     setBits(t.stage2Entries[i], SL_ACCESSED);
                 }
-                if (write) {
-                    setBits(entryAddress, SL_DIRTY);
+                if (!markLeaf(entryAddress, e, write ? SL_ACCESSED | SL_DIRTY : SL_ACCESSED)) {
+                    return LEAF_REPLACED;
                 }
                 t.stage2Host = address + (gpa & pageMask);
                 t.stage2Shift = shift;
@@ -239,6 +252,27 @@ public final class PageTableWalker {
         t.stage2FaultAddress = gpa;
         t.stage2FaultWrite = write;
         return STAGE2_FAULT;
+    }
+
+    /**
+     * Sets {@code bits} (A, or A and D) in the stage-2 leaf at {@code entryAddress} if it still maps what the walk
+     * read ({@code read}, all but its A/D bits); false if the host replaced it since. The host departs a leaf with
+     * getAndSet ({@code AddressSpace}), so against this CAS either the CAS lands first and the departing value the
+     * host reports carries D, or the CAS fails, the reload sees the new entry and the walk goes again: a device
+     * write is never left out of the dirty log. Without the check, a leaf unmapped between the read and the update
+     * was skipped as not present while the write still went to the page it had mapped.
+     */
+    boolean markLeaf(long entryAddress, long read, long bits) {
+        final long stable = ~(SL_ACCESSED | SL_DIRTY);
+        for (;;) {
+            final long old = Le.getLongVolatile(memory, entryAddress); // pairs with AddressSpace's getAndSet
+            if (((old ^ read) & stable) != 0) {
+                return false;
+            }
+            if ((old & bits) == bits || Le.compareAndSetLong(memory, entryAddress, old, old | bits)) {
+                return true;
+            }
+        }
     }
 
     private void setBits(long entryAddress, long bits) {
