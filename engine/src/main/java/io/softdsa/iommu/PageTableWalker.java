@@ -37,6 +37,8 @@ public final class PageTableWalker {
     public static final int STAGE2_FAULT = -2;
     /** {@link #stage2}'s internal answer when the leaf changed under the walk: walk again. Never returned. */
     private static final int LEAF_REPLACED = -3;
+    /** Ordering step the model checker's planted variant turns off ({@code StageTwoLeafLincheckTest}). */
+    private static final boolean LEAF_RECHECKED = Boolean.TRUE.booleanValue();
 
     private final MemorySegment memory;
     private final long memorySize;
@@ -267,7 +269,8 @@ public final class PageTableWalker {
         for (;;) {
             final long old = Le.getLongVolatile(memory, entryAddress); // pairs with AddressSpace's getAndSet
             if (((old ^ read) & stable) != 0) {
-                return false;
+                // the planted variant (LEAF_RECHECKED off) is the old code's skip: a leaf gone counts as marked
+                return !LEAF_RECHECKED && (old & PRESENT) == 0;
             }
             if ((old & bits) == bits || Le.compareAndSetLong(memory, entryAddress, old, old | bits)) {
                 return true;

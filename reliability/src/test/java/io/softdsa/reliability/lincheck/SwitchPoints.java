@@ -58,6 +58,11 @@ public final class SwitchPoints {
         return Le.compareAndSetLong(s, o, expected, v);
     }
 
+    public static long getAndSetLong(MemorySegment s, long o, long v) {
+        point();
+        return Le.getAndSetLong(s, o, v);
+    }
+
     public static long getAndBitwiseOrLong(MemorySegment s, long o, long bits) {
         point();
         return Le.getAndBitwiseOrLong(s, o, bits);
