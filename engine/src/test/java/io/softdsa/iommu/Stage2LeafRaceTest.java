@@ -99,6 +99,7 @@ class Stage2LeafRaceTest {
                 phase.incrementAndGet(); // releases translated[0] to the host's acquire below
             }
         }, "device-walk");
+        device.setDaemon(true); // a failed round leaves it waiting for a phase that never comes: not the JVM's exit
         device.start();
         s2.startDirtyLogging();
         int raced = 0;

@@ -355,9 +355,7 @@ class TranslatedRunsAttackTest {
             final Tenant a = new Tenant(r, 5);
             final long srcHost = a.mapFrames(SRC, 1, (byte) 0x11, AddressSpace.RW_USER)[0];
             final long oldDst = a.mapFrames(DST, 1, (byte) 0, AddressSpace.RW_USER)[0];
-            assertEquals(SUCCESS, a.move(SRC, DST, 256).status());
-            a.pushWindows();
-            a.assertServedFromCache(() -> a.move(SRC, DST, 256), "warm copy");
+            a.warmMove(256, "warm copy");
             a.as.unmap(DST, PAGE); // the frame goes back to the host ...
             r.fillHost(oldDst, PAGE, POISON); // ... and to another tenant, who fills it
             assertFault(a.move(SRC, DST, 256), WRITE_FAULT | PAGE_FAULT, DST, 0, "copy into the unmapped page");
@@ -380,9 +378,7 @@ class TranslatedRunsAttackTest {
             final Tenant a = new Tenant(r, 5);
             final long oldSrc = a.mapFrames(SRC, 1, (byte) 0x11, AddressSpace.RW_USER)[0];
             final long dstHost = a.mapFrames(DST, 1, (byte) 0, AddressSpace.RW_USER)[0];
-            assertEquals(SUCCESS, a.move(SRC, DST, PAGE).status());
-            a.pushWindows();
-            a.assertServedFromCache(() -> a.move(SRC, DST, PAGE), "warm copy");
+            a.warmMove(PAGE, "warm copy");
             r.fillHost(dstHost, PAGE, (byte) 0);
             a.as.unmap(SRC, PAGE);
             r.fillHost(oldSrc, PAGE, POISON); // the next owner's secret
@@ -1211,9 +1207,7 @@ class TranslatedRunsAttackTest {
             final Tenant a = new Tenant(r, 5);
             final long oldSrc = a.mapFrames(SRC, 1, (byte) 0x11, AddressSpace.RW_USER)[0];
             a.mapFrames(DST, 1, (byte) 0, AddressSpace.RW_USER);
-            assertEquals(SUCCESS, a.move(SRC, DST, 512).status());
-            a.pushWindows();
-            a.assertServedFromCache(() -> a.move(SRC, DST, 512), "SRC from the cache");
+            a.warmMove(512, "SRC from the cache");
             final long lazyVa = 0x4008_0000L; // reserved, not mapped: the destination faults with BOF
             final long lazyHost = r.frame((byte) 0);
             final long newSrc = r.frame((byte) 0x77);
