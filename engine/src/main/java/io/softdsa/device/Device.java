@@ -3,8 +3,6 @@ package io.softdsa.device;
 import io.softdsa.completion.InterruptTable;
 import io.softdsa.completion.SoftwareErrorRegister;
 import io.softdsa.completion.SwerrEntry;
-import io.softdsa.descriptor.Descriptor;
-import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.device.config.DeviceCapabilities;
 import io.softdsa.device.config.DeviceConfig;
 import io.softdsa.device.config.GroupConfig;
@@ -23,7 +21,6 @@ import io.softdsa.telemetry.DeviceTelemetry;
 import io.softdsa.telemetry.EngineCounters;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -164,17 +161,13 @@ public final class Device implements AutoCloseable {
 
     private Engine newEngine(DeviceConfig cfg, int id) {
         final Arena engineArena = Arena.ofShared(); // freed with the engine: reconfiguring leaks nothing
-        final Descriptor fetch = new Descriptor(engineArena.allocate(DescriptorLayout.LENGTH, DescriptorLayout.LENGTH),
-            0);
         final EngineCounters counters = telemetry.engine(id);
         final Dma dma = new Dma(memory.segment(), iommu, options.translationHoldBytes());
         dma.pageFaultHandler(options.pageFaultHandler());
         dma.counters(counters);
         final OpContext context = new OpContext(dma, memory.bufferView(), engineArena);
-        final MemorySegment listBuffer = engineArena.allocate(
-            (long) DescriptorExecutor.LIST_FETCH * DescriptorLayout.LENGTH, DescriptorLayout.LENGTH);
-        final DescriptorExecutor executor = new DescriptorExecutor(fetch, listBuffer, context, rules,
-            new OperationTable(), swerr, interrupts, errors);
+        final DescriptorExecutor executor = new DescriptorExecutor(context, rules, new OperationTable(), swerr,
+            interrupts, errors);
         return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor, engineArena,
             counters, name);
     }

@@ -29,10 +29,11 @@ public final class DescriptorExecutor {
     private static final int NOT_IN_BATCH = -1;
     /**
      * Descriptors of a Batch's list an engine reads with one mapping at most (the Linux default maximum batch size):
-     * the size of the list buffer {@code Device} gives each engine.
+     * the size of each executor's list buffer.
      */
     public static final int LIST_FETCH = 32;
 
+    /** The fetch buffer: the descriptor a WQ's ring hands this engine, copied in by the claim. */
     private final Descriptor d;
     /** The list buffer: up to {@link #LIST_FETCH} descriptors read from a Batch's list, each with its flyweight. */
     private final MemorySegment listBuffer;
@@ -50,23 +51,14 @@ public final class DescriptorExecutor {
     private boolean priv;
 
     /**
-     * @param listBuffer where a Batch's descriptors are read to, whole descriptors ({@link #LIST_FETCH} of them
-     *                   read with one mapping when it holds that many)
+     * The fetch buffer and the list buffer are the executor's own ({@link Descriptor#allocateOwned}): every field
+     * of a descriptor is read many times on its way through, and owned flyweights read without per-access checks.
      */
-    public DescriptorExecutor(Descriptor fetchBuffer, MemorySegment listBuffer, OpContext context,
-                              OperationRules rules, OperationTable operations, SoftwareErrorRegister swerr,
-                              InterruptTable interrupts, EngineErrors errors) {
-        final int capacity = (int) Math.min(LIST_FETCH, listBuffer.byteSize() / DescriptorLayout.LENGTH);
-        if (capacity < 1) {
-            throw new IllegalArgumentException("a Batch list buffer holds at least one descriptor ("
-                + DescriptorLayout.LENGTH + " bytes): " + listBuffer.byteSize());
-        }
-        this.d = fetchBuffer;
-        this.listBuffer = listBuffer;
-        this.inner = new Descriptor[capacity];
-        for (int i = 0; i < capacity; i++) {
-            inner[i] = new Descriptor(listBuffer, (long) i * DescriptorLayout.LENGTH);
-        }
+    public DescriptorExecutor(OpContext context, OperationRules rules, OperationTable operations,
+                              SoftwareErrorRegister swerr, InterruptTable interrupts, EngineErrors errors) {
+        this.d = Descriptor.allocateOwned(1)[0];
+        this.inner = Descriptor.allocateOwned(LIST_FETCH);
+        this.listBuffer = inner[0].segment(); // the run all of them are over, descriptor i at 64 i
         this.x = context;
         this.rules = rules;
         this.operations = operations;

@@ -2,6 +2,7 @@ package io.softdsa.iommu;
 
 import io.softdsa.memory.FrameAllocator;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.memory.ProcessMemory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -32,9 +33,6 @@ import java.lang.invoke.VarHandle;
  * period, as KVM's TLB flush after write-protecting) before it copies the pages it harvested.
  */
 public final class GuestPhysicalMemory implements PhysicalMemory {
-    /** The whole address space of this process: a movable memory's host addresses are native addresses. */
-    @SuppressWarnings("restricted") // native access is granted by softdsa.jvmArgs (--enable-native-access)
-    private static final MemorySegment PROCESS = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int PAGE_SHIFT = FrameAllocator.FRAME_SHIFT;
 
@@ -61,7 +59,7 @@ public final class GuestPhysicalMemory implements PhysicalMemory {
         this.size = size;
         this.frames = new FrameAllocator(size);
         this.movable = movable;
-        this.view = movable ? PROCESS : host.segment();
+        this.view = movable ? ProcessMemory.ALL : host.segment(); // a movable memory's host addresses are native
         this.backing = backingOf(host, stage2);
     }
 
