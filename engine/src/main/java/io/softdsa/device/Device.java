@@ -151,11 +151,13 @@ public final class Device implements AutoCloseable {
         final List<Engine> all = engines.list();
         for (int i = 0; i < all.size(); i++) {
             final int group = engineGroups[i];
+            final long groupEngines = java.util.Arrays.stream(engineGroups, 0, all.size()).filter(g -> g == group)
+                .count();
             all.get(i).serve(java.util.Arrays.stream(wqs)
                 .filter(w -> w.config().groupId() == group && w.config().size() > 0)
                 .sorted(Comparator.comparingInt((WorkQueue w) -> -w.config().priority())
                     .thenComparingInt(WorkQueue::index))
-                .toArray(WorkQueue[]::new));
+                .toArray(WorkQueue[]::new), groupEngines > 1);
         }
     }
 

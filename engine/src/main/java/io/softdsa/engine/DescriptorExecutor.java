@@ -32,9 +32,17 @@ public final class DescriptorExecutor {
      * the size of each executor's list buffer.
      */
     public static final int LIST_FETCH = 32;
+    /**
+     * Descriptors an engine takes from a WQ with one claim at most (when it serves the WQ's group alone): the size of
+     * the fetch buffer. Four: the taking CAS, and on x86 the wait for the previous records' lines it implies, is paid
+     * once per run, while a run short enough leaves WQ priority and Abort PASID the granularity of a few descriptors.
+     */
+    public static final int CLAIM_RUN = 4;
 
-    /** The fetch buffer: the descriptor a WQ's ring hands this engine, copied in by the claim. */
-    private final Descriptor d;
+    /** The fetch buffer: the run of descriptors a WQ's ring hands this engine, copied in by the claim. */
+    private final Descriptor[] fetched;
+    /** The one of {@link #fetched} the engine runs now ({@link #select}). */
+    private Descriptor d;
     /** The list buffer: up to {@link #LIST_FETCH} descriptors read from a Batch's list, each with its flyweight. */
     private final MemorySegment listBuffer;
     private final Descriptor[] inner;
@@ -56,7 +64,8 @@ public final class DescriptorExecutor {
      */
     public DescriptorExecutor(OpContext context, OperationRules rules, OperationTable operations,
                               SoftwareErrorRegister swerr, InterruptTable interrupts, EngineErrors errors) {
-        this.d = Descriptor.allocateOwned(1)[0];
+        this.fetched = Descriptor.allocateOwned(CLAIM_RUN);
+        this.d = fetched[0];
         this.inner = Descriptor.allocateOwned(LIST_FETCH);
         this.listBuffer = inner[0].segment(); // the run all of them are over, descriptor i at 64 i
         this.x = context;
@@ -74,8 +83,19 @@ public final class DescriptorExecutor {
         return implemented;
     }
 
+    /** The descriptor {@link #execute} runs: the {@link #select selected} one of the fetch buffer. */
     public Descriptor descriptor() {
         return d;
+    }
+
+    /** The fetch buffer: {@link #CLAIM_RUN} descriptors, the {@code i}-th at {@code 64 i}, which a claim copies into. */
+    public MemorySegment fetchBuffer() {
+        return fetched[0].segment();
+    }
+
+    /** Makes descriptor {@code i} of the fetch buffer the one {@link #descriptor()} and {@link #execute} mean. */
+    public void select(int i) {
+        d = fetched[i];
     }
 
     public OpContext context() {

@@ -24,7 +24,8 @@ import static io.softdsa.engine.RingLayout.*;
  * {@code pos} to {@code pos + 1}: taking and freeing are one atomic step, so no slot is ever held by a consumer that
  * has not finished with it (a slot "claimed but not yet freed" would make a producer see a full ring that is not
  * full, as an earlier version of this ring did). Only producers write a slot; a consumer only reads it, so the
- * slot's lines cross between the cores once per descriptor and no consumer waits for a line to become its own.
+ * slot's lines cross between the cores once per descriptor and no consumer waits for a line to become its own. A
+ * consumer may take a run of published descriptors with that one CAS ({@link #claimRun}), copying each first.
  * <p>
  * Head passes a position only after its slot was copied, so a producer needs no look at the slot it is about to
  * write: admission already proved it free. Occupancy below the limit means head {@code > tail - capacity / 2}, so
@@ -220,22 +221,55 @@ public final class DescriptorRing {
      * to {@code dst + dstOffset}.
      */
     public boolean claim(long position, MemorySegment dst, long dstOffset) {
-        final long slot = slotOffset((int) position & mask);
-        // optimistic copy: while head is at `position` no producer may write the slot's next lap, and head only
-        // grows, so a successful CAS below proves head stayed there all along and the bytes copied are the
-        // descriptor peek saw published
+        return claimRun(position, 1, dst, dstOffset) == 1;
+    }
+
+    /**
+     * Takes the descriptor at {@code position} (from {@link #peek}) and up to {@code max - 1} published ones after it,
+     * copying descriptor {@code position + i} to {@code dst} at {@code dstOffset + 64 i}, with one CAS of head (a
+     * run of one is {@link #claim}: the copy is optimistic, as head stays at {@code position} until that CAS and only
+     * grows, so a successful CAS proves the bytes copied are the descriptors seen published); returns how many
+     * it took, or 0 if another consumer took {@code position} first.
+     * <p>
+     * Why a run may be copied before the CAS as one descriptor is: while head is at {@code position}, a producer may
+     * write only positions below {@code position + capacity / 2} (admission keeps occupancy within the WQ size,
+     * at most half the capacity), none of them a lap of a slot in the run, since every position of the run lies
+     * below tail ≤ {@code position + capacity / 2}. Each further descriptor is taken only if its sequence says it is
+     * published (acquire, pairing with its producer's publishing release); the CAS then frees the whole run at once.
+     * So one consumer pays the taking CAS (and, on x86, the store-buffer drain it waits for) once per run, and the
+     * run's slot lines are fetched with their loads in flight together.
+     */
+    public int claimRun(long position, int max, MemorySegment dst, long dstOffset) {
+        int n = 0;
         if (COPY_BEFORE_TAKE) {
-            copy64(memory, slot, dst, dstOffset);
+            copy64(memory, slotOffset((int) position & mask), dst, dstOffset);
+            n = 1;
+            while (n < max) {
+                final long next = position + n;
+                // pairs with offer's publishing release of `next`
+                if (Le.getLongAcquire(memory, sequenceOffset((int) next & mask)) != next + 1) {
+                    break; // not published yet (or its producer is still writing it): the run ends before it
+                }
+                copy64(memory, slotOffset((int) next & mask), dst, dstOffset + (long) SLOT_LENGTH * n);
+                n++;
+            }
+        } else { // planted-bug variant only (see the flag): the run's length is found first, copied after taking
+            n = 1;
+            while (n < max && Le.getLongAcquire(memory, sequenceOffset((int) (position + n) & mask)) == position + n + 1) {
+                n++;
+            }
         }
-        // take and free in one step; a release CAS: pairs with a producer's acquire of head, which admits the slot's
-        // next lap on it alone
-        if (!Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + 1)) {
-            return false; // another consumer took it
+        // take and free the run in one step; a release CAS: pairs with a producer's acquire of head, which admits
+        // the slots' next laps on it alone
+        if (!Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + n)) {
+            return 0;
         }
         if (!COPY_BEFORE_TAKE) {
-            copy64(memory, slot, dst, dstOffset); // planted-bug variant only (see the flag)
+            for (int i = 0; i < n; i++) {
+                copy64(memory, slotOffset((int) (position + i) & mask), dst, dstOffset + (long) SLOT_LENGTH * i);
+            }
         }
-        return true;
+        return n;
     }
 
     /** Sets the CLOSED bit; returns the final tail position (every position below it was claimed by a producer). */

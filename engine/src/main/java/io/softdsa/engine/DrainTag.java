@@ -15,8 +15,10 @@ import java.lang.invoke.VarHandle;
  * release, so a drainer whose acquire of head sees the claim sees the tag too — and cleared (release) after the
  * descriptor's completion record and interrupt, pairing with the drainer's acquire of the tag. The PASID is
  * published after the claim and cleared before the tag, so {@link #executingBefore} never pairs a tag with an older
- * descriptor's PASID. {@code reliability}'s Lincheck proof twins this very class (and its planted variant, with
- * {@link #TAG_BEFORE_CLAIM} off, the tag stored after the claim) together with the ring.
+ * descriptor's PASID. An engine that claims a run of descriptors with one CAS moves the tag from each to the next
+ * ({@link #advance}) and clears it after the last. {@code reliability}'s Lincheck proof twins this very class (and
+ * its planted variants: {@link #TAG_BEFORE_CLAIM} off, the tag stored after the claim; {@link #ADVANCE_WITHOUT_IDLE}
+ * off, the tag idle between a run's descriptors) together with the ring.
  */
 public final class DrainTag {
     /** No descriptor in flight. */
@@ -31,6 +33,10 @@ public final class DrainTag {
      */
     /** The tag is stored before the claiming CAS (else a drainer may see head past a descriptor and no tag). */
     private static final boolean TAG_BEFORE_CLAIM = Boolean.TRUE.booleanValue();
+    /** Within a run, the tag moves from one descriptor to the next without passing through IDLE. */
+    private static final boolean ADVANCE_WITHOUT_IDLE = Boolean.TRUE.booleanValue();
+    /** Length of the last claimed run; this engine's thread only. */
+    private int claimed;
 
     static {
         try {
@@ -62,6 +68,16 @@ public final class DrainTag {
      * it only makes a drainer wait a little longer, until {@link #idle} or the next tag).
      */
     public long claim(DescriptorRing ring, int wqIndex, MemorySegment fetch) {
+        return claimRun(ring, wqIndex, fetch, 1);
+    }
+
+    /**
+     * Like {@link #claim}, but takes a run of up to {@code max} published descriptors with one CAS
+     * ({@link DescriptorRing#claimRun}), copied into {@code fetch} at 64 bytes each; returns the run's first position
+     * (tagged) or -1, and {@link #claimed()} says how long the run is. The engine runs them in order, moving the tag
+     * along with {@link #advance} — never through {@link #IDLE} while any of them has not completed.
+     */
+    public long claimRun(DescriptorRing ring, int wqIndex, MemorySegment fetch, int max) {
         long position;
         while ((position = ring.peek()) >= 0) {
             if (TAG_BEFORE_CLAIM) {
@@ -70,14 +86,37 @@ public final class DrainTag {
                 // (acquire) sees this tag
                 IN_FLIGHT.setRelease(this, tag(wqIndex, position));
             }
-            if (ring.claim(position, fetch, 0)) {
+            final int n = ring.claimRun(position, max, fetch, 0);
+            if (n > 0) {
                 if (!TAG_BEFORE_CLAIM) {
                     IN_FLIGHT.setRelease(this, tag(wqIndex, position)); // the planted bug: too late
                 }
+                claimed = n;
                 return position;
             }
         }
+        claimed = 0;
         return -1;
+    }
+
+    /** Descriptors the last {@link #claimRun} took (this engine's thread only). */
+    public int claimed() {
+        return claimed;
+    }
+
+    /**
+     * The descriptor before {@code position} of the run has completed; {@code position} runs next. The tag moves
+     * straight from one to the other (release: the completed one's record happens-before a drainer's acquire that
+     * sees the new tag): a drainer sees head past the whole run from its claim on, so an {@link #IDLE} tag in
+     * between would let it return before the rest of the run has run. The PASID is cleared first, as in
+     * {@link #completed}.
+     */
+    public void advance(int wqIndex, long position) {
+        RUNNING_PASID.setOpaque(this, (long) NO_PASID); // ordered before the new tag by its release
+        if (!ADVANCE_WITHOUT_IDLE) {
+            IN_FLIGHT.setRelease(this, IDLE); // planted-bug variant only (see the flag)
+        }
+        IN_FLIGHT.setRelease(this, tag(wqIndex, position));
     }
 
     /** Which PASID the claimed descriptor runs for (release, after the claim): Abort PASID waits only for its own. */

@@ -83,6 +83,13 @@ public final class Engine implements Agent {
     private static final int NOT_RUN = -1;
 
     private final DrainTag drainTag = new DrainTag();
+    /** Descriptors one claim may take ({@link #serve}); written before the volatile {@code wqs} it is read after. */
+    private int claimRun = 1;
+    /**
+     * Whether a runner thread drives this engine (set by {@link #attachRunner} before that thread starts, cleared by
+     * {@link #detachRunner} after it ended; an invoker reads it after its CAS of the driver, which orders both).
+     */
+    private boolean threaded;
     /** What {@link #invoke} drives a duty cycle through: Agrona's, with the error handler and counter a runner has. */
     private final AgentInvoker invoker;
     @SuppressWarnings("unused") // accessed through COMPLETED; single writer
@@ -109,7 +116,7 @@ public final class Engine implements Agent {
         this.roleName = roleName;
         this.wqs = wqs.clone();
         this.executor = executor;
-        this.fetchBuffer = executor.descriptor().segment();
+        this.fetchBuffer = executor.fetchBuffer();
         executor.context().earlierWork(this::awaitEarlier);
         final EngineErrors errors = executor.errors();
         this.invoker = new AgentInvoker(errors::engineThreadError, errors.engineThreadErrorCounter(), this);
@@ -118,7 +125,18 @@ public final class Engine implements Agent {
 
     /** Replaces the WQs this engine serves (highest priority first): its group's WQs were reconfigured. */
     public void serve(WorkSource[] groupWqs) {
-        this.wqs = groupWqs.clone();
+        serve(groupWqs, false);
+    }
+
+    /**
+     * Replaces the WQs this engine serves (highest priority first), and says whether other engines serve them too.
+     * An engine alone in its group takes runs of up to {@link DescriptorExecutor#CLAIM_RUN} published descriptors
+     * with one claim; one that shares its WQs takes one at a time, so that a few large descriptors in flight spread
+     * over the group's engines instead of queueing behind one of them.
+     */
+    public void serve(WorkSource[] groupWqs, boolean shared) {
+        this.claimRun = shared ? 1 : DescriptorExecutor.CLAIM_RUN;
+        this.wqs = groupWqs.clone(); // the volatile store after claimRun's: doWork reads wqs first
     }
 
     /** The other engines of the device, consulted by Drain. */
@@ -137,16 +155,27 @@ public final class Engine implements Agent {
 
     @Override
     public int doWork() {
-        for (WorkSource wq : wqs) { // one volatile read: a reconfiguration takes effect at the next duty cycle
-            final long position = drainTag.claim(wq.ring(), wq.index(), fetchBuffer);
-            if (position < 0) {
+        final WorkSource[] serving = wqs; // one volatile read: a reconfiguration takes effect at the next duty cycle
+        final int max = threaded ? claimRun : 1; // an invoked duty cycle runs one descriptor, as its callers step it
+        for (WorkSource wq : serving) {
+            final long first = drainTag.claimRun(wq.ring(), wq.index(), fetchBuffer, max);
+            if (first < 0) {
                 continue;
             }
+            final int n = drainTag.claimed();
             currentWq = wq.index();
-            currentPosition = position;
-            drainTag.running(wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
-            run(wq, position);
-            return 1;
+            runEnd = first + n;
+            for (int i = 0; i < n; i++) {
+                final long position = first + i;
+                if (i > 0) {
+                    drainTag.advance(wq.index(), position); // straight from the last one's tag, never through idle
+                }
+                currentPosition = position;
+                executor.select(i);
+                drainTag.running(wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
+                run(wq, position, i == n - 1);
+            }
+            return n;
         }
         drainTag.idle();
         if (busySince != 0) { // the busy period ended with the last descriptor
@@ -156,8 +185,11 @@ public final class Engine implements Agent {
         return 0;
     }
 
-    /** Runs the claimed descriptor at {@code position} of {@code wq} and accounts for it. */
-    private void run(WorkSource wq, long position) {
+    /**
+     * Runs the claimed descriptor at {@code position} of {@code wq} and accounts for it; the tag goes idle after the
+     * {@code last} of a run only (the next one's {@link DrainTag#advance} replaces it otherwise).
+     */
+    private void run(WorkSource wq, long position, boolean last) {
         final boolean counting = counters.enabled();
         final boolean event = DescriptorCompletedEvent.enabled();
         final long submitted = event ? wq.ring().enqueueStamp(position) : 0; // 0: not timed when submitted
@@ -186,7 +218,9 @@ public final class Engine implements Agent {
                     executor.errors().engineThreadError(t); // never skip the tag's release below: a drain waits on it
                 }
             }
-            drainTag.completed();
+            if (last) {
+                drainTag.completed();
+            }
             COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
         }
         if (completedEvent != null && status != NOT_RUN) { // a discarded descriptor did not complete: no event
@@ -226,9 +260,10 @@ public final class Engine implements Agent {
         }
         if (sinceOccupancySample-- == 0) { // the first dispatch, then one in OCCUPANCY_SAMPLE_EVERY
             sinceOccupancySample = OCCUPANCY_SAMPLE_EVERY - 1;
-            // those still queued behind this one: at most the WQ size (head is past `position` now, and admission
-            // keeps tail - head within the limit), where counting this one too could exceed it by the slot it freed
-            c.occupancy(wq.ring().tailPosition() - position - 1);
+            // those still queued in the WQ, behind this engine's run: at most the WQ size (head is at or past the
+            // run's end now, and admission keeps tail - head within the limit); counting from `position` would add
+            // the run's own descriptors, no longer in the WQ, and could exceed the size
+            c.occupancy(wq.ring().tailPosition() - runEnd);
         }
     }
 
@@ -246,6 +281,8 @@ public final class Engine implements Agent {
 
     private int currentWq;
     private long currentPosition;
+    /** The position after the last descriptor of the run being executed. */
+    private long runEnd;
 
     /**
      * Runs one duty cycle on the caller's thread (embedder-driven engines). Safe against concurrent callers: one runs
@@ -276,10 +313,12 @@ public final class Engine implements Agent {
             }
             LockSupport.parkNanos(1_000);
         }
+        threaded = true;
     }
 
     /** The runner thread has ended (its {@code AgentRunner} is closed): invokers may drive the engine again. */
     public void detachRunner() {
+        threaded = false;
         driver.compareAndSet(RUNNER, FREE);
     }
 

@@ -15,6 +15,8 @@ import io.softdsa.portal.Portal;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,10 +37,16 @@ class ConcurrentSubmissionTest {
     private static final int PER_PRODUCER = 4000;
     private static final int SIZE = 192;
 
-    @Test
+    /**
+     * Two engines in the group take one descriptor per claim; one engine alone takes runs of up to
+     * {@link DescriptorExecutor#CLAIM_RUN} with one CAS of head: either way, exactly once, bytes intact.
+     */
+    @ParameterizedTest(name = "{0} engine(s)")
+    @ValueSource(ints = {1, 2})
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void everyAcceptedDescriptorCompletesExactlyOnceWithTheRightBytes() throws Exception {
-        final DeviceConfig cfg = DeviceConfig.builder("dsa0").group(GroupConfig.of(0, 0, 1))
+    void everyAcceptedDescriptorCompletesExactlyOnceWithTheRightBytes(int engines) throws Exception {
+        final DeviceConfig cfg = DeviceConfig.builder("dsa0")
+            .group(engines == 1 ? GroupConfig.of(0, 0) : GroupConfig.of(0, 0, 1))
             .wq(WqConfig.builder(0).shared().size(16).group(0).build()).build();
         try (HostMemory memory = HostMemory.allocate(64L << 20);
              Device dsa = Device.create(memory, cfg, DeviceOptions.defaults())) {

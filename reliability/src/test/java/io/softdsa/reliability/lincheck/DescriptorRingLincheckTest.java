@@ -58,6 +58,11 @@ class DescriptorRingLincheckTest {
             return Rings.dispatch(ring);
         }
 
+        /** Not an {@code @Operation}: the random scenarios' Spec has no meaning for it (see RunSpec). */
+        public int dispatchRun() {
+            return Rings.dispatchRun(ring);
+        }
+
         @Operation
         public long disable() {
             return ring.close();
@@ -224,6 +229,71 @@ class DescriptorRingLincheckTest {
                     List.of(Scenarios.call(enqcmd, 2)),
                     List.of(Scenarios.call(dispatch), Scenarios.call(enqcmd, 3)))))
             .sequentialSpecification(SizeOneSpec.class).check(SizeOneEngineRingTwin.class);
+    }
+
+    /** WQ size 4 for the runs: three descriptors never fill it (see aRunTakesThePublishedPrefixAtHeadInOrder). */
+    public static final class RunRingTwin extends RingScenario {
+        public RunRingTwin() {
+            super(Rings.engineTwin(RUN_SIZE), RUN_SIZE, RUN_SIZE);
+        }
+    }
+
+    static final int RUN_SIZE = 4;
+
+    /** A bounded FIFO of size 4, whose runs take what is queued at head, two at most. */
+    public static final class RunSpec {
+        private final ArrayDeque<Integer> queue = new ArrayDeque<>();
+
+        public int enqcmd(int id) {
+            if (queue.size() >= RUN_SIZE) {
+                return 1;
+            }
+            queue.add(id);
+            return 0;
+        }
+
+        public int dispatch() {
+            final Integer id = queue.poll();
+            return id == null ? Rings.EMPTY : id;
+        }
+
+        public int dispatchRun() {
+            final Integer first = queue.poll();
+            if (first == null) {
+                return Rings.EMPTY;
+            }
+            final Integer second = queue.poll();
+            return second == null ? first : 10 * first + second;
+        }
+    }
+
+    /**
+     * A run (an engine alone in its group takes up to four published descriptors with one CAS of head) against
+     * producers and a single-descriptor consumer: a run takes the published prefix at head, copied before the CAS
+     * that frees it, in order, each exactly once. It is linearized at the read that ended it (a sequence not yet
+     * published, or the run's maximum): a producer publishing after that read only adds behind it, and any other
+     * consumer's take makes the CAS fail. That holds only where nothing else orders an accepted descriptor before
+     * the run: an ENQCMD refused as full would (its retry proves an earlier one accepted that may still be
+     * unpublished, and a run rightly ends before an unpublished descriptor), so the WQ here is large enough that no
+     * submission is refused.
+     */
+    @Test
+    void aRunTakesThePublishedPrefixAtHeadInOrder() {
+        final KFunction<?> enqcmd = Scenarios.operation(RingScenario.class, "enqcmd", int.class);
+        final KFunction<?> dispatch = Scenarios.operation(RingScenario.class, "dispatch");
+        final KFunction<?> dispatchRun = Scenarios.operation(RingScenario.class, "dispatchRun");
+        new ModelCheckingOptions().iterations(0).invocationsPerIteration(5_000)
+            .addCustomScenario(Scenarios.scenario(
+                List.of(Scenarios.call(enqcmd, 1)),
+                List.of(List.of(Scenarios.call(dispatchRun), Scenarios.call(dispatchRun)),
+                    List.of(Scenarios.call(enqcmd, 2), Scenarios.call(enqcmd, 3)),
+                    List.of(Scenarios.call(dispatch)))))
+            .addCustomScenario(Scenarios.scenario(
+                List.of(Scenarios.call(enqcmd, 1), Scenarios.call(enqcmd, 2)),
+                List.of(List.of(Scenarios.call(dispatchRun)),
+                    List.of(Scenarios.call(dispatch), Scenarios.call(enqcmd, 3)),
+                    List.of(Scenarios.call(dispatchRun)))))
+            .sequentialSpecification(RunSpec.class).check(RunRingTwin.class);
     }
 
     /** WQ size 1 in the planted variant whose engines copy a slot after the CAS of head that takes it. */

@@ -38,6 +38,10 @@ class DrainTagLincheckTest {
 
         void idle();
 
+        void advance(int wqIndex, long position);
+
+        int claimed();
+
         boolean executingBefore(int wqIndex, long end, int pasid);
     }
 
@@ -45,12 +49,14 @@ class DrainTagLincheckTest {
     static final class EngineSteps {
         private final TagAccess tag;
         private final Method claim;
-        private final MemorySegment fetch = MemorySegment.ofArray(new long[8]);
+        private final Method claimRun;
+        private final MemorySegment fetch = MemorySegment.ofArray(new long[16]);
 
         EngineSteps(Class<?> tagTwin) {
             try {
                 this.tag = (TagAccess) tagTwin.getConstructor().newInstance();
                 this.claim = tagTwin.getMethod("claim", RING_TWIN, int.class, MemorySegment.class);
+                this.claimRun = tagTwin.getMethod("claimRun", RING_TWIN, int.class, MemorySegment.class, int.class);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
@@ -70,6 +76,32 @@ class DrainTagLincheckTest {
             }
             tag.running(7);
             completed.set((int) position, 1); // execute: the completion record
+            tag.completed();
+        }
+
+        /**
+         * Engine.doWork on a WQ it serves alone: a run of up to two claimed at once, each "executed" in order, the
+         * tag advanced from one to the next and idle after the last.
+         */
+        void doWorkRun(RingAccess ring, AtomicIntegerArray completed) {
+            final long first;
+            try {
+                first = (long) claimRun.invoke(tag, ring, WQ, fetch, 2);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            if (first < 0) {
+                tag.idle();
+                return;
+            }
+            final int n = tag.claimed();
+            for (int i = 0; i < n; i++) {
+                if (i > 0) {
+                    tag.advance(WQ, first + i);
+                }
+                tag.running(7);
+                completed.set((int) (first + i), 1);
+            }
             tag.completed();
         }
 
@@ -114,6 +146,11 @@ class DrainTagLincheckTest {
             engines[k].doWork(ring, completed);
         }
 
+        @Operation
+        public void engineRun(int k) {
+            engines[k].doWorkRun(ring, completed);
+        }
+
         /**
          * Device.awaitCompleted(wq, tail) without driving engines: 1 if every position below the end had completed
          * when it returned, 0 if it returned early (1 too if it would still wait: only the check matters).
@@ -145,12 +182,23 @@ class DrainTagLincheckTest {
         }
     }
 
+    /** The planted variant for runs: {@code ADVANCE_WITHOUT_IDLE} off, the tag idle between a run's descriptors. */
+    public static final class EngineRunTagThroughIdle extends DrainScenario {
+        public EngineRunTagThroughIdle() {
+            super(OffHeapTwin.plantedWith(DrainTag.class, "ADVANCE_WITHOUT_IDLE", DescriptorRing.class,
+                TagAccess.class));
+        }
+    }
+
     /** A drain never returns early: its answer is "wait" or "all complete", never 0. */
     public static final class Spec {
         public void submit() {
         }
 
         public void engine(int k) {
+        }
+
+        public void engineRun(int k) {
         }
 
         public int drain() {
@@ -169,6 +217,41 @@ class DrainTagLincheckTest {
                 List.of(List.of(Scenarios.call(engine, 0)), List.of(Scenarios.call(engine, 1)),
                     List.of(Scenarios.call(drain), Scenarios.call(drain)))))
             .sequentialSpecification(Spec.class);
+    }
+
+    /**
+     * Two descriptors queued, one engine takes both as a run while a drain checks: head passes both at the claim, so
+     * between the run's descriptors only the tag (moved straight from the first to the second) keeps the drain
+     * waiting; the second drain runs after another submit, so it may also see the run idle before that one's claim.
+     */
+    private static ModelCheckingOptions runOptions(int invocations) {
+        final KFunction<?> submit = Scenarios.operation(DrainScenario.class, "submit");
+        final KFunction<?> engineRun = Scenarios.operation(DrainScenario.class, "engineRun", int.class);
+        final KFunction<?> engine = Scenarios.operation(DrainScenario.class, "engine", int.class);
+        final KFunction<?> drain = Scenarios.operation(DrainScenario.class, "drain");
+        return new ModelCheckingOptions().iterations(0).invocationsPerIteration(invocations)
+            .addCustomScenario(Scenarios.scenario(List.of(Scenarios.call(submit), Scenarios.call(submit)),
+                List.of(List.of(Scenarios.call(engineRun, 0)), List.of(Scenarios.call(drain), Scenarios.call(drain)))))
+            .addCustomScenario(Scenarios.scenario(List.of(Scenarios.call(submit), Scenarios.call(submit)),
+                List.of(List.of(Scenarios.call(engineRun, 0)), List.of(Scenarios.call(engine, 1)),
+                    List.of(Scenarios.call(submit), Scenarios.call(drain)))))
+            .sequentialSpecification(Spec.class);
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aDrainNeverReturnsBetweenTheDescriptorsOfARun() {
+        runOptions(LincheckRuns.INVOCATIONS * 5).check(EngineTagBeforeClaim.class);
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void modelCheckingCatchesARunWhoseTagGoesIdleBetweenItsDescriptors() {
+        final AssertionError failure = assertThrows(AssertionError.class,
+            () -> runOptions(5_000).check(EngineRunTagThroughIdle.class));
+        LincheckReport.print("drain tag idle inside a run", failure);
+        assertTrue(failure.getMessage().contains("Invalid execution results"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("drain(): 0"), failure.getMessage());
     }
 
     @Test

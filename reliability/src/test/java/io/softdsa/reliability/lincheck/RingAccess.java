@@ -13,6 +13,8 @@ public interface RingAccess {
 
     boolean claim(long position, MemorySegment dst, long dstOffset);
 
+    int claimRun(long position, int max, MemorySegment dst, long dstOffset);
+
     long close();
 
     void open();

@@ -45,6 +45,11 @@ final class Rings {
             }
 
             @Override
+            public int claimRun(long position, int max, MemorySegment dst, long dstOffset) {
+                return ring.claimRun(position, max, dst, dstOffset);
+            }
+
+            @Override
             public long close() {
                 return ring.close();
             }
@@ -135,6 +140,34 @@ final class Rings {
             if (position >= 0) {
                 if (ring.claim(position, fetch, 0)) {
                     return decode(fetch);
+                }
+            } else if (ring.headPosition() >= ring.tailPosition()) {
+                return EMPTY;
+            } else {
+                Thread.onSpinWait(); // a producer owns the slot at head and is still writing it
+            }
+        }
+    }
+
+    /**
+     * An engine's fetch of a run (as {@code Engine.doWork} on a WQ it serves alone: peek, then {@code claimRun} of up
+     * to two with one CAS on head), returning the ids taken as {@code 10 * first + second}, just the first's for a run
+     * of one, {@link #EMPTY}, or {@link #TORN} if either is not one whole descriptor. Waits for a publish at head, as
+     * {@link #dispatch} does.
+     */
+    static int dispatchRun(RingAccess ring) {
+        final MemorySegment fetch = MemorySegment.ofArray(new long[16]);
+        for (;;) {
+            final long position = ring.peek();
+            if (position >= 0) {
+                final int n = ring.claimRun(position, 2, fetch, 0);
+                if (n == 1) {
+                    return decode(fetch);
+                }
+                if (n == 2) {
+                    final int first = decode(fetch);
+                    final int second = decode(fetch.asSlice(64, 64));
+                    return first == TORN || second == TORN ? TORN : 10 * first + second;
                 }
             } else if (ring.headPosition() >= ring.tailPosition()) {
                 return EMPTY;

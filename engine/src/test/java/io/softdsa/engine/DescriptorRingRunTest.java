@@ -1,0 +1,92 @@
+package io.softdsa.engine;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * {@link DescriptorRing#claimRun}: the published descriptors at head, in order, up to the maximum, taken with one
+ * move of head; a stale position takes nothing. (Its races are model-checked in reliability's
+ * DescriptorRingLincheckTest and DrainTagLincheckTest.)
+ */
+class DescriptorRingRunTest {
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    /** A descriptor whose eight words say {@code id} and their own index. */
+    private static MemorySegment descriptor(Arena arena, int id) {
+        final MemorySegment d = arena.allocate(64, 64);
+        for (int i = 0; i < 8; i++) {
+            d.set(WORD, 8L * i, (long) id << 8 | i);
+        }
+        return d;
+    }
+
+    private static void assertDescriptor(int id, MemorySegment fetch, int index) {
+        for (int i = 0; i < 8; i++) {
+            assertEquals((long) id << 8 | i, fetch.get(WORD, 64L * index + 8L * i),
+                "descriptor " + index + " of the run, word " + i);
+        }
+    }
+
+    @Test
+    void aRunTakesThePublishedDescriptorsAtHeadInOrderWithOneMoveOfHead() {
+        try (Arena arena = Arena.ofConfined()) {
+            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            ring.open();
+            for (int id = 1; id <= 3; id++) {
+                assertEquals(DescriptorRing.ACCEPTED, ring.offer(descriptor(arena, id), 0, 8, -1));
+            }
+            final MemorySegment fetch = arena.allocate(4 * 64, 64);
+            final long position = ring.peek();
+            assertEquals(0, position);
+            assertEquals(3, ring.claimRun(position, 4, fetch, 0), "all three published, fewer than the maximum");
+            for (int i = 0; i < 3; i++) {
+                assertDescriptor(i + 1, fetch, i);
+            }
+            assertEquals(3, ring.headPosition());
+            assertEquals(0, ring.occupancy());
+            assertEquals(-1, ring.peek(), "nothing left");
+        }
+    }
+
+    @Test
+    void aRunStopsAtItsMaximumAndTheRestStaysQueued() {
+        try (Arena arena = Arena.ofConfined()) {
+            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            ring.open();
+            for (int id = 1; id <= 5; id++) {
+                assertEquals(DescriptorRing.ACCEPTED, ring.offer(descriptor(arena, id), 0, 8, -1));
+            }
+            final MemorySegment fetch = arena.allocate(4 * 64, 64);
+            assertEquals(4, ring.claimRun(ring.peek(), 4, fetch, 0));
+            assertDescriptor(4, fetch, 3);
+            assertEquals(4, ring.headPosition());
+            assertEquals(1, ring.occupancy());
+            assertEquals(1, ring.claimRun(ring.peek(), 4, fetch, 64), "the last one, copied at the offset given");
+            assertDescriptor(5, fetch, 1);
+        }
+    }
+
+    @Test
+    void aStalePositionTakesNothing() {
+        try (Arena arena = Arena.ofConfined()) {
+            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            ring.open();
+            for (int id = 1; id <= 4; id++) {
+                ring.offer(descriptor(arena, id), 0, 8, -1);
+            }
+            final MemorySegment fetch = arena.allocate(4 * 64, 64);
+            final long seen = ring.peek();
+            assertEquals(2, ring.claimRun(seen, 2, fetch, 0), "another consumer takes 0 and 1");
+            assertEquals(0, ring.claimRun(seen, 4, fetch, 0), "position 0 was taken: the CAS of head fails");
+            assertEquals(2, ring.headPosition(), "head did not move");
+            assertEquals(2, ring.claimRun(ring.peek(), 4, fetch, 0));
+            assertDescriptor(3, fetch, 0);
+            assertDescriptor(4, fetch, 1);
+        }
+    }
+}
