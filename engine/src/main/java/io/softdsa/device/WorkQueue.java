@@ -40,9 +40,15 @@ public final class WorkQueue implements WorkSource {
      * once per descriptor.
      */
     private volatile long pasidAbortFilter = PositionTag.NONE;
+    /**
+     * Abort WQ in progress: the end position, or -1. Engines discard descriptors below it that they took in a run
+     * ahead of the abort but have not started. Volatile, as {@link #pasidAbortFilter}.
+     */
+    private volatile long abortEnd = -1;
     /** Who owns this WQ for interrupt-handle checks (a guest or process tag; 0 = the host). */
     private volatile int interruptOwner = io.softdsa.completion.InterruptTable.ANY_OWNER;
-    private final List<byte[]> pasidAborted = new ArrayList<>();
+    /** What engines discarded for the abort in progress (Abort WQ or Abort PASID), in the order they reached them. */
+    private final List<byte[]> engineAborted = new ArrayList<>();
 
     // Read by engines for every descriptor. Written only while the WQ is disabled (its ring closed and empty); the
     // ring's open() (a CAS) then orders these writes before any descriptor an engine can take from it.
@@ -245,7 +251,8 @@ public final class WorkQueue implements WorkSource {
 
     /**
      * Abort WQ: discards every descriptor queued before the call that no engine has started (each reported and
-     * recorded in SWERR as 0xFF), waits for the ones in progress; the WQ stays enabled.
+     * recorded in SWERR as 0xFF) — those still in the WQ and those an engine took in a run and has not reached —
+     * and waits for the ones in progress; the WQ stays enabled.
      */
     public synchronized AbortReport abort() {
         final WqAbortEvent event = WqAbortEvent.started();
@@ -256,8 +263,29 @@ public final class WorkQueue implements WorkSource {
         return report;
     }
 
+    /**
+     * Takes and reports what the WQ holds below its tail, and has engines discard what they took below it in runs and
+     * have not started (reported first: those positions come before the WQ's).
+     */
     private AbortReport abortQueued() {
-        return new AbortReport(index, takeQueued(true));
+        final long end = ring.tailPosition();
+        synchronized (engineAborted) {
+            engineAborted.clear();
+        }
+        abortEnd = end;
+        final List<byte[]> taken;
+        try {
+            taken = takeQueued(true, false);
+            waits.awaitCompleted(this, end, -1);
+        } finally {
+            abortEnd = -1;
+        }
+        final List<byte[]> all;
+        synchronized (engineAborted) {
+            all = new ArrayList<>(engineAborted);
+        }
+        all.addAll(taken);
+        return new AbortReport(index, all);
     }
 
     /**
@@ -268,10 +296,6 @@ public final class WorkQueue implements WorkSource {
      */
     public synchronized List<byte[]> captureQueued() {
         return takeQueued(false, false);
-    }
-
-    private List<byte[]> takeQueued(boolean report) {
-        return takeQueued(report, true);
     }
 
     /** Claims every position below the tail in order (each reported as aborted if {@code report}), then waits. */
@@ -305,8 +329,8 @@ public final class WorkQueue implements WorkSource {
     public synchronized AbortReport abortPasid(int abortPasid) {
         final WqAbortEvent event = WqAbortEvent.started();
         final long end = ring.tailPosition();
-        synchronized (pasidAborted) {
-            pasidAborted.clear();
+        synchronized (engineAborted) {
+            engineAborted.clear();
         }
         pasidAbortFilter = PositionTag.of(abortPasid, end);
         try {
@@ -317,8 +341,8 @@ public final class WorkQueue implements WorkSource {
             pasidAbortFilter = PositionTag.NONE;
         }
         final AbortReport report;
-        synchronized (pasidAborted) {
-            report = new AbortReport(index, pasidAborted);
+        synchronized (engineAborted) {
+            report = new AbortReport(index, engineAborted);
         }
         if (event != null) {
             event.finished(device.name(), eventName, "abort-pasid", abortPasid, report.count());
@@ -327,21 +351,23 @@ public final class WorkQueue implements WorkSource {
     }
 
     /**
-     * Called by an engine for each descriptor it takes: true if an Abort PASID covers it, in which case it is
-     * reported as aborted and must not run.
+     * Called by an engine for each descriptor it takes, before starting it: true if an Abort WQ in progress covers
+     * its position, or an Abort PASID its position and PASID, in which case it is reported as aborted and must not
+     * run.
      */
-    public boolean discardForPasidAbort(long position, Descriptor d) {
-        final long filter = pasidAbortFilter;
-        if (filter == PositionTag.NONE || position >= PositionTag.position(filter)) {
-            return false;
-        }
+    public boolean discardForAbort(long position, Descriptor d) {
         final int descriptorPasid = dedicated ? pasid : d.pasid();
-        if (descriptorPasid != PositionTag.key(filter)) {
-            return false;
+        final long end = abortEnd;
+        if (end < 0 || position >= end) {
+            final long filter = pasidAbortFilter;
+            if (filter == PositionTag.NONE || position >= PositionTag.position(filter)
+                || descriptorPasid != PositionTag.key(filter)) {
+                return false;
+            }
         }
         final byte[] bytes = recordDescriptorError(Status.DESC_ABORT, d, descriptorPasid);
-        synchronized (pasidAborted) {
-            pasidAborted.add(bytes);
+        synchronized (engineAborted) {
+            engineAborted.add(bytes);
         }
         return true;
     }

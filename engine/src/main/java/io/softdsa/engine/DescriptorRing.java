@@ -221,7 +221,7 @@ public final class DescriptorRing {
      * to {@code dst + dstOffset}.
      */
     public boolean claim(long position, MemorySegment dst, long dstOffset) {
-        return claimRun(position, 1, dst, dstOffset) == 1;
+        return claimRun(position, 1, 0, dst, dstOffset) == 1;
     }
 
     /**
@@ -238,11 +238,16 @@ public final class DescriptorRing {
      * published (acquire, pairing with its producer's publishing release); the CAS then frees the whole run at once.
      * So one consumer pays the taking CAS (and, on x86, the store-buffer drain it waits for) once per run, and the
      * run's slot lines are fetched with their loads in flight together.
+     * <p>
+     * A descriptor joins the run only if its first eight bytes agree with the first descriptor's in {@code sameBits}
+     * (the engine passes the PASID field for a shared WQ): a run's descriptors then belong to one PASID, so an engine
+     * that reports the PASID it runs for speaks for the rest of its run too, which Abort PASID relies on.
      */
-    public int claimRun(long position, int max, MemorySegment dst, long dstOffset) {
+    public int claimRun(long position, int max, long sameBits, MemorySegment dst, long dstOffset) {
         int n = 0;
         if (COPY_BEFORE_TAKE) {
             copy64(memory, slotOffset((int) position & mask), dst, dstOffset);
+            final long key = dst.get(Le.LONG, dstOffset) & sameBits;
             n = 1;
             while (n < max) {
                 final long next = position + n;
@@ -250,12 +255,18 @@ public final class DescriptorRing {
                 if (Le.getLongAcquire(memory, sequenceOffset((int) next & mask)) != next + 1) {
                     break; // not published yet (or its producer is still writing it): the run ends before it
                 }
-                copy64(memory, slotOffset((int) next & mask), dst, dstOffset + (long) SLOT_LENGTH * n);
+                final long slot = slotOffset((int) next & mask);
+                if ((memory.get(Le.LONG, slot) & sameBits) != key) {
+                    break; // another PASID's: it starts the next run
+                }
+                copy64(memory, slot, dst, dstOffset + (long) SLOT_LENGTH * n);
                 n++;
             }
         } else { // planted-bug variant only (see the flag): the run's length is found first, copied after taking
             n = 1;
-            while (n < max && Le.getLongAcquire(memory, sequenceOffset((int) (position + n) & mask)) == position + n + 1) {
+            final long key = memory.get(Le.LONG, slotOffset((int) position & mask)) & sameBits;
+            while (n < max && Le.getLongAcquire(memory, sequenceOffset((int) (position + n) & mask)) == position + n + 1
+                && (memory.get(Le.LONG, slotOffset((int) (position + n) & mask)) & sameBits) == key) {
                 n++;
             }
         }

@@ -68,16 +68,17 @@ public final class DrainTag {
      * it only makes a drainer wait a little longer, until {@link #idle} or the next tag).
      */
     public long claim(DescriptorRing ring, int wqIndex, MemorySegment fetch) {
-        return claimRun(ring, wqIndex, fetch, 1);
+        return claimRun(ring, wqIndex, fetch, 1, 0);
     }
 
     /**
      * Like {@link #claim}, but takes a run of up to {@code max} published descriptors with one CAS
      * ({@link DescriptorRing#claimRun}), copied into {@code fetch} at 64 bytes each; returns the run's first position
      * (tagged) or -1, and {@link #claimed()} says how long the run is. The engine runs them in order, moving the tag
-     * along with {@link #advance} — never through {@link #IDLE} while any of them has not completed.
+     * along with {@link #advance} — never through {@link #IDLE} while any of them has not completed. A run's
+     * descriptors agree in {@code sameBits} of their first eight bytes ({@link DescriptorRing#claimRun}).
      */
-    public long claimRun(DescriptorRing ring, int wqIndex, MemorySegment fetch, int max) {
+    public long claimRun(DescriptorRing ring, int wqIndex, MemorySegment fetch, int max, long sameBits) {
         long position;
         while ((position = ring.peek()) >= 0) {
             if (TAG_BEFORE_CLAIM) {
@@ -86,7 +87,7 @@ public final class DrainTag {
                 // (acquire) sees this tag
                 IN_FLIGHT.setRelease(this, tag(wqIndex, position));
             }
-            final int n = ring.claimRun(position, max, fetch, 0);
+            final int n = ring.claimRun(position, max, sameBits, fetch, 0);
             if (n > 0) {
                 if (!TAG_BEFORE_CLAIM) {
                     IN_FLIGHT.setRelease(this, tag(wqIndex, position)); // the planted bug: too late

@@ -3,6 +3,7 @@ package io.softdsa.engine;
 import io.softdsa.completion.Status;
 import io.softdsa.descriptor.Descriptor;
 import io.softdsa.descriptor.Opcode;
+import io.softdsa.descriptor.Pasid;
 import io.softdsa.iommu.Translation;
 import io.softdsa.telemetry.DescriptorCompletedEvent;
 import io.softdsa.telemetry.EngineCounters;
@@ -158,13 +159,15 @@ public final class Engine implements Agent {
         final WorkSource[] serving = wqs; // one volatile read: a reconfiguration takes effect at the next duty cycle
         final int max = threaded ? claimRun : 1; // an invoked duty cycle runs one descriptor, as its callers step it
         for (WorkSource wq : serving) {
-            final long first = drainTag.claimRun(wq.ring(), wq.index(), fetchBuffer, max);
+            // a shared WQ's run keeps to one PASID (bytes 0-3, bits 19:0): the PASID this engine reports as running
+            // then covers the rest of its run, so Abort PASID waits while any of them is unstarted
+            final long first = drainTag.claimRun(wq.ring(), wq.index(), fetchBuffer, max,
+                wq.isDedicated() ? 0 : Pasid.MASK);
             if (first < 0) {
                 continue;
             }
             final int n = drainTag.claimed();
             currentWq = wq.index();
-            runEnd = first + n;
             for (int i = 0; i < n; i++) {
                 final long position = first + i;
                 if (i > 0) {
@@ -202,7 +205,7 @@ public final class Engine implements Agent {
         int status = NOT_RUN;
         long ended = 0;
         try {
-            if (!wq.discardForPasidAbort(position, executor.descriptor())) {
+            if (!wq.discardForAbort(position, executor.descriptor())) {
                 status = executor.execute(wq); // never throws, and leaves no translation held
             }
         } catch (Throwable t) {
@@ -260,10 +263,10 @@ public final class Engine implements Agent {
         }
         if (sinceOccupancySample-- == 0) { // the first dispatch, then one in OCCUPANCY_SAMPLE_EVERY
             sinceOccupancySample = OCCUPANCY_SAMPLE_EVERY - 1;
-            // those still queued in the WQ, behind this engine's run: at most the WQ size (head is at or past the
-            // run's end now, and admission keeps tail - head within the limit); counting from `position` would add
-            // the run's own descriptors, no longer in the WQ, and could exceed the size
-            c.occupancy(wq.ring().tailPosition() - runEnd);
+            // those in the WQ now: tail - head, at most the WQ size (admission keeps it within the limit). Not
+            // counted from this engine's position: a run's own descriptors have left the WQ, and an Abort WQ may
+            // have moved head past them all while the WQ refilled
+            c.occupancy(wq.ring().occupancy());
         }
     }
 
@@ -281,8 +284,6 @@ public final class Engine implements Agent {
 
     private int currentWq;
     private long currentPosition;
-    /** The position after the last descriptor of the run being executed. */
-    private long runEnd;
 
     /**
      * Runs one duty cycle on the caller's thread (embedder-driven engines). Safe against concurrent callers: one runs

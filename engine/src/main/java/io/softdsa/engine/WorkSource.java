@@ -37,10 +37,11 @@ public interface WorkSource {
     int interruptOwner();
 
     /**
-     * Called by an engine for each descriptor it takes: true if an Abort PASID covers it, in which case the WQ has
+     * Called by an engine for each descriptor it takes, before it starts it: true if an Abort WQ or Abort PASID in
+     * progress covers it (one it took in a run ahead of the abort, not yet started), in which case the WQ has
      * reported it as aborted and it must not run.
      */
-    boolean discardForPasidAbort(long position, Descriptor d);
+    boolean discardForAbort(long position, Descriptor d);
 
     /** This WQ's counters in the device's counters file ({@link WqCounters#DISABLED} without one). */
     WqCounters counters();

@@ -43,7 +43,7 @@ class DescriptorRingRunTest {
             final MemorySegment fetch = arena.allocate(4 * 64, 64);
             final long position = ring.peek();
             assertEquals(0, position);
-            assertEquals(3, ring.claimRun(position, 4, fetch, 0), "all three published, fewer than the maximum");
+            assertEquals(3, ring.claimRun(position, 4, 0, fetch, 0), "all three published, fewer than the maximum");
             for (int i = 0; i < 3; i++) {
                 assertDescriptor(i + 1, fetch, i);
             }
@@ -62,11 +62,11 @@ class DescriptorRingRunTest {
                 assertEquals(DescriptorRing.ACCEPTED, ring.offer(descriptor(arena, id), 0, 8, -1));
             }
             final MemorySegment fetch = arena.allocate(4 * 64, 64);
-            assertEquals(4, ring.claimRun(ring.peek(), 4, fetch, 0));
+            assertEquals(4, ring.claimRun(ring.peek(), 4, 0, fetch, 0));
             assertDescriptor(4, fetch, 3);
             assertEquals(4, ring.headPosition());
             assertEquals(1, ring.occupancy());
-            assertEquals(1, ring.claimRun(ring.peek(), 4, fetch, 64), "the last one, copied at the offset given");
+            assertEquals(1, ring.claimRun(ring.peek(), 4, 0, fetch, 64), "the last one, copied at the offset given");
             assertDescriptor(5, fetch, 1);
         }
     }
@@ -81,12 +81,35 @@ class DescriptorRingRunTest {
             }
             final MemorySegment fetch = arena.allocate(4 * 64, 64);
             final long seen = ring.peek();
-            assertEquals(2, ring.claimRun(seen, 2, fetch, 0), "another consumer takes 0 and 1");
-            assertEquals(0, ring.claimRun(seen, 4, fetch, 0), "position 0 was taken: the CAS of head fails");
+            assertEquals(2, ring.claimRun(seen, 2, 0, fetch, 0), "another consumer takes 0 and 1");
+            assertEquals(0, ring.claimRun(seen, 4, 0, fetch, 0), "position 0 was taken: the CAS of head fails");
             assertEquals(2, ring.headPosition(), "head did not move");
-            assertEquals(2, ring.claimRun(ring.peek(), 4, fetch, 0));
+            assertEquals(2, ring.claimRun(ring.peek(), 4, 0, fetch, 0));
             assertDescriptor(3, fetch, 0);
             assertDescriptor(4, fetch, 1);
+        }
+    }
+
+    @Test
+    void aRunKeepsToTheFirstDescriptorsBitsInSameBits() {
+        try (Arena arena = Arena.ofConfined()) {
+            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            ring.open();
+            final int[] pasids = {5, 5, 9, 9, 9};
+            for (int i = 0; i < pasids.length; i++) {
+                final MemorySegment d = descriptor(arena, i + 1);
+                d.set(ValueLayout.JAVA_INT_UNALIGNED, 0, pasids[i]); // bytes 0-3: the PASID field
+                ring.offer(d, 0, 8, -1);
+            }
+            final MemorySegment fetch = arena.allocate(4 * 64, 64);
+            final long pasidBits = 0xF_FFFFL;
+            assertEquals(2, ring.claimRun(ring.peek(), 4, pasidBits, fetch, 0), "PASID 5's two, not PASID 9's");
+            assertEquals(2, ring.headPosition());
+            assertEquals(3, ring.claimRun(ring.peek(), 4, pasidBits, fetch, 0), "then PASID 9's three");
+            for (int i = 0; i < 3; i++) {
+                assertEquals(9, fetch.get(ValueLayout.JAVA_INT_UNALIGNED, 64L * i));
+                assertEquals((long) (i + 3) << 8 | 1, fetch.get(WORD, 64L * i + 8), "descriptor " + (i + 3));
+            }
         }
     }
 }

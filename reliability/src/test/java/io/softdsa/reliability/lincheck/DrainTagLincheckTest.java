@@ -56,7 +56,8 @@ class DrainTagLincheckTest {
             try {
                 this.tag = (TagAccess) tagTwin.getConstructor().newInstance();
                 this.claim = tagTwin.getMethod("claim", RING_TWIN, int.class, MemorySegment.class);
-                this.claimRun = tagTwin.getMethod("claimRun", RING_TWIN, int.class, MemorySegment.class, int.class);
+                this.claimRun = tagTwin.getMethod("claimRun", RING_TWIN, int.class, MemorySegment.class, int.class,
+                    long.class);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
@@ -86,7 +87,7 @@ class DrainTagLincheckTest {
         void doWorkRun(RingAccess ring, AtomicIntegerArray completed) {
             final long first;
             try {
-                first = (long) claimRun.invoke(tag, ring, WQ, fetch, 2);
+                first = (long) claimRun.invoke(tag, ring, WQ, fetch, 2, 0L);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }

@@ -13,7 +13,7 @@ public interface RingAccess {
 
     boolean claim(long position, MemorySegment dst, long dstOffset);
 
-    int claimRun(long position, int max, MemorySegment dst, long dstOffset);
+    int claimRun(long position, int max, long sameBits, MemorySegment dst, long dstOffset);
 
     long close();
 

@@ -45,8 +45,8 @@ final class Rings {
             }
 
             @Override
-            public int claimRun(long position, int max, MemorySegment dst, long dstOffset) {
-                return ring.claimRun(position, max, dst, dstOffset);
+            public int claimRun(long position, int max, long sameBits, MemorySegment dst, long dstOffset) {
+                return ring.claimRun(position, max, sameBits, dst, dstOffset);
             }
 
             @Override
@@ -160,7 +160,7 @@ final class Rings {
         for (;;) {
             final long position = ring.peek();
             if (position >= 0) {
-                final int n = ring.claimRun(position, 2, fetch, 0);
+                final int n = ring.claimRun(position, 2, 0, fetch, 0);
                 if (n == 1) {
                     return decode(fetch);
                 }
