@@ -224,7 +224,9 @@ public final class Engine implements Agent {
             if (last) {
                 drainTag.completed();
             }
-            COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
+            if (status != NOT_RUN) { // a descriptor an abort discarded did not complete (its SWERR entry says so)
+                COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
+            }
         }
         if (completedEvent != null && status != NOT_RUN) { // a discarded descriptor did not complete: no event
             commit(completedEvent, wq, status, submitted, dispatched, ended);
