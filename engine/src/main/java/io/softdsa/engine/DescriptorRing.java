@@ -53,6 +53,11 @@ public final class DescriptorRing {
      * (copy after taking), which lets the slot's next lap be written under the copy: a lost or torn descriptor.
      */
     private static final boolean COPY_BEFORE_TAKE = Boolean.TRUE.booleanValue();
+    /**
+     * A run ends before a descriptor that differs from its first in {@code sameBits}. Always true here; the planted
+     * variant turns it off, so a run takes another PASID's descriptors along, which Abort PASID's wait cannot see.
+     */
+    private static final boolean RUN_KEEPS_KEY = Boolean.TRUE.booleanValue();
 
     private final MemorySegment memory;
     private final int size;
@@ -256,7 +261,7 @@ public final class DescriptorRing {
                     break; // not published yet (or its producer is still writing it): the run ends before it
                 }
                 final long slot = slotOffset((int) next & mask);
-                if ((memory.get(Le.LONG, slot) & sameBits) != key) {
+                if (RUN_KEEPS_KEY && (memory.get(Le.LONG, slot) & sameBits) != key) {
                     break; // another PASID's: it starts the next run
                 }
                 copy64(memory, slot, dst, dstOffset + (long) SLOT_LENGTH * n);

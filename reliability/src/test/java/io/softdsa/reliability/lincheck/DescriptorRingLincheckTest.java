@@ -63,6 +63,11 @@ class DescriptorRingLincheckTest {
             return Rings.dispatchRun(ring);
         }
 
+        /** A run that keeps to one id, as an engine's keeps to one PASID (see RunSpec). */
+        public int dispatchRunOfOneId() {
+            return Rings.dispatchRun(ring, Rings.ID_BITS);
+        }
+
         @Operation
         public long disable() {
             return ring.close();
@@ -265,6 +270,17 @@ class DescriptorRingLincheckTest {
             final Integer second = queue.poll();
             return second == null ? first : 10 * first + second;
         }
+
+        public int dispatchRunOfOneId() {
+            final Integer first = queue.poll();
+            if (first == null) {
+                return Rings.EMPTY;
+            }
+            if (!first.equals(queue.peek())) {
+                return first;
+            }
+            return 10 * first + queue.poll();
+        }
     }
 
     /**
@@ -294,6 +310,50 @@ class DescriptorRingLincheckTest {
                     List.of(Scenarios.call(dispatch), Scenarios.call(enqcmd, 3)),
                     List.of(Scenarios.call(dispatchRun)))))
             .sequentialSpecification(RunSpec.class).check(RunRingTwin.class);
+    }
+
+    /** The planted variant whose runs ignore the key ({@code RUN_KEEPS_KEY} off). */
+    public static final class RunIgnoresKeyTwin extends RingScenario {
+        public RunIgnoresKeyTwin() {
+            super(Rings.runIgnoresKeyTwin(RUN_SIZE), RUN_SIZE, RUN_SIZE);
+        }
+    }
+
+    /**
+     * A run keeps to descriptors that agree with its first in the bits the engine names (a shared WQ's PASID field;
+     * here the test descriptor's id): it ends before another id's descriptor, which starts the next run, whatever the
+     * producers and the other consumer do meanwhile.
+     */
+    @Test
+    void aRunEndsBeforeADescriptorOfAnotherKey() {
+        runsOfOneKey().check(RunRingTwin.class);
+    }
+
+    @Test
+    void modelCheckingFindsTheRunThatIgnoresItsKey() {
+        final AssertionError failure = assertThrows(AssertionError.class,
+            () -> runsOfOneKey().check(RunIgnoresKeyTwin.class));
+        LincheckReport.print("run that ignores its key", failure);
+        assertTrue(failure.getMessage().contains("Invalid execution results"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("dispatchRunOfOneId(): 12"), failure.getMessage());
+    }
+
+    private static ModelCheckingOptions runsOfOneKey() {
+        final KFunction<?> enqcmd = Scenarios.operation(RingScenario.class, "enqcmd", int.class);
+        final KFunction<?> dispatch = Scenarios.operation(RingScenario.class, "dispatch");
+        final KFunction<?> runOfOneId = Scenarios.operation(RingScenario.class, "dispatchRunOfOneId");
+        return new ModelCheckingOptions().iterations(0).invocationsPerIteration(5_000)
+            .addCustomScenario(Scenarios.scenario(
+                List.of(Scenarios.call(enqcmd, 1), Scenarios.call(enqcmd, 2)),
+                List.of(List.of(Scenarios.call(runOfOneId), Scenarios.call(runOfOneId)),
+                    List.of(Scenarios.call(enqcmd, 2)),
+                    List.of(Scenarios.call(dispatch)))))
+            .addCustomScenario(Scenarios.scenario(
+                List.of(Scenarios.call(enqcmd, 3), Scenarios.call(enqcmd, 3)),
+                List.of(List.of(Scenarios.call(runOfOneId)),
+                    List.of(Scenarios.call(enqcmd, 1), Scenarios.call(enqcmd, 1)),
+                    List.of(Scenarios.call(runOfOneId)))))
+            .sequentialSpecification(RunSpec.class);
     }
 
     /** WQ size 1 in the planted variant whose engines copy a slot after the CAS of head that takes it. */

@@ -16,6 +16,8 @@ final class Rings {
     static final int EMPTY = 0;
     /** What a dispatch returns when the 64 bytes it copied are not one whole descriptor. */
     static final int TORN = -1;
+    /** The bits of a test descriptor's first word that hold its id. */
+    static final long ID_BITS = ~0xFFL;
 
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -93,6 +95,11 @@ final class Rings {
         return construct(OffHeapTwin.planted(DescriptorRing.class, "COPY_BEFORE_TAKE", RingAccess.class), size);
     }
 
+    /** The planted-bug variant for runs: {@code RUN_KEEPS_KEY} off, so a run ignores the bits it should keep to. */
+    static RingAccess runIgnoresKeyTwin(int size) {
+        return construct(OffHeapTwin.planted(DescriptorRing.class, "RUN_KEEPS_KEY", RingAccess.class), size);
+    }
+
     private static RingAccess twin(Class<?> original, int size) {
         return construct(OffHeapTwin.define(original, RingAccess.class), size);
     }
@@ -156,11 +163,19 @@ final class Rings {
      * {@link #dispatch} does.
      */
     static int dispatchRun(RingAccess ring) {
+        return dispatchRun(ring, 0);
+    }
+
+    /**
+     * {@link #dispatchRun}, keeping the run to descriptors whose first words agree with the first's in
+     * {@code sameBits} (with {@link #ID_BITS}: one id per run, as an engine keeps a run to one PASID).
+     */
+    static int dispatchRun(RingAccess ring, long sameBits) {
         final MemorySegment fetch = MemorySegment.ofArray(new long[16]);
         for (;;) {
             final long position = ring.peek();
             if (position >= 0) {
-                final int n = ring.claimRun(position, 2, 0, fetch, 0);
+                final int n = ring.claimRun(position, 2, sameBits, fetch, 0);
                 if (n == 1) {
                     return decode(fetch);
                 }
