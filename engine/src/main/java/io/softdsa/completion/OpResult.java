@@ -15,6 +15,17 @@ public final class OpResult {
     /** Bytes 24-31 of the record (DIF destination tags). */
     public long field24;
 
+    /** Copies every field of {@code other} into this one. */
+    public void copyFrom(OpResult other) {
+        result = other.result;
+        faultInfo = other.faultInfo;
+        bytesCompleted = other.bytesCompleted;
+        faultAddress = other.faultAddress;
+        faultWrite = other.faultWrite;
+        field16 = other.field16;
+        field24 = other.field24;
+    }
+
     public void reset() {
         result = 0;
         faultInfo = 0;

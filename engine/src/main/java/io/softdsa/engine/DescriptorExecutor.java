@@ -58,6 +58,22 @@ public final class DescriptorExecutor {
     private int pasid;
     private boolean priv;
 
+    /*
+     * Completions held back within a run (see defer): per fetch-buffer slot, what its record and interrupt need. The
+     * record's address is translated only when it is written, in the descriptor's own context: no host address is
+     * kept across descriptors.
+     */
+    private boolean deferring;
+    private final boolean[] pendingSlot = new boolean[CLAIM_RUN];
+    private final int[] pendingStatus = new int[CLAIM_RUN];
+    private final int[] pendingFlags = new int[CLAIM_RUN];
+    private final boolean[] pendingPasidEnabled = new boolean[CLAIM_RUN];
+    private final int[] pendingPasid = new int[CLAIM_RUN];
+    private final boolean[] pendingPriv = new boolean[CLAIM_RUN];
+    private final OpResult[] pendingResult = new OpResult[CLAIM_RUN];
+    private int pendingCount;
+    private int selected;
+
     /**
      * The fetch buffer and the list buffer are the executor's own ({@link Descriptor#allocateOwned}): every field
      * of a descriptor is read many times on its way through, and owned flyweights read without per-access checks.
@@ -66,6 +82,9 @@ public final class DescriptorExecutor {
                               SoftwareErrorRegister swerr, InterruptTable interrupts, EngineErrors errors) {
         this.fetched = Descriptor.allocateOwned(CLAIM_RUN);
         this.d = fetched[0];
+        for (int i = 0; i < CLAIM_RUN; i++) {
+            pendingResult[i] = new OpResult();
+        }
         this.inner = Descriptor.allocateOwned(LIST_FETCH);
         this.listBuffer = inner[0].segment(); // the run all of them are over, descriptor i at 64 i
         this.x = context;
@@ -96,6 +115,73 @@ public final class DescriptorExecutor {
     /** Makes descriptor {@code i} of the fetch buffer the one {@link #descriptor()} and {@link #execute} mean. */
     public void select(int i) {
         d = fetched[i];
+        selected = i;
+    }
+
+    /**
+     * Whether the completions of the descriptors executed from now on are held back until {@link #complete} (the
+     * engine runs a run of several): their records and interrupts are then written together, in order, after the
+     * run's last operation. Why: a record's line is one the submitter polls, so each record store waits to take it
+     * from the submitter's core, and every store after it — the next descriptor's copy — waits behind it; written
+     * one after another at the end, the records' line transfers overlap instead (JMH, 4 KiB memmove: 6.6 → 9.2 M
+     * descriptors/s). The engine completes them before anything that may wait long ({@link #mustCompleteBefore}).
+     */
+    public void defer(boolean defer) {
+        this.deferring = defer;
+    }
+
+    /**
+     * Whether the held-back completions must be written before the selected descriptor runs: it may block on a page
+     * request (block on fault, and the WQ allows it), it is a Drain (it waits for other engines) or a Batch (whose
+     * descriptors may block), so no earlier record waits on it.
+     */
+    public boolean mustCompleteBefore(WorkSource wq) {
+        if (pendingCount == 0) {
+            return false;
+        }
+        final int opcode = d.opcode();
+        return opcode == Opcode.DRAIN || opcode == Opcode.BATCH
+            || ((d.flags() & DescriptorFlags.BLOCK_ON_FAULT) != 0 && wq.blockOnFault());
+    }
+
+    /**
+     * Writes the held-back completions, in order: each record (translated now, in its descriptor's context, so a
+     * page unmapped meanwhile is a record fault, SWERR 0x1A, as it would have been) then its interrupt. Never
+     * throws; the engine holds no translation afterwards.
+     */
+    public void complete(WorkSource wq) {
+        if (pendingCount == 0) {
+            return;
+        }
+        final int wasSelected = selected;
+        try {
+            for (int i = 0; i < CLAIM_RUN; i++) {
+                if (!pendingSlot[i]) {
+                    continue;
+                }
+                pendingSlot[i] = false;
+                final Descriptor desc = fetched[i];
+                pasidEnabled = pendingPasidEnabled[i];
+                pasid = pendingPasid[i];
+                priv = pendingPriv[i];
+                try {
+                    x.dma.context(pasidEnabled, pasid, priv);
+                    x.result.copyFrom(pendingResult[i]);
+                    finish(wq, desc, NOT_IN_BATCH, pendingFlags[i], pendingStatus[i]);
+                } catch (Throwable t) {
+                    errors.internalError(t);
+                } finally {
+                    try {
+                        x.dma.release();
+                    } catch (Throwable t) {
+                        errors.internalError(t);
+                    }
+                }
+            }
+        } finally {
+            pendingCount = 0;
+            select(wasSelected);
+        }
     }
 
     public OpContext context() {
@@ -156,6 +242,26 @@ public final class DescriptorExecutor {
             x.result.reset();
             status = Status.HW_ERR1;
         }
+        if (deferring && batchIndex == NOT_IN_BATCH) {
+            final int i = selected;
+            pendingSlot[i] = true;
+            pendingStatus[i] = status;
+            pendingFlags[i] = flags;
+            pendingPasidEnabled[i] = pasidEnabled;
+            pendingPasid[i] = pasid;
+            pendingPriv[i] = priv;
+            pendingResult[i].copyFrom(x.result);
+            pendingCount++;
+            return status;
+        }
+        finish(wq, desc, batchIndex, flags, status);
+        return status;
+    }
+
+    /** The completion: the record (or SWERR entry), then the interrupt. */
+    private void finish(WorkSource wq, Descriptor desc, int batchIndex, int flags, int status) {
+        final boolean crav = (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0;
+        final long completionAddress = desc.completionAddress();
         try {
             record(wq, desc, batchIndex, flags, crav, completionAddress, status);
         } catch (Throwable e) {
@@ -172,7 +278,6 @@ public final class DescriptorExecutor {
         } catch (Throwable e) {
             errors.internalError(e);
         }
-        return status;
     }
 
     private int run(WorkSource wq, Descriptor desc, int flags, int batchIndex) {

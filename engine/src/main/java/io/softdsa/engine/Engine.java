@@ -168,15 +168,33 @@ public final class Engine implements Agent {
             }
             final int n = drainTag.claimed();
             currentWq = wq.index();
-            for (int i = 0; i < n; i++) {
-                final long position = first + i;
-                if (i > 0) {
-                    drainTag.advance(wq.index(), position); // straight from the last one's tag, never through idle
+            executor.defer(n > 1);
+            int completedHere = 0;
+            try {
+                for (int i = 0; i < n; i++) {
+                    final long position = first + i;
+                    executor.select(i);
+                    if (i > 0 && executor.mustCompleteBefore(wq)) {
+                        // it may wait long: the earlier ones' records first, and the tag moves up to it (straight
+                        // from the run's first position, never through idle: the records before it are written)
+                        executor.complete(wq);
+                        drainTag.advance(wq.index(), position);
+                    }
+                    currentPosition = position;
+                    drainTag.running(wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
+                    if (run(wq, position)) {
+                        completedHere++;
+                    }
                 }
-                currentPosition = position;
-                executor.select(i);
-                drainTag.running(wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
-                run(wq, position, i == n - 1);
+            } finally {
+                try {
+                    executor.complete(wq); // the run's held-back records and interrupts, in order; never throws
+                } finally {
+                    executor.defer(false);
+                    // the tag stayed at or below every descriptor whose record was held back: idle only now
+                    drainTag.completed();
+                    COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + completedHere);
+                }
             }
             return n;
         }
@@ -189,10 +207,10 @@ public final class Engine implements Agent {
     }
 
     /**
-     * Runs the claimed descriptor at {@code position} of {@code wq} and accounts for it; the tag goes idle after the
-     * {@code last} of a run only (the next one's {@link DrainTag#advance} replaces it otherwise).
+     * Runs the claimed descriptor at {@code position} of {@code wq} and accounts for it; returns whether it ran (not
+     * discarded by an abort). Its record may be held back until the run's end ({@link DescriptorExecutor#defer}).
      */
-    private void run(WorkSource wq, long position, boolean last) {
+    private boolean run(WorkSource wq, long position) {
         final boolean counting = counters.enabled();
         final boolean event = DescriptorCompletedEvent.enabled();
         final long submitted = event ? wq.ring().enqueueStamp(position) : 0; // 0: not timed when submitted
@@ -218,19 +236,14 @@ public final class Engine implements Agent {
                 try {
                     count(wq, position, status);
                 } catch (Throwable t) {
-                    executor.errors().engineThreadError(t); // never skip the tag's release below: a drain waits on it
+                    executor.errors().engineThreadError(t); // the run goes on: a drain waits on its tag
                 }
-            }
-            if (last) {
-                drainTag.completed();
-            }
-            if (status != NOT_RUN) { // a descriptor an abort discarded did not complete (its SWERR entry says so)
-                COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
             }
         }
         if (completedEvent != null && status != NOT_RUN) { // a discarded descriptor did not complete: no event
             commit(completedEvent, wq, status, submitted, dispatched, ended);
         }
+        return status != NOT_RUN; // one an abort discarded did not complete (its SWERR entry says so)
     }
 
     /**
