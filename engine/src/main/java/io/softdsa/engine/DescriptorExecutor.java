@@ -165,22 +165,21 @@ public final class DescriptorExecutor {
                 pasid = pendingPasid[i];
                 priv = pendingPriv[i];
                 try {
-                    x.dma.context(pasidEnabled, pasid, priv);
+                    x.dma.context(pasidEnabled, pasid, priv); // keeps the windows when it is the same context
                     x.result.copyFrom(pendingResult[i]);
                     finish(wq, desc, NOT_IN_BATCH, pendingFlags[i], pendingStatus[i]);
                 } catch (Throwable t) {
                     errors.internalError(t);
-                } finally {
-                    try {
-                        x.dma.release();
-                    } catch (Throwable t) {
-                        errors.internalError(t);
-                    }
                 }
             }
         } finally {
             pendingCount = 0;
             select(wasSelected);
+            try {
+                x.dma.release(); // once: a record write never blocks, so nothing waits on this engine meanwhile
+            } catch (Throwable t) {
+                errors.internalError(t);
+            }
         }
     }
 

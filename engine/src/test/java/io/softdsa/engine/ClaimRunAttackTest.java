@@ -752,4 +752,35 @@ class ClaimRunAttackTest {
             assertEquals(0, dsa.internalErrors());
         }
     }
+
+    /**
+     * A run's completions are written together after its last operation, but never held across a wait: before a
+     * descriptor that may block on a page request, the earlier ones' records are written. Run [A noop, A noop, A's
+     * blocking move, A noop] behind G's gate: while the engine is blocked in the move, the two noops' records are
+     * there and the last noop's is not.
+     */
+    @Test
+    void aRunsEarlierRecordsAreWrittenBeforeItsNextDescriptorBlocksOnAPageRequest() throws Exception {
+        try (Rig rig = new Rig()) {
+            final Rec gate1 = rig.gate(0);
+            rig.gate.awaitEntered();
+            final Rec r1 = rig.noop(0, rig.a);
+            final Rec r2 = rig.noop(0, rig.a);
+            final Rec blocking = rig.gate(0, rig.a);
+            final Rec r4 = rig.noop(0, rig.a);
+            rig.gate.release();
+            assertTrue(gate1.await() != 0, "gate 1 completes");
+            rig.gate.awaitEntered(); // the engine is in A's blocking move: the run [r1, r2, blocking, r4] is claimed
+            assertEquals(0, rig.wq(0).occupancy(), "one run of A's four");
+            assertEquals(0x01, r1.status(), "written before the blocking descriptor ran");
+            assertEquals(0x01, r2.status(), "written before the blocking descriptor ran");
+            assertEquals(0, blocking.status());
+            assertEquals(0, r4.status(), "not run yet");
+            rig.gate.release();
+            assertTrue(blocking.await() != 0);
+            assertEquals(0x01, r4.await());
+            rig.wq(0).drain();
+        }
+    }
+
 }
