@@ -81,8 +81,10 @@ class DrainTagLincheckTest {
         }
 
         /**
-         * Engine.doWork on a WQ it serves alone: a run of up to two claimed at once, each "executed" in order, the
-         * tag advanced from one to the next and idle after the last.
+         * Engine.doWork on a WQ it serves alone: a run of up to two claimed at once, each "executed" (its completion
+         * written) in order, the tag advanced from one to the next and idle after the last. The engine advances at
+         * most this often: it holds a run's completions back and advances only after writing them early (before a
+         * descriptor that may block), so this is the tag's busiest use.
          */
         void doWorkRun(RingAccess ring, AtomicIntegerArray completed) {
             final long first;
