@@ -75,7 +75,11 @@ class StatSecondJvmTest {
                     final long after = accepted.get();
                     final long seen = live.get("dsa0 wq0.0 accepted");
                     assertTrue(seen >= before && seen <= after, before + " <= " + seen + " <= " + after);
-                    assertTrue(live.get("dsa0 wq0.0 completed: success") <= seen, live.toString());
+                    // completions read live are bounded by what was accepted by the time the read ended (`after`),
+                    // not by `seen`: the counters are read one after another while the engine runs; plus two: the
+                    // one descriptor an engine may take between its publish and the portal's count of it, and the
+                    // one the portal counted before this test's submitter did (seen 293014 against 293013 once)
+                    assertTrue(live.get("dsa0 wq0.0 completed: success") <= after + 2, after + " accepted: " + live);
                     final Map<String, Long> later = readInSecondJvm(file);
                     assertTrue(later.get("dsa0 wq0.0 accepted") > seen, "the counts move while it runs");
                 } finally {
