@@ -356,20 +356,26 @@ public final class WorkQueue implements WorkSource {
      * run.
      */
     public boolean discardForAbort(long position, Descriptor d) {
-        final int descriptorPasid = dedicated ? pasid : d.pasid();
-        final long end = abortEnd;
-        if (end < 0 || position >= end) {
-            final long filter = pasidAbortFilter;
-            if (filter == PositionTag.NONE || position >= PositionTag.position(filter)
-                || descriptorPasid != PositionTag.key(filter)) {
-                return false;
-            }
+        if (!abortCovers(position, d)) {
+            return false;
         }
+        final int descriptorPasid = dedicated ? pasid : d.pasid();
         final byte[] bytes = recordDescriptorError(Status.DESC_ABORT, d, descriptorPasid);
         synchronized (engineAborted) {
             engineAborted.add(bytes);
         }
         return true;
+    }
+
+    @Override
+    public boolean abortCovers(long position, Descriptor d) {
+        final long end = abortEnd;
+        if (end >= 0 && position < end) {
+            return true;
+        }
+        final long filter = pasidAbortFilter;
+        return filter != PositionTag.NONE && position < PositionTag.position(filter)
+            && (dedicated ? pasid : d.pasid()) == PositionTag.key(filter);
     }
 
     private void dropped(int errorCode, MemorySegment src, long offset) {

@@ -168,7 +168,8 @@ public final class Engine implements Agent {
             }
             final int n = drainTag.claimed();
             currentWq = wq.index();
-            executor.defer(n > 1);
+            executor.select(0);
+            executor.defer(n > 1 && executor.mayDefer(wq));
             int completedHere = 0;
             try {
                 for (int i = 0; i < n; i++) {
@@ -223,6 +224,10 @@ public final class Engine implements Agent {
         int status = NOT_RUN;
         long ended = 0;
         try {
+            // an abort's SWERR entry for this one comes after the earlier ones' held-back completions
+            if (wq.abortCovers(position, executor.descriptor())) {
+                executor.complete(wq);
+            }
             if (!wq.discardForAbort(position, executor.descriptor())) {
                 status = executor.execute(wq); // never throws, and leaves no translation held
             }

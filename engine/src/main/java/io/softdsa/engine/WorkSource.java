@@ -43,6 +43,9 @@ public interface WorkSource {
      */
     boolean discardForAbort(long position, Descriptor d);
 
+    /** Whether {@link #discardForAbort} would discard it now (nothing recorded). */
+    boolean abortCovers(long position, Descriptor d);
+
     /** This WQ's counters in the device's counters file ({@link WqCounters#DISABLED} without one). */
     WqCounters counters();
 

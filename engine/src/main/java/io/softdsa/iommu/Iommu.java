@@ -42,6 +42,15 @@ public interface Iommu {
     }
 
     /**
+     * Whether a translation for {@code pasid} can wait on the host (a stage-2 fault resolved by its
+     * {@link SecondLevelFaultHandler} on the engine thread): then an engine writes each completion as soon as its
+     * descriptor ends rather than holding it back for a run. The default: never.
+     */
+    default boolean mayWaitOnHost(boolean pasidEnabled, int pasid) {
+        return false;
+    }
+
+    /**
      * The engine behind {@code t} is retired (its device was reconfigured or closed): whatever the IOMMU keeps for it
      * (its IOTLB quiescence slot) is freed. {@code t} is not used again.
      */

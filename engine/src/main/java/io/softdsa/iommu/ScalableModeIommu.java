@@ -291,6 +291,20 @@ public final class ScalableModeIommu implements Iommu {
         return (1L << shift) - (va & ((1L << shift) - 1));
     }
 
+    /** Nested and second-level-only PASIDs translate through stage 2, whose faults the host resolves. */
+    @Override
+    public boolean mayWaitOnHost(boolean pasidEnabled, int pasid) {
+        if (!pasidEnabled) {
+            return false;
+        }
+        final long entry = pasids.lookup(pasid);
+        if (entry < 0) {
+            return false; // unbound: every translation is an immediate error
+        }
+        final int pgtt = PasidTable.pgtt(pasids.qword0(entry));
+        return pgtt == PasidTableLayout.PGTT_NESTED || pgtt == PasidTableLayout.PGTT_SECOND_LEVEL;
+    }
+
     /** One page: IOTLB, else a walk of the PASID's tables (and a fill). */
     private int translatePage(Translation t, long va, int access) {
         final boolean write = access == Translation.WRITE;

@@ -115,6 +115,11 @@ public final class Dma {
         translation.context(pasidEnabled, pasid, priv);
     }
 
+    /** Whether a translation in {@code pasid}'s context can wait on the host ({@link Iommu#mayWaitOnHost}). */
+    public boolean mayWaitOnHost(boolean pasidEnabled, int pasid) {
+        return iommu.mayWaitOnHost(pasidEnabled, pasid);
+    }
+
     /** Whether the page faults of the descriptor about to run block on a page request (its BOF, if the WQ allows). */
     public void blockOnFault(boolean blockOnFault) {
         this.blockOnFault = blockOnFault;
