@@ -359,7 +359,7 @@ public final class WorkQueue implements WorkSource {
         if (!abortCovers(position, d)) {
             return false;
         }
-        final int descriptorPasid = dedicated ? pasid : d.pasid();
+        final int descriptorPasid = pasidOf(d);
         final byte[] bytes = recordDescriptorError(Status.DESC_ABORT, d, descriptorPasid);
         synchronized (engineAborted) {
             engineAborted.add(bytes);
@@ -375,7 +375,7 @@ public final class WorkQueue implements WorkSource {
         }
         final long filter = pasidAbortFilter;
         return filter != PositionTag.NONE && position < PositionTag.position(filter)
-            && (dedicated ? pasid : d.pasid()) == PositionTag.key(filter);
+            && pasidOf(d) == PositionTag.key(filter);
     }
 
     private void dropped(int errorCode, MemorySegment src, long offset) {

@@ -67,9 +67,6 @@ public final class DescriptorExecutor {
     private final boolean[] pendingSlot = new boolean[CLAIM_RUN];
     private final int[] pendingStatus = new int[CLAIM_RUN];
     private final int[] pendingFlags = new int[CLAIM_RUN];
-    private final boolean[] pendingPasidEnabled = new boolean[CLAIM_RUN];
-    private final int[] pendingPasid = new int[CLAIM_RUN];
-    private final boolean[] pendingPriv = new boolean[CLAIM_RUN];
     private final OpResult[] pendingResult = new OpResult[CLAIM_RUN];
     private int pendingCount;
     private int selected;
@@ -137,8 +134,7 @@ public final class DescriptorExecutor {
      * inside a descriptor where nothing can be written early.
      */
     public boolean mayDefer(WorkSource wq) {
-        final boolean enabled = wq.pasidEnabled();
-        return !x.dma.mayWaitOnHost(enabled, wq.isDedicated() ? wq.pasid() : d.pasid());
+        return !x.dma.mayWaitOnHost(wq.pasidEnabled(), wq.pasidOf(d));
     }
 
     /**
@@ -172,11 +168,8 @@ public final class DescriptorExecutor {
                 }
                 pendingSlot[i] = false;
                 final Descriptor desc = fetched[i];
-                pasidEnabled = pendingPasidEnabled[i];
-                pasid = pendingPasid[i];
-                priv = pendingPriv[i];
                 try {
-                    x.dma.context(pasidEnabled, pasid, priv); // keeps the windows when it is the same context
+                    enterContext(wq, desc); // the one it ran in; keeps the windows when it is the same context
                     x.result.copyFrom(pendingResult[i]);
                     finish(wq, desc, NOT_IN_BATCH, pendingFlags[i], pendingStatus[i]);
                 } catch (Throwable t) {
@@ -211,12 +204,8 @@ public final class DescriptorExecutor {
     public int execute(WorkSource wq) {
         int status = Status.HW_ERR1;
         try {
-            final boolean dedicated = wq.isDedicated();
-            pasidEnabled = wq.pasidEnabled();
-            pasid = dedicated ? wq.pasid() : d.pasid();
-            priv = dedicated ? wq.priv() : d.priv();
             // once per descriptor: a batch's descriptors inherit the batch's PASID and Priv (BOF is each one's own)
-            x.dma.context(pasidEnabled, pasid, priv);
+            enterContext(wq, d);
             status = process(wq, d, NOT_IN_BATCH);
         } catch (Throwable t) {
             errors.internalError(t); // process contains its own failures; this is the last line
@@ -230,6 +219,18 @@ public final class DescriptorExecutor {
         return status;
     }
 
+    /**
+     * The PASID context descriptor {@code desc} of {@code wq} runs in, for its DMA and its SWERR entries. Derived from
+     * the WQ and the descriptor's own bytes, which stay in the fetch buffer for the whole run, so a held-back
+     * completion enters the same context again.
+     */
+    private void enterContext(WorkSource wq, Descriptor desc) {
+        pasidEnabled = wq.pasidEnabled();
+        pasid = wq.pasidOf(desc);
+        priv = wq.privOf(desc);
+        x.dma.context(pasidEnabled, pasid, priv);
+    }
+
     /** The PASID the last descriptor ran for, or -1 if it ran without PASID translation. */
     public int lastPasid() {
         return pasidEnabled ? pasid : -1;
@@ -238,16 +239,13 @@ public final class DescriptorExecutor {
     /** Validates, runs and completes one descriptor; returns its final status. */
     private int process(WorkSource wq, Descriptor desc, int batchIndex) {
         final int flags = desc.flags();
-        final boolean crav = (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0;
-        final long completionAddress = desc.completionAddress();
         // step 1: a misaligned record address cannot be written: SWERR only, nothing else happens (held back like a
         // record within a run, so the run's SWERR entries keep their queue order)
-        if (crav && (completionAddress & (CompletionRecordLayout.ALIGNMENT - 1)) != 0) {
+        if (misalignedRecord(flags, desc.completionAddress())) {
             x.result.reset();
-            if (hold(batchIndex, flags, Status.COMPLETION_RECORD_ALIGNMENT)) {
-                return Status.COMPLETION_RECORD_ALIGNMENT;
+            if (!hold(batchIndex, flags, Status.COMPLETION_RECORD_ALIGNMENT)) {
+                finish(wq, desc, batchIndex, flags, Status.COMPLETION_RECORD_ALIGNMENT);
             }
-            reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_ALIGNMENT, 0, 0, false);
             return Status.COMPLETION_RECORD_ALIGNMENT;
         }
         int status;
@@ -274,20 +272,25 @@ public final class DescriptorExecutor {
         pendingSlot[i] = true;
         pendingStatus[i] = status;
         pendingFlags[i] = flags;
-        pendingPasidEnabled[i] = pasidEnabled;
-        pendingPasid[i] = pasid;
-        pendingPriv[i] = priv;
         pendingResult[i].copyFrom(x.result);
         pendingCount++;
         return true;
     }
 
-    /** The completion: the record (or SWERR entry), then the interrupt; or step 1's SWERR entry alone. */
+    /** Step 1's test: a record is asked for (CRAV) at an address not 32-byte aligned. */
+    private static boolean misalignedRecord(int flags, long completionAddress) {
+        return (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0
+            && (completionAddress & (CompletionRecordLayout.ALIGNMENT - 1)) != 0;
+    }
+
+    /**
+     * The completion: the record (or SWERR entry), then the interrupt; or, for a misaligned record address, step 1's
+     * SWERR entry alone (such a descriptor never ran).
+     */
     private void finish(WorkSource wq, Descriptor desc, int batchIndex, int flags, int status) {
         final boolean crav = (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0;
         final long completionAddress = desc.completionAddress();
-        if (status == Status.COMPLETION_RECORD_ALIGNMENT && crav
-            && (completionAddress & (CompletionRecordLayout.ALIGNMENT - 1)) != 0) {
+        if (misalignedRecord(flags, completionAddress)) {
             reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_ALIGNMENT, 0, 0, false);
             return;
         }

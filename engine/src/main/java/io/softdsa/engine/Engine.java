@@ -182,7 +182,7 @@ public final class Engine implements Agent {
                         drainTag.advance(wq.index(), position);
                     }
                     currentPosition = position;
-                    drainTag.running(wq.isDedicated() ? wq.pasid() : executor.descriptor().pasid());
+                    drainTag.running(wq.pasidOf(executor.descriptor()));
                     if (run(wq, position)) {
                         completedHere++;
                     }
@@ -224,11 +224,13 @@ public final class Engine implements Agent {
         int status = NOT_RUN;
         long ended = 0;
         try {
-            // an abort's SWERR entry for this one comes after the earlier ones' held-back completions
-            if (wq.abortCovers(position, executor.descriptor())) {
+            // an abort's SWERR entry for this one comes after the earlier ones' held-back completions; with no
+            // abort in progress (the common case) one check of its two volatiles is all
+            final boolean covered = wq.abortCovers(position, executor.descriptor());
+            if (covered) {
                 executor.complete(wq);
             }
-            if (!wq.discardForAbort(position, executor.descriptor())) {
+            if (!covered || !wq.discardForAbort(position, executor.descriptor())) {
                 status = executor.execute(wq); // never throws, and leaves no translation held
             }
         } catch (Throwable t) {

@@ -24,6 +24,16 @@ public interface WorkSource {
     /** A dedicated WQ's Priv (WQCFG). */
     boolean priv();
 
+    /** The PASID descriptor {@code d} of this WQ runs for: the WQ's if dedicated, else the descriptor's own. */
+    default int pasidOf(Descriptor d) {
+        return isDedicated() ? pasid() : d.pasid();
+    }
+
+    /** The Priv descriptor {@code d} of this WQ runs with: the WQ's if dedicated, else the descriptor's own. */
+    default boolean privOf(Descriptor d) {
+        return isDedicated() ? priv() : d.priv();
+    }
+
     boolean blockOnFault();
 
     long maxTransferSize();
