@@ -228,7 +228,10 @@ public final class DescriptorExecutor {
         pasidEnabled = wq.pasidEnabled();
         pasid = wq.pasidOf(desc);
         priv = wq.privOf(desc);
-        x.dma.context(pasidEnabled, pasid, priv);
+        // a WQ whose WQCFG Priv is 0 makes no supervisor request at all: a Priv = 1 descriptor that step 6 refuses
+        // (or any step before it) has its record written through a user-level translation (a dedicated WQ's Priv
+        // is the WQ's own, so this changes nothing there); SWERR still reports the descriptor's Priv
+        x.dma.context(pasidEnabled, pasid, priv && wq.priv());
     }
 
     /** The PASID the last descriptor ran for, or -1 if it ran without PASID translation. */
