@@ -73,6 +73,8 @@ class ClaimRunAttackTest {
     static final int B = 6;
     static final int G = 7; // the gate tenant
     static final int WQ_SIZE = 16;
+    /** Descriptors a run holds behind its first (gate 2): the rest of the fetch buffer. */
+    static final int IN_RUN = DescriptorExecutor.CLAIM_RUN - 1;
     static final long WAIT = TimeUnit.SECONDS.toNanos(10);
     static final int CRAV_RCR = DescriptorFlags.COMPLETION_ADDRESS_VALID
         | DescriptorFlags.REQUEST_COMPLETION_RECORD;
@@ -408,8 +410,8 @@ class ClaimRunAttackTest {
     }
 
     /**
-     * Abort WQ with a run in flight and more queued: the gate in progress completes; the run's three unstarted
-     * descriptors and the five still queued are all discarded (SWERR 0xFF each, no record), each exactly once, reported
+     * Abort WQ with a run in flight and more queued: the gate in progress completes; the run's unstarted
+     * descriptors ({@link #IN_RUN}) and the five still queued are all discarded (SWERR 0xFF each, no record), each exactly once, reported
      * in queue order (the run's first, then the WQ's), and the abort returns only after the engine has passed the run.
      */
     @Test
@@ -417,7 +419,7 @@ class ClaimRunAttackTest {
         try (Rig rig = new Rig()) {
             final List<Rec> all = new ArrayList<>();
             final Rec[] gates = rig.runBehindGate(0, rig.a, () -> {
-                for (int i = 0; i < 3 + 5; i++) { // three in the run, five left queued
+                for (int i = 0; i < IN_RUN + 5; i++) { // the rest of the run, five left queued
                     all.add(rig.noop(0, rig.a));
                 }
             });
@@ -428,20 +430,21 @@ class ClaimRunAttackTest {
             final AbortReport report = get(abort);
             final int[] atReturn = all.stream().mapToInt(Rec::status).toArray(); // read as the abort returned
             assertTrue(isPageFault(gates[1].status()), "the gate in progress completed: " + gates[1].status());
-            assertArrayEquals(new int[8], atReturn, "the run's unstarted three and the queued five did not run");
+            assertArrayEquals(new int[IN_RUN + 5], atReturn, "the run's unstarted ones and the queued five did not run");
             final List<Long> reported = report.descriptors().stream().map(ClaimRunAttackTest::completionAddressOf)
                 .toList();
             assertEquals(all.stream().map(Rec::va).toList(), reported,
-                "each reported once, in queue order: the run's three, then the WQ's five");
+                "each reported once, in queue order: the run's, then the WQ's five");
             final List<SwerrEntry> swerr = rig.swerr(0xFF);
             assertEquals(Set.copyOf(reported), swerr.stream().map(e -> completionAddressOf(e.descriptor()))
                 .collect(java.util.stream.Collectors.toSet()));
-            assertEquals(8, swerr.size(), "one SWERR entry each");
+            assertEquals(IN_RUN + 5, swerr.size(), "one SWERR entry each");
             assertTrue(swerr.stream().allMatch(e -> e.pasid() == A));
             rig.wq(0).drain();
-            assertArrayEquals(new int[8], all.stream().mapToInt(Rec::status).toArray(), "none runs later either");
+            assertArrayEquals(new int[IN_RUN + 5], all.stream().mapToInt(Rec::status).toArray(),
+                "none runs later either");
             assertEquals(0x01, rig.noop(0, rig.a).await(), "the WQ stays enabled and runs what comes next");
-            assertEquals(8, rig.swerr(0xFF).size());
+            assertEquals(IN_RUN + 5, rig.swerr(0xFF).size());
         }
     }
 
@@ -451,28 +454,30 @@ class ClaimRunAttackTest {
         try (Rig rig = new Rig()) {
             final List<Rec> all = new ArrayList<>();
             rig.runBehindGate(0, rig.a, () -> {
-                for (int i = 0; i < 5; i++) {
+                for (int i = 0; i < IN_RUN + 2; i++) {
                     all.add(rig.noop(0, rig.a));
                 }
             });
             final List<byte[]> captured = rig.wq(0).captureQueued();
             assertEquals(2, captured.size());
-            assertEquals(all.get(3).va(), completionAddressOf(captured.get(0)));
-            assertEquals(all.get(4).va(), completionAddressOf(captured.get(1)));
+            assertEquals(all.get(IN_RUN).va(), completionAddressOf(captured.get(0)));
+            assertEquals(all.get(IN_RUN + 1).va(), completionAddressOf(captured.get(1)));
             final FutureTask<int[]> drain = async(() -> {
                 rig.wq(0).drain();
                 return all.stream().mapToInt(Rec::status).toArray();
             });
             assertTrue(stillWaiting(drain, 200));
             rig.gate.release();
-            assertArrayEquals(new int[] {1, 1, 1, 0, 0}, get(drain));
+            final int[] expected = new int[IN_RUN + 2];
+            Arrays.fill(expected, 0, IN_RUN, 0x01); // the run's ran; the captured two did not
+            assertArrayEquals(expected, get(drain));
             assertEquals(0, rig.device.swerr().history().size(), "capture reports nothing");
             // resubmitted, the captured ones run once
             for (byte[] d : captured) {
                 rig.submit(0, rig.desc(0).copyFrom(new Descriptor(MemorySegment.ofArray(d), 0)));
             }
-            assertEquals(0x01, all.get(3).await());
-            assertEquals(0x01, all.get(4).await());
+            assertEquals(0x01, all.get(IN_RUN).await());
+            assertEquals(0x01, all.get(IN_RUN + 1).await());
         }
     }
 
@@ -512,7 +517,7 @@ class ClaimRunAttackTest {
     }
 
     /**
-     * Device disable-aborting with a run in flight: the gate in progress completes; the run's three unstarted
+     * Device disable-aborting with a run in flight: the gate in progress completes; the run's unstarted
      * descriptors and the four still queued are discarded, each reported once (in queue order) with one SWERR 0xFF.
      */
     @Test
@@ -520,11 +525,11 @@ class ClaimRunAttackTest {
         try (Rig rig = new Rig()) {
             final List<Rec> all = new ArrayList<>();
             final Rec[] gates = rig.runBehindGate(0, rig.a, () -> {
-                for (int i = 0; i < 7; i++) {
+                for (int i = 0; i < IN_RUN + 4; i++) {
                     all.add(rig.noop(0, rig.a));
                 }
             });
-            assertEquals(4, rig.wq(0).occupancy(), "three in the run, four queued");
+            assertEquals(4, rig.wq(0).occupancy(), "the rest of the run taken, four queued");
             final FutureTask<List<AbortReport>> disable = async(() -> rig.device.disableAborting());
             assertTrue(stillWaiting(disable, 300));
             rig.gate.release();
@@ -533,11 +538,11 @@ class ClaimRunAttackTest {
             final List<Long> aborted = new ArrayList<>();
             reports.forEach(rep -> rep.descriptors().forEach(d -> aborted.add(completionAddressOf(d))));
             assertEquals(all.stream().map(Rec::va).toList(), aborted,
-                "the run's three unstarted and the four queued, each once, in queue order");
+                "the run's unstarted ones and the four queued, each once, in queue order");
             for (Rec x : all) {
                 assertEquals(0, x.status(), "discarded, no record");
             }
-            assertEquals(7, rig.swerr(0xFF).size(), "one SWERR entry each");
+            assertEquals(IN_RUN + 4, rig.swerr(0xFF).size(), "one SWERR entry each");
             rig.device.enableAll();
             assertEquals(0x01, rig.noop(0, rig.a).await(), "enabled again, it runs");
         }
@@ -669,7 +674,7 @@ class ClaimRunAttackTest {
             }
             final Rec highGate = rig.gate(1, rig.b); // B's: B's descriptors behind it join its run
             final List<Rec> high = new ArrayList<>();
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < IN_RUN + 3; i++) {
                 high.add(rig.noop(1, rig.b));
             }
             rig.gate.release();
@@ -679,7 +684,7 @@ class ClaimRunAttackTest {
             for (Rec x : low) {
                 assertEquals(0, x.status(), "a low-priority descriptor ran before the high WQ's");
             }
-            assertEquals(3, rig.wq(1).occupancy(), "a run of four taken from the high WQ");
+            assertEquals(3, rig.wq(1).occupancy(), "a whole run taken from the high WQ");
             rig.gate.release();
             for (Rec x : high) {
                 assertEquals(0x01, x.await());
