@@ -35,12 +35,7 @@ class PrivilegeContextTest {
             final long kernelPage = r.as.allocate(4096, AddressSpace.READ | AddressSpace.WRITE); // supervisor only
             final CompletionRecord inKernel = new CompletionRecord(r.memory.segment(), r.as.hostAddress(kernelPage));
             inKernel.arm();
-            final long src = r.as.allocate(4096, AddressSpace.RW_USER);
-            final long dst = r.as.allocate(4096, AddressSpace.RW_USER);
-            final Descriptor d = r.client.descriptor().opcode(Opcode.MEMMOVE).pasid(PASID).priv(true).source(src)
-                .destination(dst).transferSize(64).completionAddress(kernelPage).addFlags(0x0C);
-            assertTrue(r.client.trySubmit(d));
-            Devices.drive(r.device);
+            r.runPrivilegedMove(kernelPage);
 
             assertEquals(0, inKernel.rawStatus(), "no byte of the supervisor page written by a WQ without Priv");
             final SwerrEntry e = r.device.swerr().history().getLast();
@@ -55,12 +50,7 @@ class PrivilegeContextTest {
             final long userPage = r.as.allocate(4096, AddressSpace.RW_USER);
             final CompletionRecord cr = new CompletionRecord(r.memory.segment(), r.as.hostAddress(userPage));
             cr.arm();
-            final long src = r.as.allocate(4096, AddressSpace.RW_USER);
-            final long dst = r.as.allocate(4096, AddressSpace.RW_USER);
-            final Descriptor d = r.client.descriptor().opcode(Opcode.MEMMOVE).pasid(PASID).priv(true).source(src)
-                .destination(dst).transferSize(64).completionAddress(userPage).addFlags(0x0C);
-            assertTrue(r.client.trySubmit(d));
-            Devices.drive(r.device);
+            r.runPrivilegedMove(userPage);
 
             assertEquals(0x1D, cr.rawStatus(), "step 6: Priv = 1 on a shared WQ without Priv");
             assertFalse(r.device.swerr().history().stream().anyMatch(s -> s.errorCode() == 0x1A));
@@ -83,6 +73,16 @@ class PrivilegeContextTest {
             device.enableAll();
             client = DsaClient.open(device, 0);
             as = iommu.bind(PASID, 4, true);
+        }
+
+        /** Submits a Priv = 1 memmove of this PASID with its record at {@code recordVa} (CRAV | RCR) and runs it. */
+        void runPrivilegedMove(long recordVa) {
+            final long src = as.allocate(4096, AddressSpace.RW_USER);
+            final long dst = as.allocate(4096, AddressSpace.RW_USER);
+            final Descriptor d = client.descriptor().opcode(Opcode.MEMMOVE).pasid(PASID).priv(true).source(src)
+                .destination(dst).transferSize(64).completionAddress(recordVa).addFlags(0x0C);
+            assertTrue(client.trySubmit(d));
+            Devices.drive(device);
         }
 
         @Override
