@@ -177,7 +177,6 @@ public final class DescriptorExecutor {
                 if (!pendingSlot[i]) {
                     continue;
                 }
-                pendingSlot[i] = false;
                 final Descriptor desc = fetched[i];
                 try {
                     enterContext(wq, desc); // the one it ran in; keeps the windows when it is the same context

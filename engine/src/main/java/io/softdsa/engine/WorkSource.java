@@ -29,7 +29,10 @@ public interface WorkSource {
         return isDedicated() ? pasid() : d.pasid();
     }
 
-    /** The Priv descriptor {@code d} of this WQ runs with: the WQ's if dedicated, else the descriptor's own. */
+    /**
+     * The Priv descriptor {@code d} of this WQ asks for, which SWERR reports: the WQ's if dedicated, else the
+     * descriptor's own. Its DMA runs with Priv only if WQCFG Priv allows it too (the executor's context).
+     */
     default boolean privOf(Descriptor d) {
         return isDedicated() ? priv() : d.priv();
     }
