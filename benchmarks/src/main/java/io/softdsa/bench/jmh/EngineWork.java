@@ -1,0 +1,173 @@
+package io.softdsa.bench.jmh;
+
+import io.softdsa.bench.support.DataOp;
+import io.softdsa.bench.support.OpBuffers;
+import io.softdsa.bench.support.RingRelay;
+import io.softdsa.bench.support.Slot;
+import io.softdsa.bench.support.Testbed;
+import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.Opcode;
+import io.softdsa.device.Device;
+import io.softdsa.device.Threading;
+import io.softdsa.device.config.WqMode;
+import io.softdsa.engine.DescriptorExecutor;
+import io.softdsa.memory.HostMemory;
+import io.softdsa.portal.Portal;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine's own work per descriptor, without a second core: one thread submits a run of
+ * {@value #RUN} descriptors and then drives the engine ({@link Threading#INVOKER}) until they are all done, so no
+ * cache line crosses between cores and the VM's hand-off modes (which move every cross-core row two- to threefold)
+ * do not enter. Time per descriptor, average mode: the figure that bounds every row limited by per-descriptor cost
+ * (a pipeline on two cores runs no faster than its slower side, and the engine's side is at least this).
+ * <ul>
+ *   <li>{@code softdsa}, {@code op = noop}: a no-op without a completion record, the portal rows' descriptor.</li>
+ *   <li>{@code softdsa}, {@code op = memmove}: a 64-byte memmove with a completion record (two translations of its
+ *       operands, one of the record), the batch and 4 KiB rows' descriptor with the copy nearly free.</li>
+ *   <li>{@code agronaOneToOne}: the same run of 64-byte records written into and read back from an Agrona
+ *       {@code OneToOneRingBuffer} on one thread, the bare queue's own work.</li>
+ *   <li>{@code copy64}: {@code MemorySegment.copy} of the 64 bytes alone.</li>
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {JvmArgs.ADD_EXPORTS, JvmArgs.MISC_TO_UNNAMED, JvmArgs.NATIVE_ACCESS, JvmArgs.SUN_MISC_UNSAFE})
+public class EngineWork {
+    /** Descriptors per invocation: one claim run of the engine. */
+    static final int RUN = DescriptorExecutor.CLAIM_RUN;
+    private static final long HOST_MEMORY = 8L << 20;
+
+    /** A shared WQ whose one engine has no thread of its own, and {@value #RUN} descriptors to submit into it. */
+    @State(Scope.Thread)
+    public static class Rig {
+        @Param({"noop", "memmove"})
+        public String op;
+
+        private HostMemory memory;
+        private OpBuffers buffers;
+        private Testbed testbed;
+        Device device;
+        Portal portal;
+        Descriptor noop;
+        final Slot[] slots = new Slot[RUN];
+        long completed;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            memory = HostMemory.allocate(HOST_MEMORY);
+            buffers = OpBuffers.allocate(memory, 64);
+            testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER);
+            device = testbed.device();
+            portal = testbed.client().portal();
+            noop = testbed.client().descriptor().opcode(Opcode.NOOP);
+            for (int i = 0; i < RUN; i++) {
+                slots[i] = new Slot(testbed, d -> DataOp.MEMMOVE.describe(d, buffers));
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            try {
+                testbed.checkHealthy();
+            } finally {
+                Resources.close(testbed, buffers, memory);
+            }
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RUN)
+    public long softdsa(Rig r) {
+        if (r.op.equals("noop")) {
+            for (int i = 0; i < RUN; i++) {
+                if (!r.portal.enqcmd(r.noop)) {
+                    throw new IllegalStateException("WQ full although every run is retired before the next");
+                }
+            }
+            r.completed += RUN;
+            while (r.device.completedDescriptors() < r.completed) {
+                r.device.invokeEngines();
+            }
+            return r.completed;
+        }
+        for (Slot s : r.slots) {
+            s.arm();
+            s.submit();
+        }
+        while (!r.slots[RUN - 1].isDone()) {
+            r.device.invokeEngines();
+        }
+        long sum = 0;
+        for (Slot s : r.slots) {
+            sum += s.check(s.record().rawStatus());
+        }
+        return sum;
+    }
+
+    /** An Agrona one-to-one ring written and read on this thread. */
+    @State(Scope.Thread)
+    public static class Ring {
+        OneToOneRingBuffer ring;
+        UnsafeBuffer record;
+        long checksum;
+        final MessageHandler handler = (type, buffer, index, length) -> checksum += buffer.getLong(index);
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            ring = new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                RingRelay.CAPACITY + RingBufferDescriptor.TRAILER_LENGTH, 64)));
+            record = new UnsafeBuffer(BufferUtil.allocateDirectAligned(RingRelay.RECORD_LENGTH, 64));
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RUN)
+    public long agronaOneToOne(Ring r) {
+        for (int i = 0; i < RUN; i++) {
+            if (!r.ring.write(1, r.record, 0, RingRelay.RECORD_LENGTH)) {
+                throw new IllegalStateException("ring full although every run is read before the next");
+            }
+        }
+        int read = 0;
+        while (read < RUN) {
+            read += r.ring.read(r.handler);
+        }
+        return r.checksum;
+    }
+
+    /** Two 64-byte buffers. */
+    @State(Scope.Thread)
+    public static class Buffers {
+        final java.lang.foreign.MemorySegment from = java.lang.foreign.Arena.ofAuto().allocate(64, 64);
+        final java.lang.foreign.MemorySegment to = java.lang.foreign.Arena.ofAuto().allocate(64, 64);
+    }
+
+    @Benchmark
+    public java.lang.foreign.MemorySegment copy64(Buffers b) {
+        java.lang.foreign.MemorySegment.copy(b.from, 0, b.to, 0, 64);
+        return b.to;
+    }
+}
