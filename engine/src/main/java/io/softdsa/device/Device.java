@@ -44,7 +44,6 @@ public final class Device implements AutoCloseable {
     private final HostMemory memory;
     private final DeviceOptions options;
     private final DeviceCapabilities caps;
-    private final Arena arena = Arena.ofShared();
     private final SoftwareErrorRegister swerr = new SoftwareErrorRegister();
     private final InterruptTable interrupts;
     private final Iommu iommu;
@@ -106,7 +105,7 @@ public final class Device implements AutoCloseable {
         if (wqs.length == 0) {
             wqs = new WorkQueue[caps.maxWqs()];
             for (int i = 0; i < wqs.length; i++) {
-                wqs[i] = new WorkQueue(this, engines, valid.wq(i).orElse(unconfigured(i)), arena, caps.totalWqSize());
+                wqs[i] = new WorkQueue(this, engines, valid.wq(i).orElse(unconfigured(i)), caps.totalWqSize());
             }
         } else {
             for (int i = 0; i < wqs.length; i++) {
@@ -371,7 +370,6 @@ public final class Device implements AutoCloseable {
             engines.close();
         }
         interrupts.close(); // after the engines stopped: nothing raises any more
-        arena.close();
         telemetry.close(); // stamps the close time; the values stay readable in the file
     }
 }

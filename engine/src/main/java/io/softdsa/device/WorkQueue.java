@@ -65,12 +65,12 @@ public final class WorkQueue implements WorkSource {
     private final String eventName;
 
     /** @param ringSize the largest size this WQ may be configured with (the device's total WQ size) */
-    WorkQueue(Device device, CompletionWaits waits, WqConfig config, Arena arena, int ringSize) {
+    WorkQueue(Device device, CompletionWaits waits, WqConfig config, int ringSize) {
         this.device = device;
         this.waits = waits;
         this.index = config.index();
         this.eventName = "wq" + device.index() + "." + index;
-        this.ring = new DescriptorRing(arena, Math.max(1, ringSize));
+        this.ring = new DescriptorRing(Math.max(1, ringSize));
         apply(config);
     }
 

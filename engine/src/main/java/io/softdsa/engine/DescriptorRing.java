@@ -1,10 +1,12 @@
 package io.softdsa.engine;
 
 import io.softdsa.memory.Le;
+import io.softdsa.memory.ProcessMemory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 
 import static io.softdsa.engine.RingLayout.*;
 
@@ -59,7 +61,20 @@ public final class DescriptorRing {
      */
     private static final boolean RUN_KEEPS_KEY = Boolean.TRUE.booleanValue();
 
+    /**
+     * Every access to the ring goes through this constant at {@link #base} plus a {@link RingLayout} offset, not
+     * through {@link #memory}: a segment loaded from a field is checked on every access (bounds, liveness, owner
+     * thread, alignment), about 16 checks per descriptor on each side, which the JIT folds away for a
+     * {@code static final} one (JMH {@code EngineWork}, alternated: 5-8 % of a descriptor's single-thread cost).
+     * Safe because the ring's memory is its own ({@link #memory}, an automatic arena's), freed only once this ring
+     * is unreachable, and every method that reads through it ends with a reachability fence on {@code this}; every
+     * offset is one of the layout's, inside the allocation by construction.
+     */
+    private static final MemorySegment M = ProcessMemory.ALL;
+    /** The ring's memory: only held, to keep it alive (see {@link #M}). */
     private final MemorySegment memory;
+    /** Native address of the ring's byte 0. */
+    private final long base;
     private final int size;
     private final int capacity;
     private final int mask;
@@ -75,22 +90,24 @@ public final class DescriptorRing {
     private final long[] stamps;
 
     /**
-     * @param arena owner of the ring memory
-     * @param size  the largest WQ size this ring must hold (admission limits are given per offer)
+     * @param size the largest WQ size this ring must hold (admission limits are given per offer); the ring's memory
+     *             is its own, freed when the ring is unreachable
      */
-    public DescriptorRing(Arena arena, int size) {
+    public DescriptorRing(int size) {
         if (size < 1 || size > 1 << 16) {
             throw new IllegalArgumentException("WQ size must be 1..65536: " + size);
         }
         this.size = size;
         this.capacity = Integer.highestOneBit(size) << (Integer.bitCount(size) == 1 ? 1 : 2);
         this.mask = capacity - 1;
-        this.memory = arena.allocate(RingLayout.totalLength(capacity), PAD);
+        this.memory = Arena.ofAuto().allocate(RingLayout.totalLength(capacity), PAD);
+        this.base = memory.address();
         this.stamps = new long[2 * capacity];
         for (int i = 0; i < capacity; i++) {
-            memory.set(Le.LONG, sequenceOffset(i), i);
+            M.set(Le.LONG, base + sequenceOffset(i), i);
         }
-        Le.setLongRelease(memory, TAIL_OFFSET, CLOSED);
+        Le.setLongRelease(M, base + TAIL_OFFSET, CLOSED);
+        Reference.reachabilityFence(this); // see M
     }
 
     public int size() {
@@ -138,49 +155,53 @@ public final class DescriptorRing {
         if (pasidWord != -1) {
             w0 = (w0 & 0xFFFF_FFFF_0000_0000L) | (pasidWord & 0xFFFF_FFFFL); // bytes 0-3, little-endian
         }
-        for (;;) {
-            final long tail = Le.getLongVolatile(memory, TAIL_OFFSET);
-            if ((tail & CLOSED) != 0) {
-                return CLOSED_RESULT;
-            }
-            // acquire: pairs with the release of whoever stored the cache (after its own acquire of head), so every
-            // consumer's copy of a slot below `head` happens-before this producer's writes (class comment)
-            long head = Le.getLongAcquire(memory, HEAD_CACHE_OFFSET);
-            if (tail - head >= limit) {
-                // tail was read first, so at the instant head is read the real occupancy is at least tail - head
-                head = currentHead();
-                Le.setLongRelease(memory, HEAD_CACHE_OFFSET, head);
+        try {
+            for (;;) {
+                final long tail = Le.getLongVolatile(M, base + TAIL_OFFSET);
+                if ((tail & CLOSED) != 0) {
+                    return CLOSED_RESULT;
+                }
+                // acquire: pairs with the release of whoever stored the cache (after its own acquire of head), so every
+                // consumer's copy of a slot below `head` happens-before this producer's writes (class comment)
+                long head = Le.getLongAcquire(M, base + HEAD_CACHE_OFFSET);
                 if (tail - head >= limit) {
-                    return FULL;
+                    // tail was read first, so at the instant head is read the real occupancy is at least tail - head
+                    head = currentHead();
+                    Le.setLongRelease(M, base + HEAD_CACHE_OFFSET, head);
+                    if (tail - head >= limit) {
+                        return FULL;
+                    }
                 }
+                final long seqOffset = sequenceOffset((int) tail & mask);
+                // no read of the slot's sequence: tail - head < limit <= capacity / 2 proved it free (class comment)
+                if (Le.compareAndSetLong(M, base + TAIL_OFFSET, tail, tail + 1)) {
+                    final long slot = slotOffset((int) tail & mask);
+                    if (!WRITES_BEFORE_PUBLISH) {
+                        Le.setLongRelease(M, base + seqOffset, tail + 1); // planted-bug variant only (see the flag)
+                    }
+                    M.set(Le.LONG, base + slot, w0);
+                    M.set(Le.LONG, base + slot + 8, w1);
+                    M.set(Le.LONG, base + slot + 16, w2);
+                    M.set(Le.LONG, base + slot + 24, w3);
+                    M.set(Le.LONG, base + slot + 32, w4);
+                    M.set(Le.LONG, base + slot + 40, w5);
+                    M.set(Le.LONG, base + slot + 48, w6);
+                    M.set(Le.LONG, base + slot + 56, w7);
+                    if (stamp != 0) {
+                        final int i = 2 * ((int) tail & mask);
+                        stamps[i] = tail;
+                        VarHandle.storeStoreFence(); // the position before the time: pairs with enqueueStamp's fence
+                        stamps[i + 1] = stamp;
+                    }
+                    if (WRITES_BEFORE_PUBLISH) {
+                        Le.setLongRelease(M, base + seqOffset, tail + 1); // publish: pairs with peek()'s acquire
+                    }
+                    return ACCEPTED;
+                }
+                Thread.onSpinWait(); // another producer moved tail: read again
             }
-            final long seqOffset = sequenceOffset((int) tail & mask);
-            // no read of the slot's sequence: tail - head < limit <= capacity / 2 proved it free (class comment)
-            if (Le.compareAndSetLong(memory, TAIL_OFFSET, tail, tail + 1)) {
-                final long slot = slotOffset((int) tail & mask);
-                if (!WRITES_BEFORE_PUBLISH) {
-                    Le.setLongRelease(memory, seqOffset, tail + 1); // planted-bug variant only (see the flag)
-                }
-                memory.set(Le.LONG, slot, w0);
-                memory.set(Le.LONG, slot + 8, w1);
-                memory.set(Le.LONG, slot + 16, w2);
-                memory.set(Le.LONG, slot + 24, w3);
-                memory.set(Le.LONG, slot + 32, w4);
-                memory.set(Le.LONG, slot + 40, w5);
-                memory.set(Le.LONG, slot + 48, w6);
-                memory.set(Le.LONG, slot + 56, w7);
-                if (stamp != 0) {
-                    final int i = 2 * ((int) tail & mask);
-                    stamps[i] = tail;
-                    VarHandle.storeStoreFence(); // the position before the time: pairs with enqueueStamp's fence
-                    stamps[i + 1] = stamp;
-                }
-                if (WRITES_BEFORE_PUBLISH) {
-                    Le.setLongRelease(memory, seqOffset, tail + 1); // publish: pairs with peek()'s acquire
-                }
-                return ACCEPTED;
-            }
-            Thread.onSpinWait(); // another producer moved tail: read again
+        } finally {
+            Reference.reachabilityFence(this); // see M
         }
     }
 
@@ -200,13 +221,16 @@ public final class DescriptorRing {
 
     /** Head: every position below it is taken. Acquire: pairs with the taking CAS (see the class comment). */
     private long currentHead() {
-        return Le.getLongAcquire(memory, HEAD_OFFSET);
+        final long head = Le.getLongAcquire(M, base + HEAD_OFFSET);
+        Reference.reachabilityFence(this); // see M
+        return head;
     }
 
     /** The position at head if its descriptor is published (and, at the instant of the read, not taken), else -1. */
     public long peek() {
-        final long head = Le.getLongVolatile(memory, HEAD_OFFSET);
-        final long seq = Le.getLongAcquire(memory, sequenceOffset((int) head & mask)); // pairs with offer's publish
+        final long head = Le.getLongVolatile(M, base + HEAD_OFFSET);
+        final long seq = Le.getLongAcquire(M, base + sequenceOffset((int) head & mask)); // pairs with offer's publish
+        Reference.reachabilityFence(this); // see M
         return seq == head + 1 ? head : -1; // else empty, or the producer of this position is still writing it
     }
 
@@ -249,60 +273,74 @@ public final class DescriptorRing {
      * that reports the PASID it runs for speaks for the rest of its run too, which Abort PASID relies on.
      */
     public int claimRun(long position, int max, long sameBits, MemorySegment dst, long dstOffset) {
-        int n = 0;
-        if (COPY_BEFORE_TAKE) {
-            copy64(memory, slotOffset((int) position & mask), dst, dstOffset);
-            final long key = dst.get(Le.LONG, dstOffset) & sameBits;
-            n = 1;
-            while (n < max) {
-                final long next = position + n;
-                // pairs with offer's publishing release of `next`
-                if (Le.getLongAcquire(memory, sequenceOffset((int) next & mask)) != next + 1) {
-                    break; // not published yet (or its producer is still writing it): the run ends before it
+        try {
+            int n = 0;
+            if (COPY_BEFORE_TAKE) {
+                copy64(M, base + slotOffset((int) position & mask), dst, dstOffset);
+                final long key = dst.get(Le.LONG, dstOffset) & sameBits;
+                n = 1;
+                while (n < max) {
+                    final long next = position + n;
+                    // pairs with offer's publishing release of `next`
+                    if (Le.getLongAcquire(M, base + sequenceOffset((int) next & mask)) != next + 1) {
+                        break; // not published yet (or its producer is still writing it): the run ends before it
+                    }
+                    final long slot = slotOffset((int) next & mask);
+                    if (RUN_KEEPS_KEY && (M.get(Le.LONG, base + slot) & sameBits) != key) {
+                        break; // another PASID's: it starts the next run
+                    }
+                    copy64(M, base + slot, dst, dstOffset + (long) SLOT_LENGTH * n);
+                    n++;
                 }
-                final long slot = slotOffset((int) next & mask);
-                if (RUN_KEEPS_KEY && (memory.get(Le.LONG, slot) & sameBits) != key) {
-                    break; // another PASID's: it starts the next run
+            } else { // planted-bug variant only (see the flag): the run's length is found first, copied after taking
+                n = 1;
+                final long key = M.get(Le.LONG, base + slotOffset((int) position & mask)) & sameBits;
+                while (n < max
+                    && Le.getLongAcquire(M, base + sequenceOffset((int) (position + n) & mask)) == position + n + 1
+                    && (M.get(Le.LONG, base + slotOffset((int) (position + n) & mask)) & sameBits) == key) {
+                    n++;
                 }
-                copy64(memory, slot, dst, dstOffset + (long) SLOT_LENGTH * n);
-                n++;
             }
-        } else { // planted-bug variant only (see the flag): the run's length is found first, copied after taking
-            n = 1;
-            final long key = memory.get(Le.LONG, slotOffset((int) position & mask)) & sameBits;
-            while (n < max && Le.getLongAcquire(memory, sequenceOffset((int) (position + n) & mask)) == position + n + 1
-                && (memory.get(Le.LONG, slotOffset((int) (position + n) & mask)) & sameBits) == key) {
-                n++;
+            // take and free the run in one step; a release CAS: pairs with a producer's acquire of head, which admits
+            // the slots' next laps on it alone
+            if (!Le.compareAndSetLong(M, base + HEAD_OFFSET, position, position + n)) {
+                return 0;
             }
-        }
-        // take and free the run in one step; a release CAS: pairs with a producer's acquire of head, which admits
-        // the slots' next laps on it alone
-        if (!Le.compareAndSetLong(memory, HEAD_OFFSET, position, position + n)) {
-            return 0;
-        }
-        if (!COPY_BEFORE_TAKE) {
-            for (int i = 0; i < n; i++) {
-                copy64(memory, slotOffset((int) (position + i) & mask), dst, dstOffset + (long) SLOT_LENGTH * i);
+            if (!COPY_BEFORE_TAKE) {
+                for (int i = 0; i < n; i++) {
+                    copy64(M, base + slotOffset((int) (position + i) & mask), dst, dstOffset + (long) SLOT_LENGTH * i);
+                }
             }
+            return n;
+        } finally {
+            Reference.reachabilityFence(this); // see M
         }
-        return n;
     }
 
     /** Sets the CLOSED bit; returns the final tail position (every position below it was claimed by a producer). */
     public long close() {
-        return Le.getAndBitwiseOrLong(memory, TAIL_OFFSET, CLOSED) & POSITION_MASK;
+        final long tail = Le.getAndBitwiseOrLong(M, base + TAIL_OFFSET, CLOSED);
+        Reference.reachabilityFence(this); // see M
+        return tail & POSITION_MASK;
     }
 
     public void open() {
-        Le.LONG_HANDLE.getAndBitwiseAnd(memory, (long) TAIL_OFFSET, ~CLOSED);
+        Le.LONG_HANDLE.getAndBitwiseAnd(M, base + TAIL_OFFSET, ~CLOSED);
+        Reference.reachabilityFence(this); // see M
     }
 
     public boolean isClosed() {
-        return (Le.getLongVolatile(memory, TAIL_OFFSET) & CLOSED) != 0;
+        return (tail() & CLOSED) != 0;
     }
 
     public long tailPosition() {
-        return Le.getLongVolatile(memory, TAIL_OFFSET) & POSITION_MASK;
+        return tail() & POSITION_MASK;
+    }
+
+    private long tail() {
+        final long tail = Le.getLongVolatile(M, base + TAIL_OFFSET);
+        Reference.reachabilityFence(this); // see M
+        return tail;
     }
 
     /** Positions taken by consumers: every position below head was copied and freed. */

@@ -35,7 +35,7 @@ class DescriptorRingRunTest {
     @Test
     void aRunTakesThePublishedDescriptorsAtHeadInOrderWithOneMoveOfHead() {
         try (Arena arena = Arena.ofConfined()) {
-            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            final DescriptorRing ring = new DescriptorRing(8);
             ring.open();
             for (int id = 1; id <= 3; id++) {
                 assertEquals(DescriptorRing.ACCEPTED, ring.offer(descriptor(arena, id), 0, 8, -1));
@@ -56,7 +56,7 @@ class DescriptorRingRunTest {
     @Test
     void aRunStopsAtItsMaximumAndTheRestStaysQueued() {
         try (Arena arena = Arena.ofConfined()) {
-            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            final DescriptorRing ring = new DescriptorRing(8);
             ring.open();
             for (int id = 1; id <= 5; id++) {
                 assertEquals(DescriptorRing.ACCEPTED, ring.offer(descriptor(arena, id), 0, 8, -1));
@@ -74,7 +74,7 @@ class DescriptorRingRunTest {
     @Test
     void aStalePositionTakesNothing() {
         try (Arena arena = Arena.ofConfined()) {
-            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            final DescriptorRing ring = new DescriptorRing(8);
             ring.open();
             for (int id = 1; id <= 4; id++) {
                 ring.offer(descriptor(arena, id), 0, 8, -1);
@@ -93,7 +93,7 @@ class DescriptorRingRunTest {
     @Test
     void aRunKeepsToTheFirstDescriptorsBitsInSameBits() {
         try (Arena arena = Arena.ofConfined()) {
-            final DescriptorRing ring = new DescriptorRing(arena, 8);
+            final DescriptorRing ring = new DescriptorRing(8);
             ring.open();
             final int[] pasids = {5, 5, 9, 9, 9};
             for (int i = 0; i < pasids.length; i++) {
@@ -111,5 +111,32 @@ class DescriptorRingRunTest {
                 assertEquals((long) (i + 3) << 8 | 1, fetch.get(WORD, 64L * i + 8), "descriptor " + (i + 3));
             }
         }
+    }
+
+    /**
+     * The ring's memory is its own and read unchecked: it must outlive every collection while the ring is reachable
+     * (a ring whose memory were freed would be read as garbage, or fault the process, not throw). Laps over every
+     * slot, with collections between the offers and the claims and the WQ's own arena long gone.
+     */
+    @Test
+    void theRingsMemoryLivesAsLongAsTheRingThroughCollections() {
+        final DescriptorRing ring = new DescriptorRing(4);
+        ring.open();
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment fetch = arena.allocate(64, 64);
+            for (int id = 1; id <= 3 * ring.capacity(); id++) {
+                assertEquals(DescriptorRing.ACCEPTED, ring.offer(descriptor(arena, id), 0, 4, -1));
+                if (id % ring.capacity() == 0) {
+                    for (int gc = 0; gc < 3; gc++) {
+                        System.gc();
+                    }
+                }
+                final long position = ring.peek();
+                assertEquals(id - 1, position);
+                assertEquals(1, ring.claimRun(position, 1, 0, fetch, 0));
+                assertDescriptor(id, fetch, 0);
+            }
+        }
+        assertEquals(3L * ring.capacity(), ring.headPosition());
     }
 }

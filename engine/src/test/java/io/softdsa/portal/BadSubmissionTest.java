@@ -153,7 +153,7 @@ class BadSubmissionTest {
     @Test
     void pasidSubstitutionReplacesBytesZeroToThreeOnly() {
         try (Arena arena = Arena.ofConfined()) {
-            final DescriptorRing ring = new DescriptorRing(arena, 2);
+            final DescriptorRing ring = new DescriptorRing(2);
             ring.open();
             final MemorySegment src = arena.allocate(64, 64);
             for (int i = 0; i < 64; i++) {

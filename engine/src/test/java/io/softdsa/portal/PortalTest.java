@@ -157,7 +157,7 @@ class PortalTest {
     @Test
     void ringAdmitsAtMostItsLimitAndRecyclesSlotsForManyLaps() {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            final DescriptorRing ring = new DescriptorRing(arena, 5);
+            final DescriptorRing ring = new DescriptorRing(5);
             ring.open();
             final java.lang.foreign.MemorySegment in = arena.allocate(64);
             final java.lang.foreign.MemorySegment out = arena.allocate(64);

@@ -10,7 +10,6 @@ import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,8 +39,8 @@ class DedicatedPortalLincheckTest {
                 classes.put(Portal.class, new Class<?>[] {PortalAccess.class});
                 final Map<Class<?>, Class<?>> twins = OffHeapTwin.define(classes);
                 try {
-                    ring = (RingAccess) twins.get(DescriptorRing.class).getConstructor(Arena.class, int.class)
-                        .newInstance(Arena.ofAuto(), SIZE);
+                    ring = (RingAccess) twins.get(DescriptorRing.class).getConstructor(int.class)
+                        .newInstance(SIZE);
                     portal = (PortalAccess) twins.get(Portal.class).getConstructor(twins.get(DescriptorRing.class),
                         int.class, boolean.class, long.class, Portal.DropListener.class)
                         .newInstance(ring, SIZE, true, -1L, drops);
@@ -49,7 +48,7 @@ class DedicatedPortalLincheckTest {
                     throw new IllegalStateException(e);
                 }
             } else {
-                final DescriptorRing real = new DescriptorRing(Arena.ofAuto(), SIZE);
+                final DescriptorRing real = new DescriptorRing(SIZE);
                 final Portal p = new Portal(real, SIZE, true, -1, drops);
                 ring = Rings.engine(real);
                 portal = new PortalAccess() {

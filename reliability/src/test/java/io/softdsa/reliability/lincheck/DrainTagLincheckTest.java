@@ -8,7 +8,6 @@ import org.jetbrains.lincheck.datastructures.Operation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.Method;
 import java.util.List;
@@ -130,7 +129,7 @@ class DrainTagLincheckTest {
 
         DrainScenario(Class<?> tagTwin) {
             try {
-                ring = (RingAccess) RING_TWIN.getConstructor(Arena.class, int.class).newInstance(Arena.ofAuto(), SIZE);
+                ring = (RingAccess) RING_TWIN.getConstructor(int.class).newInstance(SIZE);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }

@@ -2,7 +2,6 @@ package io.softdsa.reliability.lincheck;
 
 import io.softdsa.engine.DescriptorRing;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Constructor;
@@ -26,7 +25,7 @@ final class Rings {
 
     /** The engine's {@link DescriptorRing}, as shipped (real threads, no switch points). */
     static RingAccess engine(int size) {
-        return engine(new DescriptorRing(Arena.ofAuto(), size));
+        return engine(new DescriptorRing(size));
     }
 
     static RingAccess engine(DescriptorRing ring) {
@@ -106,8 +105,8 @@ final class Rings {
 
     private static RingAccess construct(Class<?> twin, int size) {
         try {
-            final Constructor<?> c = twin.getConstructor(Arena.class, int.class);
-            return (RingAccess) c.newInstance(Arena.ofAuto(), size);
+            final Constructor<?> c = twin.getConstructor(int.class);
+            return (RingAccess) c.newInstance(size);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }
