@@ -1,5 +1,6 @@
 package io.softdsa.bench.jmh;
 
+import io.softdsa.bench.support.BatchList;
 import io.softdsa.bench.support.DataOp;
 import io.softdsa.bench.support.OpBuffers;
 import io.softdsa.bench.support.RingRelay;
@@ -45,6 +46,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code softdsa}, {@code op = noop}: a no-op without a completion record, the portal rows' descriptor.</li>
  *   <li>{@code softdsa}, {@code op = memmove}: a 64-byte memmove with a completion record (two translations of its
  *       operands, one of the record), the batch and 4 KiB rows' descriptor with the copy nearly free.</li>
+ *   <li>{@code batch}: a Batch of 32 such memmoves, per descriptor of its list (no record of their own).</li>
  *   <li>{@code agronaOneToOne}: the same run of 64-byte records written into and read back from an Agrona
  *       {@code OneToOneRingBuffer} on one thread, the bare queue's own work.</li>
  *   <li>{@code copy64}: {@code MemorySegment.copy} of the 64 bytes alone.</li>
@@ -58,6 +60,8 @@ import java.util.concurrent.TimeUnit;
 public class EngineWork {
     /** Descriptors per invocation: one claim run of the engine. */
     static final int RUN = DescriptorExecutor.CLAIM_RUN;
+    /** Descriptors in the {@link #batch} row's list: the Linux default maximum batch size. */
+    static final int BATCH = 32;
     private static final long HOST_MEMORY = 8L << 20;
 
     /** A shared WQ whose one engine has no thread of its own, and {@value #RUN} descriptors to submit into it. */
@@ -125,6 +129,46 @@ public class EngineWork {
             sum += s.check(s.record().rawStatus());
         }
         return sum;
+    }
+
+    /** A Batch of {@value #BATCH} 64-byte memmoves (one record, the batch's) into the same kind of WQ. */
+    @State(Scope.Thread)
+    public static class BatchRig {
+        private HostMemory memory;
+        private OpBuffers buffers;
+        private Testbed testbed;
+        Device device;
+        Slot batch;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            memory = HostMemory.allocate(HOST_MEMORY);
+            buffers = OpBuffers.allocate(memory, 64);
+            testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER);
+            device = testbed.device();
+            batch = new Slot(testbed, BatchList.write(testbed, DataOp.MEMMOVE, buffers, BATCH).describer());
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            try {
+                testbed.checkHealthy();
+            } finally {
+                Resources.close(testbed, buffers, memory);
+            }
+        }
+    }
+
+    /** Time per descriptor of the list: validation, two translations and the copy, no record of its own. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public int batch(BatchRig r) {
+        r.batch.arm();
+        r.batch.submit();
+        while (!r.batch.isDone()) {
+            r.device.invokeEngines();
+        }
+        return r.batch.check(r.batch.record().rawStatus());
     }
 
     /** An Agrona one-to-one ring written and read on this thread. */
