@@ -173,4 +173,25 @@ class BadSubmissionTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(expected, out.toArray(ValueLayout.JAVA_BYTE));
         }
     }
+
+    /**
+     * A submitter racing a device's close: the portal it still holds answers as a closed WQ does (ENQCMD: retry;
+     * MOVDIR64B: dropped into SWERR), not with an exception from memory freed under it. Before the ring owned its
+     * memory, closing the device closed the arena the ring lived in, and this submission threw.
+     */
+    @ParameterizedTest
+    @EnumSource(WqMode.class)
+    void aPortalOfAClosedDeviceAnswersAsAClosedWq(WqMode mode) {
+        final Fixture f = wq(mode);
+        final Portal p = f.device.wq(0).portal();
+        final MemorySegment heapNoop = MemorySegment.ofArray(new byte[64]);
+        heapNoop.set(ValueLayout.JAVA_BYTE, 31, (byte) Opcode.NOOP); // byte 31: the opcode (fact sheet section 1)
+        f.close();
+        if (mode == WqMode.SHARED) {
+            assertFalse(p.enqcmd(heapNoop, 0), "a closed shared WQ answers retry");
+        } else {
+            p.movdir64b(heapNoop, 0);
+            assertTrue(f.device.swerr().valid(), "a closed dedicated WQ drops the posted descriptor into SWERR");
+        }
+    }
 }
