@@ -64,40 +64,53 @@ public class EngineWork {
     static final int BATCH = 32;
     private static final long HOST_MEMORY = 8L << 20;
 
-    /** A shared WQ whose one engine has no thread of its own, and {@value #RUN} descriptors to submit into it. */
+    /** A shared WQ whose one engine has no thread of its own, and two 64-byte buffers; each row adds its own. */
     @State(Scope.Thread)
-    public static class Rig {
+    public abstract static class InvokedDevice {
+        private HostMemory memory;
+        OpBuffers buffers;
+        Testbed testbed;
+        Device device;
+
+        @Setup(Level.Trial)
+        public void openDevice() {
+            memory = HostMemory.allocate(HOST_MEMORY);
+            buffers = OpBuffers.allocate(memory, 64);
+            testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER);
+            device = testbed.device();
+            prepare();
+        }
+
+        /** The row's own descriptors, once the device is open (one setup method: JMH orders several arbitrarily). */
+        abstract void prepare();
+
+        @TearDown(Level.Trial)
+        public void closeDevice() {
+            try {
+                testbed.checkHealthy();
+            } finally {
+                Resources.close(testbed, buffers, memory);
+            }
+        }
+    }
+
+    /** {@value #RUN} descriptors to submit: no-ops without record, or memmoves each with its own record. */
+    @State(Scope.Thread)
+    public static class Rig extends InvokedDevice {
         @Param({"noop", "memmove"})
         public String op;
 
-        private HostMemory memory;
-        private OpBuffers buffers;
-        private Testbed testbed;
-        Device device;
         Portal portal;
         Descriptor noop;
         final Slot[] slots = new Slot[RUN];
         long completed;
 
-        @Setup(Level.Trial)
-        public void setUp() {
-            memory = HostMemory.allocate(HOST_MEMORY);
-            buffers = OpBuffers.allocate(memory, 64);
-            testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER);
-            device = testbed.device();
+        @Override
+        void prepare() {
             portal = testbed.client().portal();
             noop = testbed.client().descriptor().opcode(Opcode.NOOP);
             for (int i = 0; i < RUN; i++) {
                 slots[i] = new Slot(testbed, d -> DataOp.MEMMOVE.describe(d, buffers));
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            try {
-                testbed.checkHealthy();
-            } finally {
-                Resources.close(testbed, buffers, memory);
             }
         }
     }
@@ -131,31 +144,14 @@ public class EngineWork {
         return sum;
     }
 
-    /** A Batch of {@value #BATCH} 64-byte memmoves (one record, the batch's) into the same kind of WQ. */
+    /** A Batch of {@value #BATCH} 64-byte memmoves (one record, the batch's). */
     @State(Scope.Thread)
-    public static class BatchRig {
-        private HostMemory memory;
-        private OpBuffers buffers;
-        private Testbed testbed;
-        Device device;
+    public static class BatchRig extends InvokedDevice {
         Slot batch;
 
-        @Setup(Level.Trial)
-        public void setUp() {
-            memory = HostMemory.allocate(HOST_MEMORY);
-            buffers = OpBuffers.allocate(memory, 64);
-            testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER);
-            device = testbed.device();
+        @Override
+        void prepare() {
             batch = new Slot(testbed, BatchList.write(testbed, DataOp.MEMMOVE, buffers, BATCH).describer());
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            try {
-                testbed.checkHealthy();
-            } finally {
-                Resources.close(testbed, buffers, memory);
-            }
         }
     }
 
