@@ -21,17 +21,20 @@ import java.lang.foreign.Arena;
  * or found in the IOTLB), measured in interleaved pairs in one JVM (median pair, min-max of the pairs' ratios).
  * After warm-up every translation is an IOTLB hit, so the difference is the IOTLB-hit overhead. With one buffer pair
  * per descriptor slot the engine finds every run in its own translated-run cache (the device's ATC) as well; the
- * {@value #ROTATED}-buffer row walks 4 KiB memmoves through {@value #ROTATED} source and destination pages, more than
- * that cache holds, so each operand is an ATC miss answered by the IOTLB: the cost a descriptor pays when software
- * does not reuse its buffers.
+ * {@value #ROTATED}-buffer row walks 4 KiB memmoves through {@value #ROTATED} source and destination pages (4 MiB of
+ * buffers, within that cache), the {@value #BEYOND}-buffer row through {@value #BEYOND} pairs, twice what it holds, so
+ * each operand there is an ATC miss answered by the IOTLB: the cost a descriptor pays when software rotates through
+ * more buffers than the engine keeps translated.
  *
  * <pre>java ... -cp benchmarks.jar io.softdsa.bench.SvaOverhead [seconds-per-case]</pre>
  */
 public final class SvaOverhead {
     private static final int DEPTH = 16;
     private static final int PASID = 42;
-    /** Pages the rotated row's operands walk through: twice the engine's translated-run cache per operand. */
+    /** Pages the rotated row's operands walk through: 512 pairs, within the engine's translated-run cache. */
     static final int ROTATED = 512;
+    /** Pages the last 4 KiB row's operands walk through: 4096 pairs, twice the cache's 2048 runs. */
+    static final int BEYOND = 4096;
 
     private SvaOverhead() {
     }
@@ -43,7 +46,7 @@ public final class SvaOverhead {
         System.out.printf("%-10s %8s %8s %14s %14s %22s %12s%n", "operation", "size", "buffers", "PASID off",
             "PASID on", "ratio (min-max)", "ns/desc +");
         final int pairs = 5;
-        for (long[] row : new long[][] {{4096, DEPTH}, {4096, ROTATED}, {1 << 20, DEPTH}}) {
+        for (long[] row : new long[][] {{4096, DEPTH}, {4096, ROTATED}, {4096, BEYOND}, {1 << 20, DEPTH}}) {
             final long size = row[0];
             final int buffers = (int) row[1];
             // interleaved pairs (off, on, off, on, ...): drift of the machine cancels in each pair's ratio; the
@@ -70,7 +73,9 @@ public final class SvaOverhead {
      * descriptor on to the next source and destination of the rotation.
      */
     static double measure(boolean pasid, long size, int buffers, double seconds) {
-        try (HostMemory memory = HostMemory.allocate(64L << 20); Arena arena = Arena.ofConfined()) {
+        // 64 MiB, or room for the rotated operands (both sides use the same frames) and their page tables
+        final long hostBytes = Math.max(64L << 20, 3 * size * buffers);
+        try (HostMemory memory = HostMemory.allocate(hostBytes); Arena arena = Arena.ofConfined()) {
             final ScalableModeIommu iommu = new ScalableModeIommu(memory);
             final DeviceConfig cfg = DeviceConfig.builder("dsa0").group(GroupConfig.of(0, 0))
                 .wq(WqConfig.builder(0).shared().size(64).group(0).pasidEnabled(pasid)
