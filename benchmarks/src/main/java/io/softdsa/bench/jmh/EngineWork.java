@@ -7,12 +7,14 @@ import io.softdsa.bench.support.RingRelay;
 import io.softdsa.bench.support.Slot;
 import io.softdsa.bench.support.Testbed;
 import io.softdsa.descriptor.Descriptor;
+import io.softdsa.descriptor.DescriptorLayout;
 import io.softdsa.descriptor.Opcode;
 import io.softdsa.device.Device;
 import io.softdsa.device.Threading;
 import io.softdsa.device.config.WqMode;
 import io.softdsa.engine.DescriptorExecutor;
 import io.softdsa.memory.HostMemory;
+import io.softdsa.memory.Le;
 import io.softdsa.portal.Portal;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.MessageHandler;
@@ -79,6 +81,10 @@ public class EngineWork {
             testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER);
             device = testbed.device();
             prepare();
+        }
+
+        HostMemory memory() {
+            return memory;
         }
 
         /** The row's own descriptors, once the device is open (one setup method: JMH orders several arbitrarily). */
@@ -148,10 +154,22 @@ public class EngineWork {
     @State(Scope.Thread)
     public static class BatchRig extends InvokedDevice {
         Slot batch;
+        /** For {@link #bareList}: the list, host memory, and the WQ's limits as plain tables. */
+        long list;
+        java.lang.foreign.MemorySegment hostMemory;
+        long maxTransferSize;
+        final boolean[] implemented = new boolean[256];
+        final int[] allowedFlags = new int[256];
 
         @Override
         void prepare() {
-            batch = new Slot(testbed, BatchList.write(testbed, DataOp.MEMMOVE, buffers, BATCH).describer());
+            final BatchList l = BatchList.write(testbed, DataOp.MEMMOVE, buffers, BATCH);
+            batch = new Slot(testbed, l.describer());
+            list = l.address();
+            hostMemory = memory().segment();
+            maxTransferSize = testbed.wq().config().maxTransferSize();
+            implemented[Opcode.MEMMOVE] = true;
+            allowedFlags[Opcode.MEMMOVE] = 0x00FF_FFFF; // the list carries no flags: the test, not the mask, is the cost
         }
     }
 
@@ -165,6 +183,47 @@ public class EngineWork {
             r.device.invokeEngines();
         }
         return r.batch.check(r.batch.record().rawStatus());
+    }
+
+    /**
+     * The same list as {@link #batch}, run by the least a correct interpreter of it must do: per descriptor, the
+     * generic checks (opcode, flags against the opcode's allowed set, the reserved bits of bytes 0-3, 38-39 and
+     * 40-63, the transfer size against the WQ's maximum), both operands bounded by host memory (pass-through
+     * translation), the overlap test, and the copy; read with plain loads through one segment, no translation cache,
+     * no record, no SWERR path, no telemetry. A floor for {@code batch}, not a design: what is left between the two is
+     * softdsa's own per-descriptor work.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long bareList(BatchRig r) {
+        final java.lang.foreign.MemorySegment m = r.hostMemory;
+        final long limit = m.byteSize();
+        long status = 0;
+        for (int i = 0; i < BATCH; i++) {
+            final long at = r.list + (long) i * DescriptorLayout.LENGTH;
+            final int pasidWord = m.get(Le.INT, at + DescriptorLayout.PASID_PRIV_OFFSET);
+            final int word = m.get(Le.INT, at + DescriptorLayout.FLAGS_OFFSET);
+            final int opcode = word >>> DescriptorLayout.OPCODE_SHIFT;
+            final int flags = word & DescriptorLayout.FLAGS_MASK;
+            final long src = m.get(Le.LONG, at + DescriptorLayout.SOURCE_OFFSET);
+            final long dst = m.get(Le.LONG, at + DescriptorLayout.DESTINATION_OFFSET);
+            final long size = Integer.toUnsignedLong(m.get(Le.INT, at + DescriptorLayout.TRANSFER_SIZE_OFFSET));
+            if (!r.implemented[opcode] || (flags & ~r.allowedFlags[opcode]) != 0
+                || (pasidWord & DescriptorLayout.PASID_RESERVED_MASK) != 0
+                || m.get(Le.SHORT, at + DescriptorLayout.RESERVED_38_OFFSET) != 0
+                || (m.get(Le.LONG, at + 40) | m.get(Le.LONG, at + 48) | m.get(Le.LONG, at + 56)) != 0
+                || size == 0 || size > r.maxTransferSize
+                || Long.compareUnsigned(src, limit - size) > 0 || Long.compareUnsigned(dst, limit - size) > 0
+                || (dst != src && Long.compareUnsigned(dst - src, size) < 0)) {
+                status++;
+                continue;
+            }
+            java.lang.foreign.MemorySegment.copy(m, src, m, dst, size);
+        }
+        if (status != 0) {
+            throw new IllegalStateException(status + " of the list's descriptors failed the floor's checks");
+        }
+        return status;
     }
 
     /** An Agrona one-to-one ring written and read on this thread. */
