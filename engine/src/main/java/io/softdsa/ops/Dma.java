@@ -301,12 +301,22 @@ public final class Dma {
         counters.translationsLetGo();
     }
 
-    /** One operand: a window, else the IOMMU (and on a blocking fault, a page request and one retry). */
+    /**
+     * One operand: a window, else the IOMMU (and on a blocking fault, a page request and one retry). Kept in three
+     * methods, each below the JIT's inlining limit for a hot callee (325 bytecodes): as one (427) it was a real call
+     * for every operand of every step, PASID or not.
+     */
     private boolean translate(long address, long wanted, int access) {
-        if (translation.pasidEnabled && wanted > MAX_STEP) {
-            wanted = MAX_STEP;
+        if (!translation.pasidEnabled) {
+            // a host-physical address: no window, no run cache (see translateCached), the IOMMU's bounds check
+            return walk(address, wanted, wanted, access);
         }
-        if (translation.pasidEnabled && !holding) {
+        return translateCached(address, Math.min(wanted, MAX_STEP), access);
+    }
+
+    /** Under PASID translation: a window, a run of an earlier descriptor, else a walk of the rest of the page. */
+    private boolean translateCached(long address, long wanted, int access) {
+        if (!holding) {
             // the first translation since the engine let go: it holds translations again from here on, and the
             // windows of earlier descriptors serve only if no invalidation came in between
             holding = true;
@@ -316,7 +326,7 @@ public final class Dma {
         }
         // windows only under PASID translation: a host-physical address needs no walk to remember, and the IOMMU's
         // bounds check costs less than the scan (it still goes through the IOMMU: the one door to memory)
-        for (int i = 0; translation.pasidEnabled && i < WINDOWS; i++) {
+        for (int i = 0; i < WINDOWS; i++) {
             final long into = address - windowStart[i];
             if (Long.compareUnsigned(into, windowLength[i]) < 0 && (access == Translation.READ || windowWrite[i])
                 && (!windowCut[i] || windowLength[i] - into >= wanted)) {
@@ -329,24 +339,30 @@ public final class Dma {
             }
         }
         // a run of an earlier descriptor (the same buffer again, a completion record area)
-        if (translation.pasidEnabled) {
-            final long cached = runs.lookup(address, wanted, access == Translation.WRITE);
-            if (cached >= 0) {
-                runHost = cached;
-                runLength = runs.length();
-                heldBytes += runLength;
-                return true;
-            }
+        final long cached = runs.lookup(address, wanted, access == Translation.WRITE);
+        if (cached >= 0) {
+            runHost = cached;
+            runLength = runs.length();
+            heldBytes += runLength;
+            return true;
         }
-        // under PASID translation, ask for the rest of the page at least: the window then serves every later access
-        // to that page (a completion record, a small operand), where it would cover only the bytes wanted now
-        final long asked = translation.pasidEnabled ? Math.max(wanted, Page.SIZE - (address & Page.OFFSET_MASK))
-            : wanted;
-        int status = iommu.translate(translation, address, asked, access);
+        // ask for the rest of the page at least: the window then serves every later access to that page (a
+        // completion record, a small operand), where it would cover only the bytes wanted now
+        return walk(address, wanted, Math.max(wanted, Page.SIZE - (address & Page.OFFSET_MASK)), access);
+    }
+
+    /** The IOMMU's answer for {@code asked} bytes at {@code address}, of which the step gets up to {@code wanted}. */
+    private boolean walk(long address, long wanted, long asked, int access) {
+        final int status = iommu.translate(translation, address, asked, access);
         noteLetGo(); // a stage-2 fault resolved inside translate lets go too
         if (status == Iommu.OK) {
             return mapped(address, wanted, asked, access);
         }
+        return faulted(status, address, wanted, access);
+    }
+
+    /** A fault: with block on fault (and a page wait to take), a page request and one retry; else the failure. */
+    private boolean faulted(int status, long address, long wanted, int access) {
         if (status == TranslationFault.PAGE_NOT_PRESENT && blockOnFault && takePageWait()) {
             try {
                 status = blockOnFault(address, wanted, access);

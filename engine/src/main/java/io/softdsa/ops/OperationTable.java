@@ -68,6 +68,17 @@ public final class OperationTable {
         };
     }
 
+    /** The DIF operation of {@code opcode} (one of the five): out of {@link #execute}, which stays small. */
+    private DifOperation dif(int opcode) {
+        return switch (opcode) {
+            case Opcode.DIF_CHECK -> difCheck;
+            case Opcode.DIF_INSERT -> difInsert;
+            case Opcode.DIF_STRIP -> difStrip;
+            case Opcode.DIF_UPDATE -> difUpdate;
+            default -> dixGenerate;
+        };
+    }
+
     /**
      * Runs the operation of {@code opcode} (one the executor found implemented) on {@code d} and returns its status;
      * an opcode without one answers Unsupported Opcode.
@@ -81,16 +92,13 @@ public final class OperationTable {
             case Opcode.COMPARE -> compare.execute(d, x);
             case Opcode.COMPARE_PATTERN -> comparePattern.execute(d, x);
             case Opcode.DUALCAST -> dualcast.execute(d, x);
-            case Opcode.CRC_GENERATION -> crcGeneration.execute(d, x);
-            case Opcode.COPY_CRC -> copyCrc.execute(d, x);
+            case Opcode.CRC_GENERATION, Opcode.COPY_CRC -> (opcode == Opcode.COPY_CRC ? copyCrc : crcGeneration)
+                .execute(d, x);
             case Opcode.CREATE_DELTA -> createDelta.execute(d, x);
             case Opcode.APPLY_DELTA -> applyDelta.execute(d, x);
             case Opcode.TRANSLATION_FETCH -> translationFetch.execute(d, x);
-            case Opcode.DIF_CHECK -> difCheck.execute(d, x);
-            case Opcode.DIF_INSERT -> difInsert.execute(d, x);
-            case Opcode.DIF_STRIP -> difStrip.execute(d, x);
-            case Opcode.DIF_UPDATE -> difUpdate.execute(d, x);
-            case Opcode.DIX_GENERATE -> dixGenerate.execute(d, x);
+            case Opcode.DIF_CHECK, Opcode.DIF_INSERT, Opcode.DIF_STRIP, Opcode.DIF_UPDATE, Opcode.DIX_GENERATE ->
+                dif(opcode).execute(d, x);
             case Opcode.CACHE_FLUSH -> cacheFlush.execute(d, x);
             default -> Status.UNSUPPORTED_OPCODE;
         };
