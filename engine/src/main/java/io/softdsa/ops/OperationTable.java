@@ -58,11 +58,8 @@ public final class OperationTable {
             case Opcode.CREATE_DELTA -> createDelta;
             case Opcode.APPLY_DELTA -> applyDelta;
             case Opcode.TRANSLATION_FETCH -> translationFetch;
-            case Opcode.DIF_CHECK -> difCheck;
-            case Opcode.DIF_INSERT -> difInsert;
-            case Opcode.DIF_STRIP -> difStrip;
-            case Opcode.DIF_UPDATE -> difUpdate;
-            case Opcode.DIX_GENERATE -> dixGenerate;
+            case Opcode.DIF_CHECK, Opcode.DIF_INSERT, Opcode.DIF_STRIP, Opcode.DIF_UPDATE, Opcode.DIX_GENERATE ->
+                dif(opcode);
             case Opcode.CACHE_FLUSH -> cacheFlush;
             default -> null;
         };
