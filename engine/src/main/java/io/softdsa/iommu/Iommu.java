@@ -25,6 +25,17 @@ public interface Iommu {
     int translate(Translation t, long address, long length, int access);
 
     /**
+     * For requests without PASID: the bound below which {@link #translate} maps every address to itself, or -1 if it
+     * does not promise that. When it does, its answer for a PASID-disabled request is fixed for the IOMMU's life:
+     * {@code [0, limit)} translates to itself, to the limit at most, never waits and never lets go of anything; any
+     * other address is a translation error. So an engine may apply that rule itself, without a call per operand, and
+     * still gets exactly the IOMMU's answer (the default, -1, keeps every request a call).
+     */
+    default long identityLimit() {
+        return -1;
+    }
+
+    /**
      * The engine behind {@code t} holds no translation any more (its descriptor ended, or it waits on a page
      * request): an IOTLB invalidation need not wait for it.
      */

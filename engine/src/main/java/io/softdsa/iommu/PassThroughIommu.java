@@ -21,6 +21,11 @@ public final class PassThroughIommu implements Iommu {
         return translatePhysical(t, address, length, memorySize);
     }
 
+    @Override
+    public long identityLimit() {
+        return memorySize;
+    }
+
     /** Identity translation bounded by host memory; shared with the PASID-capable IOMMU for PASID-disabled WQs. */
     public static int translatePhysical(Translation t, long address, long length, long memorySize) {
         if (address < 0 || address >= memorySize) {

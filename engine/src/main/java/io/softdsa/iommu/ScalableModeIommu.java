@@ -202,6 +202,11 @@ public final class ScalableModeIommu implements Iommu {
     }
 
     @Override
+    public long identityLimit() {
+        return memory.size(); // a request without PASID is host-physical (translate below)
+    }
+
+    @Override
     public int translate(Translation t, long address, long length, int access) {
         if (!t.pasidEnabled) {
             return PassThroughIommu.translatePhysical(t, address, length, memory.size());

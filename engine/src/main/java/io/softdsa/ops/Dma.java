@@ -46,6 +46,8 @@ public final class Dma {
 
     private final MemorySegment memory;
     private final Iommu iommu;
+    /** {@link Iommu#identityLimit}: PASID-disabled operands are mapped here by the IOMMU's own rule (see physical). */
+    private final long identityLimit;
     private final long holdBytes;
     private final Translation translation = new Translation();
     private PageFaultHandler pageFaultHandler = PageFaultHandler.NONE;
@@ -100,6 +102,7 @@ public final class Dma {
         }
         this.memory = memory;
         this.iommu = iommu;
+        this.identityLimit = iommu.identityLimit();
         this.holdBytes = holdBytes;
     }
 
@@ -191,6 +194,9 @@ public final class Dma {
      * {@link #failureStatus()}, {@link #faultAddress()} and {@link #faultWrite()} set
      */
     public boolean map(long address, long wanted, int access) {
+        if (identity()) {
+            return physical(1, address, wanted, access, 0, 0, 0, 0);
+        }
         beginStep();
         if (!translate(address, wanted, access)) {
             return false;
@@ -206,12 +212,56 @@ public final class Dma {
      * in which this engine kept its translations.
      */
     public boolean map2(long a, long wanted, int accessA, long b, int accessB) {
+        if (identity()) {
+            return physical(2, a, wanted, accessA, b, accessB, 0, Translation.READ);
+        }
         return mapStep(2, a, wanted, accessA, b, accessB, 0, Translation.READ);
     }
 
     /** One step with three operands, as {@link #map2}. */
     public boolean map3(long a, long wanted, int accessA, long b, int accessB, long c, int accessC) {
+        if (identity()) {
+            return physical(3, a, wanted, accessA, b, accessB, c, accessC);
+        }
         return mapStep(3, a, wanted, accessA, b, accessB, c, accessC);
+    }
+
+    /** Whether the operands of the step about to be mapped are host-physical under an identity IOMMU. */
+    private boolean identity() {
+        return !translation.pasidEnabled && identityLimit >= 0;
+    }
+
+    /**
+     * A step without PASID under an IOMMU whose PASID-disabled answer is the identity below {@link #identityLimit}:
+     * that answer applied here, operand by operand in the order {@link #mapStep} asks, with the same failure (a
+     * translation error at the first operand outside). Nothing is held or let go, so there is nothing to restart,
+     * and a step costs a few compares instead of a call into the IOMMU per operand (JMH EngineWork.batch, alternated:
+     * 22.5-22.7 -> 20.5-21.5 ns a list descriptor).
+     */
+    private boolean physical(int operands, long a, long wanted, int accessA, long b, int accessB, long c,
+                             int accessC) {
+        final long limit = identityLimit;
+        if (a < 0 || a >= limit) {
+            return failed(TranslationFault.TRANSLATION_ERROR, a, accessA);
+        }
+        long run = Math.min(wanted, limit - a);
+        if (operands >= 2) {
+            if (b < 0 || b >= limit) {
+                return failed(TranslationFault.TRANSLATION_ERROR, b, accessB);
+            }
+            run = Math.min(run, limit - b);
+        }
+        if (operands == 3) {
+            if (c < 0 || c >= limit) {
+                return failed(TranslationFault.TRANSLATION_ERROR, c, accessC);
+            }
+            run = Math.min(run, limit - c);
+        }
+        host[0] = a;
+        host[1] = operands >= 2 ? b : 0;
+        host[2] = operands == 3 ? c : 0;
+        length = run;
+        return true;
     }
 
     /**

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 
@@ -283,5 +284,46 @@ class ValidationTest {
         f.client.trySubmit(bad);
         f.drive();
         assertEquals(0x1A, f.device.swerr().history().getLast().errorCode());
+    }
+
+    /**
+     * Every operand of a step is bounded by host memory, the first one outside reported: a destination running off the
+     * end copies what lies inside, a dualcast's second destination bounds both copies, and with two operands outside
+     * the source's address is the fault's. (The engine applies the pass-through IOMMU's rule itself for PASID-less
+     * steps; these are the IOMMU's own answers.)
+     */
+    @Test
+    void eachOperandIsBoundedByHostMemoryAndTheFirstOutsideIsTheFault() {
+        final long size = f.memory.size();
+        final MemorySegment m = f.memory.segment();
+        for (int i = 0; i < 8192; i++) {
+            a.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7 + 3));
+        }
+        // memmove: the destination's last page lies inside, the rest outside
+        assertEquals(0x22, f.run(f.client.descriptor().opcode(Opcode.MEMMOVE).source(a.address())
+            .destination(size - 4096).transferSize(8192), cr));
+        assertEquals(4096, cr.bytesCompleted());
+        assertEquals(size, cr.faultAddress());
+        for (int i = 0; i < 4096; i++) {
+            assertEquals((byte) (i * 7 + 3), m.get(ValueLayout.JAVA_BYTE, size - 4096 + i), "byte " + i);
+        }
+        // dualcast: destination 2 ends host memory 256 bytes in, so both destinations get those 256 bytes only
+        b.segment().fill((byte) 0);
+        final long dst2 = size - 256;
+        final long dst1 = b.address() + ((dst2 - b.address()) & 0xFFF); // same offset in its page, as dualcast needs
+        assertEquals(0x22, f.run(f.client.descriptor().opcode(Opcode.DUALCAST).source(a.address())
+            .destination(dst1).destination2(dst2).transferSize(1024), cr));
+        assertEquals(256, cr.bytesCompleted());
+        assertEquals(size, cr.faultAddress());
+        final long dst1Offset = dst1 - b.address();
+        for (int i = 0; i < 1024; i++) {
+            final byte expected = i < 256 ? (byte) (i * 7 + 3) : 0;
+            assertEquals(expected, b.segment().get(ValueLayout.JAVA_BYTE, dst1Offset + i), "dst1 byte " + i);
+        }
+        // both operands outside: the source is the one reported
+        assertEquals(0x22, f.run(f.client.descriptor().opcode(Opcode.MEMMOVE).source(1L << 40)
+            .destination(1L << 41).transferSize(64), cr));
+        assertEquals(1L << 40, cr.faultAddress());
+        assertEquals(0, cr.bytesCompleted());
     }
 }
