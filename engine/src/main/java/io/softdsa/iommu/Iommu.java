@@ -25,11 +25,11 @@ public interface Iommu {
     int translate(Translation t, long address, long length, int access);
 
     /**
-     * For requests without PASID: the bound below which {@link #translate} maps every address to itself, or -1 if it
-     * does not promise that. When it does, its answer for a PASID-disabled request is fixed for the IOMMU's life:
-     * {@code [0, limit)} translates to itself, to the limit at most, never waits and never lets go of anything; any
-     * other address is a translation error. So an engine may apply that rule itself, without a call per operand, and
-     * still gets exactly the IOMMU's answer (the default, -1, keeps every request a call).
+     * For requests without PASID: the bound with which {@link #translate} answers every PASID-disabled request as
+     * {@link PassThroughIommu#translatePhysical} does (each address below it is itself, to the bound at most; any
+     * other is a translation error; nothing waits or is let go), fixed for the IOMMU's life; or -1 if it does not
+     * promise that. So an engine may take that answer itself, without a call through this interface per operand
+     * (the default, -1, keeps every request a call).
      */
     default long identityLimit() {
         return -1;

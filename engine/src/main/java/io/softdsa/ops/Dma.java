@@ -3,6 +3,7 @@ package io.softdsa.ops;
 import io.softdsa.completion.Status;
 import io.softdsa.iommu.Iommu;
 import io.softdsa.iommu.PageFaultHandler;
+import io.softdsa.iommu.PassThroughIommu;
 import io.softdsa.iommu.Translation;
 import io.softdsa.iommu.TranslationFault;
 import io.softdsa.memory.Page;
@@ -232,36 +233,39 @@ public final class Dma {
     }
 
     /**
-     * A step without PASID under an IOMMU whose PASID-disabled answer is the identity below {@link #identityLimit}:
-     * that answer applied here, operand by operand in the order {@link #mapStep} asks, with the same failure (a
-     * translation error at the first operand outside). Nothing is held or let go, so there is nothing to restart,
-     * and a step costs a few compares instead of a call into the IOMMU per operand (JMH EngineWork.batch, alternated:
-     * 22.5-22.7 -> 20.5-21.5 ns a list descriptor).
+     * A step without PASID under an IOMMU whose PASID-disabled answer is {@link PassThroughIommu#translatePhysical}
+     * below {@link #identityLimit}: that answer taken here, operand by operand in the order {@link #mapStep} asks, so
+     * the first operand outside is the failure. Nothing is held or let go, so there is nothing to restart, and a
+     * step costs a static call per operand instead of the IOMMU's interface and the window machinery (JMH
+     * EngineWork.batch, alternated: 22.5-22.7 -> 20.5-21.5 ns a list descriptor).
      */
     private boolean physical(int operands, long a, long wanted, int accessA, long b, int accessB, long c,
                              int accessC) {
-        final long limit = identityLimit;
-        if (a < 0 || a >= limit) {
-            return failed(TranslationFault.TRANSLATION_ERROR, a, accessA);
+        long run = physicalRun(a, wanted, accessA);
+        if (run > 0 && operands >= 2) {
+            run = physicalRun(b, run, accessB);
         }
-        long run = Math.min(wanted, limit - a);
-        if (operands >= 2) {
-            if (b < 0 || b >= limit) {
-                return failed(TranslationFault.TRANSLATION_ERROR, b, accessB);
-            }
-            run = Math.min(run, limit - b);
+        if (run > 0 && operands == 3) {
+            run = physicalRun(c, run, accessC);
         }
-        if (operands == 3) {
-            if (c < 0 || c >= limit) {
-                return failed(TranslationFault.TRANSLATION_ERROR, c, accessC);
-            }
-            run = Math.min(run, limit - c);
+        if (run == 0) {
+            return false;
         }
         host[0] = a;
         host[1] = operands >= 2 ? b : 0;
         host[2] = operands == 3 ? c : 0;
         length = run;
         return true;
+    }
+
+    /** One PASID-less operand: its run (1 to {@code wanted} bytes), or 0 with the failure recorded. */
+    private long physicalRun(long address, long wanted, int access) {
+        final int status = PassThroughIommu.translatePhysical(translation, address, wanted, identityLimit);
+        if (status != Iommu.OK) {
+            failed(status, address, access);
+            return 0;
+        }
+        return translation.length;
     }
 
     /**
