@@ -303,10 +303,6 @@ public final class DescriptorExecutor {
      * SWERR entry alone (such a descriptor never ran).
      */
     private void finish(WorkSource wq, Descriptor desc, int batchIndex, int flags, int status) {
-        if ((flags & (DescriptorFlags.COMPLETION_ADDRESS_VALID | DescriptorFlags.REQUEST_COMPLETION_INTERRUPT)) == 0
-            && (status == Status.SUCCESS || status == Status.SUCCESS_PRED)) {
-            return; // no record asked for, none owed (a success), no interrupt: the common list descriptor's end
-        }
         final boolean crav = (flags & DescriptorFlags.COMPLETION_ADDRESS_VALID) != 0;
         final long completionAddress = desc.completionAddress();
         if (misalignedRecord(flags, completionAddress)) {
