@@ -170,7 +170,7 @@ public final class Device implements AutoCloseable {
         final DescriptorExecutor executor = new DescriptorExecutor(context, rules, new OperationTable(), swerr,
             interrupts, errors);
         return new Engine(id, "softdsa-" + cfg.name() + "-engine" + id, new WorkQueue[0], executor, engineArena,
-            counters, name);
+            counters, name, options.threading() == Threading.INVOKER_RUNS);
     }
 
     /** Enable device: engines start. WQs stay as they are; see {@link #enableAll()}. */
@@ -319,7 +319,7 @@ public final class Device implements AutoCloseable {
         return engines.list();
     }
 
-    /** Drives every engine once on the caller's thread (INVOKER threading); returns the work done. */
+    /** Drives every engine once on the caller's thread (INVOKER or INVOKER_RUNS threading); returns the work done. */
     public int invokeEngines() {
         return engines.invokeAll();
     }

@@ -78,7 +78,7 @@ public final class DescriptorExecutor {
     private final int[] pendingFlags = new int[CLAIM_RUN];
     private final OpResult[] pendingResult = new OpResult[CLAIM_RUN];
     private int pendingCount;
-    /** Transfer sizes of the held-back descriptors, against {@link #HOLD_BYTES}. */
+    /** Transfer sizes of the descriptors run since the first held back, against {@link #HOLD_BYTES}. */
     private long pendingBytes;
     private int selected;
 
@@ -270,11 +270,28 @@ public final class DescriptorExecutor {
             x.result.reset();
             status = Status.HW_ERR1;
         }
+        if (!hasCompletion(flags, status)) {
+            if (pendingCount > 0 && batchIndex == NOT_IN_BATCH) {
+                pendingBytes += desc.transferSize(); // its work delays the held-back records as a held one's does
+            }
+            return status;
+        }
         if (hold(batchIndex, flags, status)) {
             return status;
         }
         finish(wq, desc, batchIndex, flags, status);
         return status;
+    }
+
+    /**
+     * Whether a descriptor that ran has anything for {@link #finish} to write: a record address (its record, or the
+     * SWERR entry that stands for it), an interrupt, or a status other than success (its SWERR entry). One that has
+     * not, such as the portal rows' no-op, is neither held back nor finished, so a run of them costs no completion
+     * pass at its end.
+     */
+    private static boolean hasCompletion(int flags, int status) {
+        return (flags & (DescriptorFlags.COMPLETION_ADDRESS_VALID | DescriptorFlags.REQUEST_COMPLETION_INTERRUPT)) != 0
+            || !Status.isSuccess(status);
     }
 
     /** Holds the selected descriptor's completion back, if this run defers (see {@link #defer}); whether it did. */
@@ -434,7 +451,7 @@ public final class DescriptorExecutor {
                     reportSwerr(wq, desc, batchIndex, Status.COMPLETION_RECORD_FAULT, 0, x.dma.faultAddress(), true);
                 }
             }
-        } else if (status != Status.SUCCESS && status != Status.SUCCESS_PRED) {
+        } else if (!Status.isSuccess(status)) {
             reportSwerr(wq, desc, batchIndex, status, status == Status.INVALID_FLAGS ? (int) r.field16 : 0,
                 r.faultAddress, r.faultWrite);
         }

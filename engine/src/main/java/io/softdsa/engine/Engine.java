@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One DSA engine as an Agrona {@link Agent}: each {@link #doWork()} dispatches at most one descriptor from the
- * highest-priority non-empty WQ of its group and runs it to completion. Runs on its own thread under an
+ * One DSA engine as an Agrona {@link Agent}: each {@link #doWork()} claims a run of descriptors from the
+ * highest-priority non-empty WQ of its group (one, when other engines share the group or when an invoker steps it)
+ * and runs them to completion. Runs on its own thread under an
  * {@link org.agrona.concurrent.AgentRunner}, or is driven by the embedder through {@link #invoke()} — never both: a
  * runner thread and invokers exclude each other through {@link #driver}.
  * <p>
@@ -91,6 +92,8 @@ public final class Engine implements Agent {
      * {@link #detachRunner} after it ended; an invoker reads it after its CAS of the driver, which orders both).
      */
     private boolean threaded;
+    /** Whether an invoked duty cycle takes a claim run as a runner thread's does (Threading.INVOKER_RUNS). */
+    private final boolean invokedRuns;
     /** What {@link #invoke} drives a duty cycle through: Agrona's, with the error handler and counter a runner has. */
     private final AgentInvoker invoker;
     @SuppressWarnings("unused") // accessed through COMPLETED; single writer
@@ -110,6 +113,16 @@ public final class Engine implements Agent {
      */
     public Engine(int id, String roleName, WorkSource[] wqs, DescriptorExecutor executor, Arena arena,
                   EngineCounters counters, String deviceName) {
+        this(id, roleName, wqs, executor, arena, counters, deviceName, false);
+    }
+
+    /**
+     * @param invokedRuns whether each {@link #invoke()} takes a run of published descriptors with one claim, as a
+     *                    runner thread's duty cycle does, rather than one descriptor
+     */
+    public Engine(int id, String roleName, WorkSource[] wqs, DescriptorExecutor executor, Arena arena,
+                  EngineCounters counters, String deviceName, boolean invokedRuns) {
+        this.invokedRuns = invokedRuns;
         this.arena = arena;
         this.counters = counters;
         this.deviceName = deviceName;
@@ -157,7 +170,8 @@ public final class Engine implements Agent {
     @Override
     public int doWork() {
         final WorkSource[] serving = wqs; // one volatile read: a reconfiguration takes effect at the next duty cycle
-        final int max = threaded ? claimRun : 1; // an invoked duty cycle runs one descriptor, as its callers step it
+        // an invoked duty cycle runs one descriptor, as its callers step it, unless it was built to run as a thread's
+        final int max = threaded || invokedRuns ? claimRun : 1;
         for (WorkSource wq : serving) {
             // a shared WQ's run keeps to one PASID (bytes 0-3, bits 19:0): the PASID this engine reports as running
             // then covers the rest of its run, so Abort PASID waits while any of them is unstarted
@@ -317,7 +331,7 @@ public final class Engine implements Agent {
         if (!driver.compareAndSet(FREE, INVOKER)) {
             if (driver.get() == RUNNER) {
                 throw new IllegalStateException(roleName + " is driven by its own thread (Threading.THREAD_PER_ENGINE);"
-                    + " invoke() is for devices built with Threading.INVOKER");
+                    + " invoke() is for devices built with Threading.INVOKER or INVOKER_RUNS");
             }
             return 0;
         }

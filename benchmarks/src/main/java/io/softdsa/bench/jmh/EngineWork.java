@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The engine's own work per descriptor, without a second core: one thread submits a run of
- * {@value #RUN} descriptors and then drives the engine ({@link Threading#INVOKER}) until they are all done, so no
+ * {@value #RUN} descriptors and then drives the engine ({@link Threading#INVOKER_RUNS} or
+ * {@link Threading#INVOKER}) until they are all done, so no
  * cache line crosses between cores and the VM's hand-off modes (which move every cross-core row two- to threefold)
  * do not enter. Time per descriptor, average mode: the figure that bounds every row limited by per-descriptor cost
  * (a pipeline on two cores runs no faster than its slower side, and the engine's side is at least this).
@@ -78,13 +79,18 @@ public class EngineWork {
         public void openDevice() {
             memory = HostMemory.allocate(HOST_MEMORY);
             buffers = OpBuffers.allocate(memory, 64);
-            testbed = Testbed.open(memory, WqMode.SHARED, 1, Threading.INVOKER);
+            testbed = Testbed.open(memory, WqMode.SHARED, 1, threading());
             device = testbed.device();
             prepare();
         }
 
         HostMemory memory() {
             return memory;
+        }
+
+        /** Who drives the engine: the invoker, one descriptor a call, unless a row says otherwise. */
+        Threading threading() {
+            return Threading.INVOKER;
         }
 
         /** The row's own descriptors, once the device is open (one setup method: JMH orders several arbitrarily). */
@@ -100,11 +106,23 @@ public class EngineWork {
         }
     }
 
-    /** {@value #RUN} descriptors to submit: no-ops without record, or memmoves each with its own record. */
+    /**
+     * {@value #RUN} descriptors to submit: no-ops without record, or memmoves each with its own record; the engine
+     * invoked as a runner thread's duty cycle ({@code INVOKER_RUNS}: the {@value #RUN} taken with one claim, their
+     * records held back to the run's end) or stepped one descriptor a call ({@code INVOKER}, as tests step it: a claim
+     * and the invoker's own CAS and volatile store per descriptor).
+     */
     @State(Scope.Thread)
     public static class Rig extends InvokedDevice {
         @Param({"noop", "memmove"})
         public String op;
+        @Param({"INVOKER_RUNS", "INVOKER"})
+        public String threading;
+
+        @Override
+        Threading threading() {
+            return Threading.valueOf(threading);
+        }
 
         Portal portal;
         Descriptor noop;
