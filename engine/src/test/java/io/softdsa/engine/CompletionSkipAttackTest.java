@@ -29,16 +29,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.softdsa.engine.ClaimRunAttackTest.async;
+import static io.softdsa.engine.ClaimRunAttackTest.get;
+import static io.softdsa.engine.ClaimRunAttackTest.stillWaiting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -254,35 +254,6 @@ class CompletionSkipAttackTest {
             device.close();
             memory.close();
             assertEquals(0, errors, "internal engine errors");
-        }
-    }
-
-    static <T> FutureTask<T> async(Callable<T> c) {
-        final FutureTask<T> f = new FutureTask<>(c);
-        final Thread t = new Thread(f, "attacker");
-        t.setDaemon(true);
-        t.start();
-        return f;
-    }
-
-    static <T> T get(FutureTask<T> f) throws Exception {
-        try {
-            return f.get(10, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            throw new AssertionError("hung", e);
-        } catch (ExecutionException e) {
-            throw (Exception) e.getCause();
-        }
-    }
-
-    static boolean stillWaiting(FutureTask<?> f, long millis) throws InterruptedException {
-        try {
-            f.get(millis, TimeUnit.MILLISECONDS);
-            return false;
-        } catch (TimeoutException e) {
-            return true;
-        } catch (ExecutionException e) {
-            return false;
         }
     }
 

@@ -33,11 +33,8 @@ class InvokedRunsTest {
 
     @Test
     void anInvokedRunTakesEightAndWritesTheirRecordsAtItsEnd() {
-        try (HostMemory memory = HostMemory.allocate(16L << 20);
-             Device dsa = Device.create(memory, DeviceConfig.singleWq(WqMode.SHARED, 32, 1),
-                 DeviceOptions.defaults().threading(Threading.INVOKER_RUNS))) {
-            dsa.enableAll();
-            final Rig rig = new Rig(dsa, memory);
+        try (Rig rig = new Rig(1, Threading.INVOKER_RUNS)) {
+            final Device dsa = rig.dsa;
             rig.submitAll();
             assertEquals(RUN, dsa.invokeEngines(), "one duty cycle: a run of eight");
             assertEquals(SUBMITTED - RUN, dsa.wq(0).occupancy(), "the other two still queued");
@@ -47,7 +44,6 @@ class InvokedRunsTest {
             assertEquals(SUBMITTED - RUN, dsa.invokeEngines(), "the next: the two left");
             assertEquals(0, dsa.invokeEngines());
             rig.checkAllCopied();
-            Devices.closeChecked(dsa);
         }
     }
 
@@ -58,11 +54,8 @@ class InvokedRunsTest {
      */
     @Test
     void aRunOfDescriptorsWithAndWithoutCompletionsCompletesEachAsItAsked() {
-        try (HostMemory memory = HostMemory.allocate(16L << 20);
-             Device dsa = Device.create(memory, DeviceConfig.singleWq(WqMode.SHARED, 32, 1),
-                 DeviceOptions.defaults().threading(Threading.INVOKER_RUNS))) {
-            dsa.enableAll();
-            final Rig rig = new Rig(dsa, memory);
+        try (Rig rig = new Rig(1, Threading.INVOKER_RUNS)) {
+            final Device dsa = rig.dsa;
             final boolean[] recorded = {false, true, false, false, true, false, false, true};
             for (int i = 0; i < RUN; i++) {
                 final Descriptor d = rig.client.descriptor();
@@ -87,17 +80,13 @@ class InvokedRunsTest {
             assertEquals(0x12, entries.get(0).errorCode(), "Non-zero Reserved Field");
             assertEquals(0x00, entries.get(0).opcode(), "a no-op's");
             assertEquals(1, entries.get(0).descriptor()[38], "its bytes, byte 38 as submitted");
-            Devices.closeChecked(dsa);
         }
     }
 
     @Test
     void anInvokerStepsOneDescriptorACall() {
-        try (HostMemory memory = HostMemory.allocate(16L << 20);
-             Device dsa = Device.create(memory, DeviceConfig.singleWq(WqMode.SHARED, 32, 1),
-                 DeviceOptions.defaults().threading(Threading.INVOKER))) {
-            dsa.enableAll();
-            final Rig rig = new Rig(dsa, memory);
+        try (Rig rig = new Rig(1, Threading.INVOKER)) {
+            final Device dsa = rig.dsa;
             rig.submitAll();
             for (int i = 0; i < SUBMITTED; i++) {
                 assertEquals(1, dsa.invokeEngines(), "call " + i);
@@ -107,35 +96,36 @@ class InvokedRunsTest {
                 }
             }
             rig.checkAllCopied();
-            Devices.closeChecked(dsa);
         }
     }
 
     @Test
     void enginesSharingAGroupTakeOneEachEvenWhenInvokedAsThreads() {
-        final DeviceConfig twoEngines = DeviceConfig.singleWq(WqMode.SHARED, 32, 2);
-        try (HostMemory memory = HostMemory.allocate(16L << 20);
-             Device dsa = Device.create(memory, twoEngines, DeviceOptions.defaults().threading(Threading.INVOKER_RUNS))) {
-            dsa.enableAll();
-            final Rig rig = new Rig(dsa, memory);
+        try (Rig rig = new Rig(2, Threading.INVOKER_RUNS)) {
+            final Device dsa = rig.dsa;
             rig.submitAll();
             assertEquals(2, dsa.invokeEngines(), "each of the two engines one descriptor");
             assertEquals(SUBMITTED - 2, dsa.wq(0).occupancy());
             Devices.drive(dsa);
             rig.checkAllCopied();
-            Devices.closeChecked(dsa);
         }
     }
 
     /** Ten 256-byte memmoves, each from its own source pattern to its own destination, each with a record. */
-    private static final class Rig {
+    private static final class Rig implements AutoCloseable {
+        final HostMemory memory = HostMemory.allocate(16L << 20);
+        final Device dsa;
         final DsaClient client;
         final HostBuffer src;
         final HostBuffer dst;
         final CompletionRecord[] records = new CompletionRecord[SUBMITTED];
         final MemorySegment host;
 
-        Rig(Device dsa, HostMemory memory) {
+        /** A device of one shared WQ of 32 and {@code engines} engines in its group, enabled. */
+        Rig(int engines, Threading threading) {
+            dsa = Device.create(memory, DeviceConfig.singleWq(WqMode.SHARED, 32, engines),
+                DeviceOptions.defaults().threading(threading));
+            dsa.enableAll();
             client = DsaClient.open(dsa, 0);
             host = memory.segment();
             src = client.allocate((long) SIZE * SUBMITTED);
@@ -167,6 +157,12 @@ class InvokedRunsTest {
                     .flags(DescriptorFlags.COMPLETION_ADDRESS_VALID | DescriptorFlags.REQUEST_COMPLETION_RECORD);
             }
             return d;
+        }
+
+        /** Closes the device and its memory; fails if any engine hit an internal error. */
+        @Override
+        public void close() {
+            Devices.closeChecked(dsa, dsa, memory);
         }
 
         void checkCopied(int i) {
