@@ -18,6 +18,7 @@ import io.softdsa.iommu.PageFaultHandler;
 import io.softdsa.iommu.ScalableModeIommu;
 import io.softdsa.iommu.Translation;
 import io.softdsa.iommu.TranslationFault;
+import io.softdsa.engine.ClaimRunAttackTest.Rec;
 import io.softdsa.memory.HostMemory;
 import io.softdsa.testing.Devices;
 import org.junit.jupiter.api.Test;
@@ -120,35 +121,23 @@ class CompletionSkipAttackTest {
         }
     }
 
-    /** A completion record at a VA of a tenant. */
-    record Rec(long va, CompletionRecord cr) {
-        int status() {
-            return cr.status();
-        }
-    }
-
+    /**
+     * A tenant: {@link ClaimRunAttackTest.Tenant}'s address space and records, with buffers here made physically
+     * contiguous, so the 2 MiB moves are one bulk copy each.
+     */
     static final class Tenant {
         final int pasid;
         final AddressSpace as;
-        final HostMemory memory;
-        private long recordsVa;
-        private int next = 128;
+        private final ClaimRunAttackTest.Tenant records;
 
         Tenant(ScalableModeIommu iommu, HostMemory memory, int pasid) {
+            this.records = new ClaimRunAttackTest.Tenant(iommu, memory, pasid);
             this.pasid = pasid;
-            this.as = iommu.bind(pasid);
-            this.memory = memory;
+            this.as = records.as;
         }
 
         Rec record() {
-            if (next == 128) {
-                recordsVa = as.allocate(PAGE, AddressSpace.RW_USER);
-                next = 0;
-            }
-            final long va = recordsVa + 32L * next++;
-            final CompletionRecord cr = new CompletionRecord(memory.segment(), as.hostAddress(va));
-            cr.arm();
-            return new Rec(va, cr);
+            return records.record();
         }
 
         long buffer(int bytes, long seed) {
